@@ -1,0 +1,46 @@
+/**
+ * The layering of DESIGN.md, enforced by `npm test` so the picture stays true:
+ * server, cli and jobs sit on top; nothing below imports them; the emulator imports nothing of
+ * Steward but errors, so it can be lifted out as a package of its own.
+ */
+module.exports = {
+  forbidden: [
+    {
+      name: "emulator-stands-alone",
+      comment: "src/emulator may import only src/errors.ts from the rest of Steward.",
+      severity: "error",
+      from: { path: "^src/emulator/" },
+      to: { path: "^src/", pathNot: ["^src/emulator/", "^src/errors\\.ts$"] },
+    },
+    {
+      name: "nothing-imports-the-top",
+      comment: "Only cli and jobs (and server itself) may import server; only cli imports cli.",
+      severity: "error",
+      from: { path: "^src/", pathNot: ["^src/(server|cli|jobs)/"] },
+      to: { path: "^src/(server|cli)/" },
+    },
+    {
+      name: "lower-layers-stay-low",
+      comment:
+        "vault, oauth, identity and google do not reach up into tokens, access, jobs or events.",
+      severity: "error",
+      from: { path: "^src/(vault|oauth|identity|google|config)/" },
+      to: { path: "^src/(tokens|access|jobs|events|server|cli)/" },
+    },
+    {
+      name: "no-circular",
+      severity: "error",
+      from: {},
+      to: { circular: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: "node_modules" },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: "tsconfig.json" },
+    enhancedResolveOptions: {
+      exportsFields: ["exports"],
+      conditionNames: ["import", "require", "node", "default"],
+    },
+  },
+};

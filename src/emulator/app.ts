@@ -1,0 +1,81 @@
+import formbody from "@fastify/formbody";
+import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
+import type { EmulatorContext } from "./context.js";
+import type { Faults } from "./faults.js";
+import { apiErrorBody, sendOAuthError } from "./google-errors.js";
+import { certsRoutes } from "./routes/certs.js";
+import { consentRoutes } from "./routes/consent.js";
+import { controlRoutes } from "./routes/control.js";
+import { revokeRoutes } from "./routes/revoke.js";
+import { tokenRoutes } from "./routes/token.js";
+import { tokeninfoRoutes, userinfoRoutes } from "./routes/tokeninfo.js";
+
+/** Paths whose errors take the OAuth shape `{"error": "...", "error_description": "..."}`. */
+const OAUTH_PATHS = new Set([
+  "/token",
+  "/oauth2/v4/token",
+  "/o/oauth2/token",
+  "/revoke",
+  "/o/oauth2/revoke",
+  "/tokeninfo",
+  "/oauth2/v3/tokeninfo",
+]);
+
+const MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+/** Builds the emulator's HTTP app: one port for every Google host the flows touch. */
+export async function buildEmulatorApp(
+  ctx: EmulatorContext,
+  faults: Faults,
+  options: { logger?: boolean } = {},
+): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: MAX_BODY_BYTES,
+    forceCloseConnections: true,
+    // Drive and Photos ids and tokens are case-sensitive; routes must be exact.
+    routerOptions: { caseSensitive: true, ignoreTrailingSlash: false },
+  });
+  await app.register(formbody);
+  // Raw uploads (Photos bytes, Drive media) and any other type arrive as a Buffer.
+  app.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
+
+  app.addHook("onRequest", async (request, reply) => {
+    const path = request.url.split("?")[0] as string;
+    if (path.startsWith("/emulator/")) return;
+    ctx.state.countRequest(path);
+    if (await faults.apply(request, reply)) return reply;
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) request.log.error({ err: error }, "emulator fault");
+    const message = status === 500 ? "Internal error." : publicMessage(error);
+    const path = request.url.split("?")[0] as string;
+    if (OAUTH_PATHS.has(path)) {
+      return sendOAuthError(reply, status === 500 ? 500 : 400, "invalid_request", message);
+    }
+    return reply
+      .code(status === 415 ? 400 : status)
+      .send(apiErrorBody(status === 415 ? 400 : status, message));
+  });
+  app.setNotFoundHandler((_request, reply) =>
+    reply.code(404).send(apiErrorBody(404, "Not Found", { reason: "notFound" })),
+  );
+
+  tokenRoutes(app, ctx);
+  revokeRoutes(app, ctx);
+  tokeninfoRoutes(app, ctx);
+  userinfoRoutes(app, ctx);
+  certsRoutes(app, ctx);
+  consentRoutes(app, ctx);
+  controlRoutes(app, ctx, faults);
+  return app;
+}
+
+/** Fastify's own messages (bad JSON, body too large) are safe; keep them short. */
+function publicMessage(error: FastifyError): string {
+  if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") return "Request body is too large.";
+  if (error.validation) return `Invalid request: ${error.message}`;
+  return error.message.slice(0, 200);
+}

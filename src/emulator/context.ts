@@ -1,0 +1,16 @@
+import type { FastifyRequest } from "fastify";
+import type { SigningKeys } from "./keys.js";
+import type { EmulatorState } from "./state.js";
+
+/** What every emulator route needs: the state, the signing keys and the issuer it claims. */
+export interface EmulatorContext {
+  readonly state: EmulatorState;
+  readonly keys: SigningKeys;
+  /** `iss` of ID tokens; Google's own unless the emulator was started with another. */
+  readonly issuer: string;
+}
+
+/** The emulator's base URL as this client reached it (127.0.0.1, localhost or [::1]). */
+export function baseUrlOf(request: FastifyRequest): string {
+  return `${request.protocol}://${request.host}`;
+}

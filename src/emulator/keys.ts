@@ -1,0 +1,109 @@
+import { createHash, generateKeyPairSync, type KeyObject, randomBytes } from "node:crypto";
+import {
+  createLocalJWKSet,
+  exportJWK,
+  type JWK,
+  type JWTPayload,
+  type JWTVerifyResult,
+  jwtVerify,
+  SignJWT,
+} from "jose";
+import forge from "node-forge";
+
+interface SigningKey {
+  readonly kid: string;
+  readonly privateKey: KeyObject;
+  readonly jwk: JWK;
+  /** The X.509 certificate Google publishes at /oauth2/v1/certs, as PEM. */
+  readonly certificatePem: string;
+}
+
+/** Google signs certificates for its ID-token keys under this name. */
+const CERTIFICATE_NAME = "federated-signon.system.gserviceaccount.com";
+const CERTIFICATE_LIFETIME_MS = 14 * 24 * 3600 * 1000;
+
+async function createSigningKey(): Promise<SigningKey> {
+  const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  // Google's kids are 40 hex digits.
+  const kid = randomBytes(20).toString("hex");
+  const jwk = { ...(await exportJWK(publicKey)), alg: "RS256", use: "sig", kid };
+  return { kid, privateKey, jwk, certificatePem: selfSignedCertificate(privateKey, publicKey) };
+}
+
+function selfSignedCertificate(privateKey: KeyObject, publicKey: KeyObject): string {
+  const certificate = forge.pki.createCertificate();
+  certificate.publicKey = forge.pki.publicKeyFromPem(
+    publicKey.export({ type: "spki", format: "pem" }).toString(),
+  );
+  certificate.serialNumber = randomBytes(8)
+    .toString("hex")
+    .replace(/^[89a-f]/, "1");
+  certificate.validity.notBefore = new Date();
+  certificate.validity.notAfter = new Date(Date.now() + CERTIFICATE_LIFETIME_MS);
+  const name = [{ name: "commonName", value: CERTIFICATE_NAME }];
+  certificate.setSubject(name);
+  certificate.setIssuer(name);
+  certificate.sign(
+    forge.pki.privateKeyFromPem(privateKey.export({ type: "pkcs1", format: "pem" }).toString()),
+    forge.md.sha256.create(),
+  );
+  return forge.pki.certificateToPem(certificate);
+}
+
+/**
+ * The emulator's RS256 signing keys. The newest key signs; after a rotation the previous key
+ * stays published (JWKS and PEM map) until the next rotation, as Google keeps an old key listed
+ * for a while, so tokens signed before a rotation still verify.
+ */
+export class SigningKeys {
+  private constructor(private keys: SigningKey[]) {}
+
+  static async create(): Promise<SigningKeys> {
+    return new SigningKeys([await createSigningKey()]);
+  }
+
+  private get current(): SigningKey {
+    return this.keys[0] as SigningKey;
+  }
+
+  get currentKid(): string {
+    return this.current.kid;
+  }
+
+  async rotate(): Promise<{ kid: string; previousKid: string }> {
+    const previous = this.current;
+    this.keys = [await createSigningKey(), previous];
+    return { kid: this.current.kid, previousKid: previous.kid };
+  }
+
+  /** The body of /oauth2/v3/certs. */
+  jwks(): { keys: JWK[] } {
+    return { keys: this.keys.map((key) => key.jwk) };
+  }
+
+  /** The body of /oauth2/v1/certs: kid -> PEM certificate. */
+  pemCertificates(): Record<string, string> {
+    return Object.fromEntries(this.keys.map((key) => [key.kid, key.certificatePem]));
+  }
+
+  /** Verifies a token signed by a published key (for /tokeninfo); undefined when invalid. */
+  async verify(token: string): Promise<JWTVerifyResult | undefined> {
+    try {
+      return await jwtVerify(token, createLocalJWKSet(this.jwks()), { algorithms: ["RS256"] });
+    } catch {
+      return undefined;
+    }
+  }
+
+  sign(claims: JWTPayload): Promise<string> {
+    const key = this.current;
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: "RS256", kid: key.kid, typ: "JWT" })
+      .sign(key.privateKey);
+  }
+}
+
+/** OpenID Connect `at_hash`: base64url of the left half of SHA-256(access token). */
+export function accessTokenHash(accessToken: string): string {
+  return createHash("sha256").update(accessToken).digest().subarray(0, 16).toString("base64url");
+}

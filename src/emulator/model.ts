@@ -1,0 +1,97 @@
+/** The emulator's in-memory records. Field names are ours (camelCase); Google's live in routes. */
+
+export type ClientType = "web" | "installed";
+
+export interface EmulatorClient {
+  readonly clientId: string;
+  /** Installed (iOS, Android) clients may have none. */
+  readonly clientSecret: string | undefined;
+  readonly type: ClientType;
+  readonly redirectUris: readonly string[];
+  readonly javascriptOrigins: readonly string[];
+  readonly projectId: string;
+}
+
+export interface EmulatorUser {
+  readonly sub: string;
+  readonly email: string;
+  readonly emailVerified: boolean;
+  readonly name: string;
+  readonly givenName: string;
+  readonly familyName: string;
+  readonly picture: string;
+  readonly locale: string;
+  readonly hd: string | undefined;
+}
+
+/** A one-time authorization code, as minted by a sign-in or the consent page. */
+export interface AuthorizationCode {
+  readonly clientId: string;
+  /** `azp` of the ID token: the app that signed the user in (iOS/Android client, or clientId). */
+  readonly authorizedParty: string;
+  readonly sub: string;
+  readonly scopes: readonly string[];
+  /** The `redirect_uri` values the exchange may send. */
+  readonly redirectUris: readonly string[];
+  /** True when the user saw the consent screen with offline access: a refresh token follows. */
+  readonly issueRefreshToken: boolean;
+  readonly expiresAtMs: number;
+  readonly nonce: string | undefined;
+  readonly codeChallenge: string | undefined;
+  readonly codeChallengeMethod: "plain" | "S256" | undefined;
+}
+
+export interface RefreshTokenRecord {
+  readonly sub: string;
+  readonly clientId: string;
+  readonly scopes: readonly string[];
+  readonly createdAtMs: number;
+  revoked: boolean;
+}
+
+export interface AccessTokenRecord {
+  readonly sub: string;
+  readonly clientId: string;
+  readonly scopes: readonly string[];
+  readonly expiresAtMs: number;
+  /** The refresh token this access token came from (or with), if any. */
+  readonly refreshToken: string | undefined;
+}
+
+/** What a user has granted one client: the union of consented scopes and the live tokens. */
+export interface Grant {
+  readonly sub: string;
+  readonly clientId: string;
+  scopes: Set<string>;
+  /** Live refresh tokens, oldest first; at most `refreshTokenLimit`. */
+  refreshTokens: string[];
+  revoked: boolean;
+}
+
+export interface EmulatorSettings {
+  accessTokenTtlSeconds: number;
+  codeTtlSeconds: number;
+  idTokenTtlSeconds: number;
+  jwksMaxAgeSeconds: number;
+  refreshTokenLimit: number;
+}
+
+export const DEFAULT_SETTINGS: Readonly<EmulatorSettings> = Object.freeze({
+  accessTokenTtlSeconds: 3599,
+  codeTtlSeconds: 600,
+  idTokenTtlSeconds: 3600,
+  jwksMaxAgeSeconds: 21_600,
+  refreshTokenLimit: 100,
+});
+
+/** Google expands the OpenID shorthands in the granted `scope` it returns. */
+export const SCOPE_ALIASES: Readonly<Record<string, string>> = Object.freeze({
+  email: "https://www.googleapis.com/auth/userinfo.email",
+  profile: "https://www.googleapis.com/auth/userinfo.profile",
+});
+
+export const OPENID_SCOPES = Object.freeze([
+  "openid",
+  SCOPE_ALIASES.email as string,
+  SCOPE_ALIASES.profile as string,
+]);

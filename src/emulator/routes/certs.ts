@@ -1,0 +1,59 @@
+import type { FastifyInstance, FastifyReply } from "fastify";
+import { baseUrlOf, type EmulatorContext } from "../context.js";
+
+/** Google's signing keys (JWKS and PEM map) and its OpenID discovery document. */
+export function certsRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
+  const cacheable = (reply: FastifyReply) => {
+    const maxAge = ctx.state.settings.jwksMaxAgeSeconds;
+    return reply
+      .header("cache-control", `public, max-age=${maxAge}, must-revalidate, no-transform`)
+      .header("expires", new Date(ctx.state.now() + maxAge * 1000).toUTCString())
+      .type("application/json; charset=UTF-8");
+  };
+  app.get("/oauth2/v3/certs", (_request, reply) => cacheable(reply).send(ctx.keys.jwks()));
+  app.get("/oauth2/v1/certs", (_request, reply) =>
+    cacheable(reply).send(ctx.keys.pemCertificates()),
+  );
+
+  app.get("/.well-known/openid-configuration", (request, reply) => {
+    const base = baseUrlOf(request);
+    return reply.header("cache-control", "public, max-age=3600").send({
+      issuer: ctx.issuer,
+      authorization_endpoint: `${base}/o/oauth2/v2/auth`,
+      token_endpoint: `${base}/token`,
+      userinfo_endpoint: `${base}/v1/userinfo`,
+      revocation_endpoint: `${base}/revoke`,
+      jwks_uri: `${base}/oauth2/v3/certs`,
+      response_types_supported: [
+        "code",
+        "token",
+        "id_token",
+        "code token",
+        "code id_token",
+        "token id_token",
+        "code token id_token",
+        "none",
+      ],
+      subject_types_supported: ["public"],
+      id_token_signing_alg_values_supported: ["RS256"],
+      scopes_supported: ["openid", "email", "profile"],
+      token_endpoint_auth_methods_supported: ["client_secret_post", "client_secret_basic"],
+      claims_supported: [
+        "aud",
+        "email",
+        "email_verified",
+        "exp",
+        "family_name",
+        "given_name",
+        "iat",
+        "iss",
+        "locale",
+        "name",
+        "picture",
+        "sub",
+      ],
+      code_challenge_methods_supported: ["plain", "S256"],
+      grant_types_supported: ["authorization_code", "refresh_token"],
+    });
+  });
+}

@@ -1,0 +1,180 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { EmulatorContext } from "../context.js";
+import { oauthParams } from "../form-params.js";
+import { type EmulatorClient, OPENID_SCOPES } from "../model.js";
+import { normalizeScopes } from "../state.js";
+
+/**
+ * The authorization endpoint: a small consent page for the web code flow, in redirect mode
+ * (`redirect_uri` registered on the client) and popup mode (`redirect_uri=postmessage` with the
+ * page's `origin`, as Google Identity Services' `initCodeClient` uses it). The test user may
+ * untick scopes, as Google's granular consent lets them.
+ */
+export function consentRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
+  for (const path of ["/o/oauth2/v2/auth", "/o/oauth2/auth"]) {
+    app.get(path, (request, reply) => showConsent(ctx, request, reply));
+  }
+  app.post("/o/oauth2/v2/auth/approve", (request, reply) => approve(ctx, request, reply));
+}
+
+interface AuthorizationRequest {
+  client: EmulatorClient;
+  redirectUri: string;
+  /** Set in popup mode: where the code is posted with window.postMessage. */
+  popupOrigin: string | undefined;
+  scopes: string[];
+  params: Record<string, string>;
+}
+
+type Validated =
+  | { ok: true; request: AuthorizationRequest }
+  | { ok: false; status: number; error: string; description: string };
+
+function validate(ctx: EmulatorContext, raw: unknown): Validated {
+  const parsed = oauthParams(raw, undefined);
+  if (!parsed.ok)
+    return fail(400, "invalid_request", `Parameter ${parsed.duplicated} is duplicated.`);
+  const { params } = parsed;
+  const client = ctx.state.clients.get(params.client_id ?? "");
+  if (client === undefined) return fail(401, "invalid_client", "The OAuth client was not found.");
+  if (params.response_type !== "code") {
+    return fail(400, "unsupported_response_type", "Only response_type=code is served here.");
+  }
+  const scopes = normalizeScopes(params.scope ?? "");
+  if (scopes.length === 0) return fail(400, "invalid_request", "Missing required parameter: scope");
+  const redirectUri = params.redirect_uri ?? "";
+  const origin = params.origin;
+  const popup = redirectUri === "postmessage" || (origin !== undefined && redirectUri === origin);
+  if (popup) {
+    if (origin === undefined || !client.javascriptOrigins.includes(origin)) {
+      return fail(
+        400,
+        "origin_mismatch",
+        `Origin ${origin ?? "(none)"} is not registered for this client.`,
+      );
+    }
+  } else if (!redirectAllowed(client, redirectUri)) {
+    return fail(
+      400,
+      "redirect_uri_mismatch",
+      `redirect_uri ${redirectUri || "(none)"} is not registered for this client.`,
+    );
+  }
+  return {
+    ok: true,
+    request: { client, redirectUri, popupOrigin: popup ? origin : undefined, scopes, params },
+  };
+}
+
+/** Exact match; installed clients may also use any port of a loopback address. */
+function redirectAllowed(client: EmulatorClient, redirectUri: string): boolean {
+  if (client.redirectUris.includes(redirectUri)) return true;
+  if (client.type !== "installed") return false;
+  try {
+    const url = new URL(redirectUri);
+    return url.protocol === "http:" && ["127.0.0.1", "[::1]", "localhost"].includes(url.hostname);
+  } catch {
+    return false;
+  }
+}
+
+function showConsent(ctx: EmulatorContext, request: FastifyRequest, reply: FastifyReply) {
+  const result = validate(ctx, request.query);
+  if (!result.ok) return errorPage(reply, result);
+  const { scopes, params, client } = result.request;
+  const hint =
+    params.login_hint ?? [...ctx.state.users.values()][0]?.email ?? "test.user@example.com";
+  const hidden = Object.entries(params)
+    .map(([name, value]) => `<input type="hidden" name="${esc(name)}" value="${esc(value)}">`)
+    .join("\n");
+  const boxes = scopes
+    .map((scope) => {
+      const basic = OPENID_SCOPES.includes(scope);
+      return `<label><input type="checkbox" name="granted" value="${esc(scope)}" checked${basic ? " disabled" : ""}> ${esc(scope)}</label>`;
+    })
+    .join("<br>\n");
+  return reply.type("text/html; charset=utf-8").send(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign in - Google Accounts (Steward emulator)</title>
+<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;line-height:1.5}label{display:block}</style></head>
+<body><h1>Sign in with Google <small>(local emulator)</small></h1>
+<p><strong>${esc(client.clientId)}</strong> wants to access your Google Account.</p>
+<form method="post" action="/o/oauth2/v2/auth/approve">
+${hidden}
+<p><label>Account email <input id="email" name="email" type="email" required value="${esc(hint)}"></label></p>
+<fieldset><legend>Allow access to</legend>
+${boxes}
+</fieldset>
+<p><button id="allow" name="decision" value="allow">Allow</button>
+<button id="deny" name="decision" value="deny" formnovalidate>Cancel</button></p>
+</form></body></html>`);
+}
+
+function approve(ctx: EmulatorContext, request: FastifyRequest, reply: FastifyReply) {
+  const body = (request.body ?? {}) as Record<string, unknown>;
+  const { email, decision, granted, ...authParams } = body;
+  const result = validate(ctx, authParams);
+  if (!result.ok) return errorPage(reply, result);
+  const auth = result.request;
+  const state = auth.params.state;
+  if (decision !== "allow" || typeof email !== "string" || email === "") {
+    return deliver(reply, auth, { error: "access_denied", ...(state ? { state } : {}) });
+  }
+  const user = ctx.state.findUser(email) ?? ctx.state.createUser({ email });
+  const ticked = Array.isArray(granted) ? granted : typeof granted === "string" ? [granted] : [];
+  const { code, scopes } = ctx.state.mintCode({
+    clientId: auth.client.clientId,
+    sub: user.sub,
+    requestedScopes: auth.scopes,
+    grantedScopes: ticked.filter((scope): scope is string => typeof scope === "string"),
+    redirectUris: auth.popupOrigin ? ["postmessage", auth.popupOrigin] : [auth.redirectUri],
+    offline: auth.params.access_type === "offline",
+    prompt: auth.params.prompt,
+    nonce: auth.params.nonce,
+    codeChallenge: auth.params.code_challenge,
+    codeChallengeMethod: auth.params.code_challenge_method === "S256" ? "S256" : undefined,
+  });
+  return deliver(reply, auth, {
+    code,
+    scope: scopes.join(" "),
+    authuser: "0",
+    prompt: "consent",
+    ...(state ? { state } : {}),
+  });
+}
+
+/** Hands the result to the app: a redirect, or a postMessage to the opener in popup mode. */
+function deliver(reply: FastifyReply, auth: AuthorizationRequest, result: Record<string, string>) {
+  if (auth.popupOrigin === undefined) {
+    const target = new URL(auth.redirectUri);
+    for (const [name, value] of Object.entries(result)) target.searchParams.set(name, value);
+    return reply.redirect(target.toString(), 302);
+  }
+  const message = JSON.stringify(result).replace(/</g, "\\u003c");
+  const origin = JSON.stringify(auth.popupOrigin).replace(/</g, "\\u003c");
+  return reply.type("text/html; charset=utf-8").send(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Signing in...</title></head><body>
+<p>Signed in. You can close this window.</p>
+<script>window.opener && window.opener.postMessage(${message}, ${origin}); window.close();</script>
+</body></html>`);
+}
+
+function errorPage(
+  reply: FastifyReply,
+  failure: { status: number; error: string; description: string },
+) {
+  return reply
+    .code(failure.status)
+    .type("text/html; charset=utf-8")
+    .send(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Error ${failure.status}: ${esc(failure.error)}</title></head>
+<body><h1>Access blocked: authorization error</h1>
+<p id="error">Error ${failure.status}: ${esc(failure.error)}</p><p>${esc(failure.description)}</p></body></html>`);
+}
+
+function fail(status: number, error: string, description: string): Validated {
+  return { ok: false, status, error, description };
+}
+
+function esc(text: string): string {
+  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+}

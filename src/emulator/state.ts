@@ -1,0 +1,391 @@
+import { createHash, randomBytes, randomInt } from "node:crypto";
+import {
+  type AccessTokenRecord,
+  type AuthorizationCode,
+  type ClientType,
+  DEFAULT_SETTINGS,
+  type EmulatorClient,
+  type EmulatorSettings,
+  type EmulatorUser,
+  type Grant,
+  OPENID_SCOPES,
+  type RefreshTokenRecord,
+  SCOPE_ALIASES,
+} from "./model.js";
+
+/** Splits a space-delimited scope string, expands `email`/`profile` and drops duplicates. */
+export function normalizeScopes(scopes: string | readonly string[]): string[] {
+  const list = typeof scopes === "string" ? scopes.split(" ") : scopes;
+  const out = new Set<string>();
+  for (const scope of list) {
+    if (scope !== "") out.add(SCOPE_ALIASES[scope] ?? scope);
+  }
+  return [...out];
+}
+
+export function hasOpenIdScope(scopes: readonly string[]): boolean {
+  return scopes.some((scope) => OPENID_SCOPES.includes(scope));
+}
+
+const token = (prefix: string, bytes: number) => prefix + randomBytes(bytes).toString("base64url");
+
+/** Google's shapes: codes `4/0…`, access tokens `ya29.…`, refresh tokens `1//0…`. */
+export const CODE_SHAPE = /^4\/0[A-Za-z0-9_-]{40,}$/;
+
+export interface ClientInput {
+  clientId?: string;
+  clientSecret?: string;
+  type: ClientType;
+  redirectUris?: string[];
+  javascriptOrigins?: string[];
+}
+
+export interface UserInput {
+  email: string;
+  name?: string;
+  givenName?: string;
+  familyName?: string;
+  picture?: string;
+  locale?: string;
+  hd?: string;
+  emailVerified?: boolean;
+}
+
+export interface MintCodeInput {
+  clientId: string;
+  /** The app that signed the user in, when it differs from `clientId` (the server). */
+  authorizedParty?: string | undefined;
+  sub: string;
+  requestedScopes: readonly string[];
+  /** What the user left ticked; defaults to everything requested. OpenID scopes always stay. */
+  grantedScopes?: readonly string[] | undefined;
+  redirectUris: readonly string[];
+  offline: boolean;
+  prompt?: string | undefined;
+  nonce?: string | undefined;
+  codeChallenge?: string | undefined;
+  codeChallengeMethod?: "plain" | "S256" | undefined;
+}
+
+interface Counters {
+  requests: Map<string, number>;
+  grants: Map<string, number>;
+  grantsBySub: Map<string, Map<string, number>>;
+}
+
+/**
+ * Everything the emulator knows, in memory: clients, users, codes, tokens and grants, plus
+ * request and grant counters for tests. All operations are synchronous, so a code is
+ * redeemed at most once even when two requests race.
+ */
+export class EmulatorState {
+  readonly settings: EmulatorSettings = { ...DEFAULT_SETTINGS };
+  readonly clients = new Map<string, EmulatorClient>();
+  readonly users = new Map<string, EmulatorUser>();
+  private readonly usersByEmail = new Map<string, EmulatorUser>();
+  private readonly codes = new Map<string, AuthorizationCode>();
+  private readonly refreshTokens = new Map<string, RefreshTokenRecord>();
+  private readonly accessTokens = new Map<string, AccessTokenRecord>();
+  private readonly grants = new Map<string, Grant>();
+  private counters: Counters = newCounters();
+
+  constructor(
+    readonly now: () => number = Date.now,
+    readonly projectId = "steward-emulator",
+  ) {}
+
+  registerClient(input: ClientInput): EmulatorClient {
+    const number = String(randomInt(100_000_000_000, 999_999_999_999));
+    const client: EmulatorClient = {
+      clientId:
+        input.clientId ?? `${number}-${randomBytes(16).toString("hex")}.apps.googleusercontent.com`,
+      clientSecret:
+        input.clientSecret ??
+        (input.type === "web" ? token("GOCSPX-", 21).slice(0, 35) : undefined),
+      type: input.type,
+      redirectUris: input.redirectUris ?? (input.type === "installed" ? ["http://localhost"] : []),
+      javascriptOrigins: input.javascriptOrigins ?? [],
+      projectId: this.projectId,
+    };
+    this.clients.set(client.clientId, client);
+    return client;
+  }
+
+  createUser(input: UserInput): EmulatorUser {
+    const existing = this.usersByEmail.get(input.email.toLowerCase());
+    if (existing) return existing;
+    const local = input.email.split("@")[0] ?? input.email;
+    const givenName = input.givenName ?? capitalize(local.split(/[._-]/)[0] ?? local);
+    const familyName = input.familyName ?? "Tester";
+    const user: EmulatorUser = {
+      // 21 digits, like Google's subject identifiers.
+      sub: `1${String(randomInt(10 ** 9, 10 ** 10 - 1))}${String(randomInt(10 ** 9, 10 ** 10 - 1))}0`,
+      email: input.email,
+      emailVerified: input.emailVerified ?? true,
+      name: input.name ?? `${givenName} ${familyName}`,
+      givenName,
+      familyName,
+      picture: input.picture ?? `https://lh3.googleusercontent.com/a/${local}=s96-c`,
+      locale: input.locale ?? "en",
+      hd: input.hd,
+    };
+    this.users.set(user.sub, user);
+    this.usersByEmail.set(user.email.toLowerCase(), user);
+    return user;
+  }
+
+  findUser(emailOrSub: string): EmulatorUser | undefined {
+    return this.users.get(emailOrSub) ?? this.usersByEmail.get(emailOrSub.toLowerCase());
+  }
+
+  /**
+   * Mints a one-time code. A refresh token will follow only when the user sees the consent
+   * screen with offline access: the first consent of this (user, client), a grant revoked since,
+   * new scopes, or `prompt=consent`. A repeat sign-in gets none, as with Google.
+   */
+  mintCode(input: MintCodeInput): { code: string; scopes: string[] } {
+    const requested = normalizeScopes(input.requestedScopes);
+    const ticked = new Set(normalizeScopes(input.grantedScopes ?? requested));
+    const scopes = requested.filter((scope) => ticked.has(scope) || OPENID_SCOPES.includes(scope));
+    const grant = this.grants.get(grantKey(input.sub, input.clientId));
+    const consentShown =
+      (input.prompt ?? "").split(" ").includes("consent") ||
+      grant === undefined ||
+      grant.revoked ||
+      grant.refreshTokens.length === 0 ||
+      scopes.some((scope) => !grant.scopes.has(scope));
+    const code = token("4/0", 54);
+    this.codes.set(code, {
+      clientId: input.clientId,
+      authorizedParty: input.authorizedParty ?? input.clientId,
+      sub: input.sub,
+      scopes,
+      redirectUris: input.redirectUris,
+      issueRefreshToken: input.offline && consentShown,
+      expiresAtMs: this.now() + this.settings.codeTtlSeconds * 1000,
+      nonce: input.nonce,
+      codeChallenge: input.codeChallenge,
+      codeChallengeMethod: input.codeChallenge ? (input.codeChallengeMethod ?? "plain") : undefined,
+    });
+    return { code, scopes };
+  }
+
+  /** Takes a code out (it works once, whatever follows); undefined when unknown or expired. */
+  redeemCode(code: string): AuthorizationCode | undefined {
+    const record = this.codes.get(code);
+    this.codes.delete(code);
+    if (record === undefined || record.expiresAtMs <= this.now()) return undefined;
+    return record;
+  }
+
+  /** Records the consent and returns a new refresh token, evicting the oldest past the limit. */
+  issueRefreshToken(sub: string, clientId: string, scopes: readonly string[]): string {
+    const key = grantKey(sub, clientId);
+    let grant = this.grants.get(key);
+    if (grant === undefined || grant.revoked) {
+      grant = { sub, clientId, scopes: new Set(), refreshTokens: [], revoked: false };
+      this.grants.set(key, grant);
+    }
+    for (const scope of scopes) grant.scopes.add(scope);
+    const refreshToken = token("1//0", 72);
+    this.refreshTokens.set(refreshToken, {
+      sub,
+      clientId,
+      scopes: [...scopes],
+      createdAtMs: this.now(),
+      revoked: false,
+    });
+    grant.refreshTokens.push(refreshToken);
+    while (grant.refreshTokens.length > this.settings.refreshTokenLimit) {
+      const oldest = grant.refreshTokens.shift() as string;
+      this.killRefreshToken(oldest);
+    }
+    return refreshToken;
+  }
+
+  /** Records scopes consented without offline access (no refresh token). */
+  recordConsent(sub: string, clientId: string, scopes: readonly string[]): void {
+    const key = grantKey(sub, clientId);
+    const grant = this.grants.get(key);
+    if (grant && !grant.revoked) {
+      for (const scope of scopes) grant.scopes.add(scope);
+    } else {
+      this.grants.set(key, {
+        sub,
+        clientId,
+        scopes: new Set(scopes),
+        refreshTokens: [],
+        revoked: false,
+      });
+    }
+  }
+
+  issueAccessToken(
+    sub: string,
+    clientId: string,
+    scopes: readonly string[],
+    refreshToken: string | undefined,
+  ): { accessToken: string; expiresIn: number } {
+    const expiresIn = this.settings.accessTokenTtlSeconds;
+    const accessToken = token("ya29.a0", 120);
+    this.accessTokens.set(accessToken, {
+      sub,
+      clientId,
+      scopes: [...scopes],
+      expiresAtMs: this.now() + expiresIn * 1000,
+      refreshToken,
+    });
+    if (this.accessTokens.size > 50_000) this.sweepExpiredAccessTokens();
+    return { accessToken, expiresIn };
+  }
+
+  /** The newest live refresh token of a (user, client) grant, if any. */
+  grantRefreshToken(sub: string, clientId: string): string | undefined {
+    const grant = this.grants.get(grantKey(sub, clientId));
+    return grant?.revoked ? undefined : grant?.refreshTokens.at(-1);
+  }
+
+  liveRefreshToken(refreshToken: string): RefreshTokenRecord | undefined {
+    const record = this.refreshTokens.get(refreshToken);
+    return record && !record.revoked ? record : undefined;
+  }
+
+  /** A valid (unexpired, unrevoked) access token's record. */
+  liveAccessToken(accessToken: string): AccessTokenRecord | undefined {
+    const record = this.accessTokens.get(accessToken);
+    if (record === undefined) return undefined;
+    if (record.expiresAtMs <= this.now()) {
+      this.accessTokens.delete(accessToken);
+      return undefined;
+    }
+    return record;
+  }
+
+  /**
+   * /revoke: an access or refresh token. Like Google, revoking either ends the whole grant of
+   * that (user, client): every refresh and access token. False when the token is unknown or dead.
+   */
+  revokeToken(tokenValue: string): boolean {
+    const owner = this.liveRefreshToken(tokenValue) ?? this.liveAccessToken(tokenValue);
+    if (owner === undefined) return false;
+    this.revokeGrant(owner.sub, owner.clientId);
+    return true;
+  }
+
+  /** The user removes an app's access (or every app's, without a client). */
+  revokeGrant(sub: string, clientId?: string): number {
+    let count = 0;
+    for (const grant of this.grants.values()) {
+      if (grant.sub !== sub || (clientId !== undefined && grant.clientId !== clientId)) continue;
+      if (!grant.revoked) count += 1;
+      grant.revoked = true;
+      for (const refreshToken of grant.refreshTokens) this.killRefreshToken(refreshToken);
+      grant.refreshTokens = [];
+      grant.scopes = new Set();
+    }
+    for (const [value, record] of this.accessTokens) {
+      if (record.sub === sub && (clientId === undefined || record.clientId === clientId)) {
+        this.accessTokens.delete(value);
+      }
+    }
+    return count;
+  }
+
+  grantsOf(sub: string): Array<{
+    clientId: string;
+    scopes: string[];
+    revoked: boolean;
+    refreshTokens: Array<{ token: string; revoked: boolean; createdAt: string }>;
+  }> {
+    const out = [];
+    for (const grant of this.grants.values()) {
+      if (grant.sub !== sub) continue;
+      const refreshTokens = [...this.refreshTokens]
+        .filter(([, record]) => record.sub === sub && record.clientId === grant.clientId)
+        .map(([value, record]) => ({
+          token: value,
+          revoked: record.revoked,
+          createdAt: new Date(record.createdAtMs).toISOString(),
+        }));
+      out.push({
+        clientId: grant.clientId,
+        scopes: [...grant.scopes],
+        revoked: grant.revoked,
+        refreshTokens,
+      });
+    }
+    return out;
+  }
+
+  countRequest(path: string): void {
+    this.counters.requests.set(path, (this.counters.requests.get(path) ?? 0) + 1);
+  }
+
+  countGrant(grantType: string, sub: string): void {
+    const { grants, grantsBySub } = this.counters;
+    grants.set(grantType, (grants.get(grantType) ?? 0) + 1);
+    let bySub = grantsBySub.get(sub);
+    if (bySub === undefined) {
+      bySub = new Map();
+      grantsBySub.set(sub, bySub);
+    }
+    bySub.set(grantType, (bySub.get(grantType) ?? 0) + 1);
+  }
+
+  stats(): {
+    requests: Record<string, number>;
+    grants: Record<string, number>;
+    grantsBySub: Record<string, Record<string, number>>;
+  } {
+    const { requests, grants, grantsBySub } = this.counters;
+    return {
+      requests: Object.fromEntries(requests),
+      grants: Object.fromEntries(grants),
+      grantsBySub: Object.fromEntries(
+        [...grantsBySub].map(([sub, counts]) => [sub, Object.fromEntries(counts)]),
+      ),
+    };
+  }
+
+  resetStats(): void {
+    this.counters = newCounters();
+  }
+
+  private killRefreshToken(refreshToken: string): void {
+    const record = this.refreshTokens.get(refreshToken);
+    if (record) record.revoked = true;
+    for (const [value, access] of this.accessTokens) {
+      if (access.refreshToken === refreshToken) this.accessTokens.delete(value);
+    }
+  }
+
+  private sweepExpiredAccessTokens(): void {
+    const now = this.now();
+    for (const [value, record] of this.accessTokens) {
+      if (record.expiresAtMs <= now) this.accessTokens.delete(value);
+    }
+  }
+}
+
+/** PKCE (RFC 7636): does the verifier match the challenge the code was minted with? */
+export function pkceMatches(code: AuthorizationCode, verifier: string | undefined): boolean {
+  if (code.codeChallenge === undefined) return true;
+  if (verifier === undefined) return false;
+  const computed =
+    code.codeChallengeMethod === "S256"
+      ? createHash("sha256").update(verifier).digest("base64url")
+      : verifier;
+  return computed === code.codeChallenge;
+}
+
+function grantKey(sub: string, clientId: string): string {
+  return `${sub} ${clientId}`;
+}
+
+function newCounters(): Counters {
+  return { requests: new Map(), grants: new Map(), grantsBySub: new Map() };
+}
+
+function capitalize(word: string): string {
+  return word.charAt(0).toUpperCase() + word.slice(1);
+}
