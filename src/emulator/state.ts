@@ -119,7 +119,7 @@ export class EmulatorState {
     const familyName = input.familyName ?? "Tester";
     const user: EmulatorUser = {
       // 21 digits, like Google's subject identifiers.
-      sub: `1${String(randomInt(10 ** 9, 10 ** 10 - 1))}${String(randomInt(10 ** 9, 10 ** 10 - 1))}0`,
+      sub: `1${String(randomInt(10 ** 9, 10 ** 10 - 1))}${String(randomInt(10 ** 9, 10 ** 10 - 1))}`,
       email: input.email,
       emailVerified: input.emailVerified ?? true,
       name: input.name ?? `${givenName} ${familyName}`,
