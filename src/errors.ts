@@ -17,10 +17,12 @@ interface CatalogEntry {
 /** Stable codes, their HTTP status and their default public message. */
 export const ERROR_CATALOG = {
   config_invalid: { status: 500, message: "The configuration is invalid." },
+  id_token_invalid: { status: 401, message: "The Google ID token is invalid." },
   internal_error: { status: 500, message: "Something went wrong on our side." },
   invalid_request: { status: 400, message: "The request is malformed." },
   not_found: { status: 404, message: "There is nothing at this address." },
   port_in_use: { status: 500, message: "The port is already in use." },
+  upstream_unavailable: { status: 502, message: "Google could not be reached; try again." },
 } as const satisfies Record<string, CatalogEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

@@ -1,0 +1,42 @@
+/**
+ * Every Google URL Steward calls, in one injectable object, so the emulator (or any OpenID
+ * provider) is a drop-in: nothing else in Steward spells a Google host.
+ */
+export interface GoogleEndpoints {
+  readonly tokenUrl: string;
+  readonly revokeUrl: string;
+  readonly jwksUrl: string;
+  readonly userinfoUrl: string;
+  /** Accepted `iss` values of ID tokens. */
+  readonly issuers: readonly string[];
+  /** Base of Google API hosts; `https://HOST.googleapis.com` in google mode. */
+  apiBaseUrl(host: string): string;
+}
+
+/** Google's documented issuers: the modern form and the legacy one. */
+export const GOOGLE_ISSUERS = Object.freeze(["https://accounts.google.com", "accounts.google.com"]);
+
+export const GOOGLE_ENDPOINTS: GoogleEndpoints = Object.freeze({
+  tokenUrl: "https://oauth2.googleapis.com/token",
+  revokeUrl: "https://oauth2.googleapis.com/revoke",
+  jwksUrl: "https://www.googleapis.com/oauth2/v3/certs",
+  userinfoUrl: "https://openidconnect.googleapis.com/v1/userinfo",
+  issuers: GOOGLE_ISSUERS,
+  apiBaseUrl: (host: string) => `https://${host}`,
+});
+
+/**
+ * The endpoints of an emulator at `baseUrl`: every Google endpoint and API host under it, and
+ * Google's own issuers (the emulator signs with them, so the same rules apply).
+ */
+export function emulatorEndpoints(baseUrl: string): GoogleEndpoints {
+  const base = baseUrl.replace(/\/+$/, "");
+  return Object.freeze({
+    tokenUrl: `${base}/token`,
+    revokeUrl: `${base}/revoke`,
+    jwksUrl: `${base}/oauth2/v3/certs`,
+    userinfoUrl: `${base}/v1/userinfo`,
+    issuers: GOOGLE_ISSUERS,
+    apiBaseUrl: () => base,
+  });
+}
