@@ -16,13 +16,38 @@ interface CatalogEntry {
 
 /** Stable codes, their HTTP status and their default public message. */
 export const ERROR_CATALOG = {
+  client_rejected: {
+    status: 500,
+    message:
+      "Google rejected this server's OAuth client; the operator must check its ID and secret.",
+  },
   config_invalid: { status: 500, message: "The configuration is invalid." },
+  credential_busy: {
+    status: 503,
+    message: "Another instance holds this user's credential for too long; try again.",
+  },
+  credential_corrupt: { status: 500, message: "A stored credential cannot be opened." },
+  data_dir_locked: { status: 500, message: "Another Steward is using this data directory." },
+  database_unavailable: { status: 503, message: "The database is unavailable." },
   id_token_invalid: { status: 401, message: "The Google ID token is invalid." },
   internal_error: { status: 500, message: "Something went wrong on our side." },
+  invalid_grant: {
+    status: 400,
+    message:
+      "Google refused the grant: the code is invalid, expired or already used, or access was revoked.",
+  },
   invalid_request: { status: 400, message: "The request is malformed." },
+  key_missing: { status: 500, message: "A stored credential is sealed with a key not configured." },
+  keys_invalid: { status: 500, message: "The keyring (STEWARD_KEYS) is invalid." },
   not_found: { status: 404, message: "There is nothing at this address." },
   port_in_use: { status: 500, message: "The port is already in use." },
+  redirect_uri_mismatch: {
+    status: 400,
+    message: "The redirect URI does not match the one the code was issued for.",
+  },
+  upstream_rejected: { status: 502, message: "Google refused the request unexpectedly." },
   upstream_unavailable: { status: 502, message: "Google could not be reached; try again." },
+  user_not_found: { status: 404, message: "There is no such user." },
 } as const satisfies Record<string, CatalogEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
