@@ -1,0 +1,187 @@
+import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
+import { StewardError } from "../errors.js";
+import { type GoogleClient, parseClientSecret } from "../google/client-secret.js";
+
+/** Where Google is: an in-process emulator, Google itself, or an emulator at a base URL. */
+export type GoogleTarget =
+  | { mode: "emulator" }
+  | { mode: "google"; client: GoogleClient }
+  | { mode: "external-emulator"; baseUrl: string; client: GoogleClient };
+
+/** Steward's settings, parsed once at start-up and frozen. */
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  /** Unset: an embedded PostgreSQL in `dataDir`. */
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  readonly google: GoogleTarget;
+  /** Other client IDs of the same app (iOS, Android) accepted as `aud`/`azp` of ID tokens. */
+  readonly extraAudiences: readonly string[];
+  readonly requiredScopes: readonly string[];
+  readonly allowedOrigins: readonly string[];
+  /** Addresses of TLS-terminating proxies whose `X-Forwarded-Proto` is believed. */
+  readonly trustProxy: readonly string[];
+  /** `STEWARD_KEYS` as given; the vault parses it. Never logged. */
+  readonly keys: string | undefined;
+  readonly adminToken: string | undefined;
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
+}
+
+/** Flags of `steward serve`; each mirrors an environment variable and wins over it. */
+export interface ConfigFlags {
+  host?: string;
+  port?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+}
+
+const list = (value: string | undefined): string[] =>
+  (value ?? "")
+    .split(/[\s,]+/)
+    .map((item) => item.trim())
+    .filter(Boolean);
+
+/**
+ * Reads the environment (and flags) into a frozen {@link Config}.
+ *
+ * @throws StewardError `config_invalid` listing every problem, one line each, naming the variable
+ *   or file field; no value of a secret is ever echoed.
+ * @example
+ *   const config = loadConfig(process.env);
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Config {
+  const problems: string[] = [];
+
+  const host = flags.host ?? env.STEWARD_HOST ?? "127.0.0.1";
+  const portText = flags.port ?? env.STEWARD_PORT ?? "8080";
+  const port = Number(portText);
+  if (!/^\d{1,5}$/.test(portText) || port > 65_535) {
+    problems.push("STEWARD_PORT must be a port number from 0 to 65535");
+  }
+
+  const databaseUrl = env.DATABASE_URL || undefined;
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    problems.push("DATABASE_URL must be a postgres:// or postgresql:// URL");
+  }
+
+  const google = googleTarget(env, problems);
+
+  const allowedOrigins = list(env.STEWARD_ALLOWED_ORIGINS);
+  for (const origin of allowedOrigins) {
+    if (!isOrigin(origin))
+      problems.push(
+        `STEWARD_ALLOWED_ORIGINS: "${origin}" is not an origin like https://app.example.com`,
+      );
+  }
+  const trustProxy = list(env.STEWARD_TRUST_PROXY);
+  for (const address of trustProxy) {
+    if (isIP(address.split("/")[0] as string) === 0) {
+      problems.push(`STEWARD_TRUST_PROXY: "${address}" is not an IP address or CIDR range`);
+    }
+  }
+  const certFile = flags.tlsCert ?? env.STEWARD_TLS_CERT;
+  const keyFile = flags.tlsKey ?? env.STEWARD_TLS_KEY;
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    problems.push("STEWARD_TLS_CERT and STEWARD_TLS_KEY (--tls-cert, --tls-key) go together");
+  }
+  const adminToken = env.STEWARD_ADMIN_TOKEN || undefined;
+  if (adminToken !== undefined && adminToken.length < 32) {
+    problems.push("STEWARD_ADMIN_TOKEN must be at least 32 characters");
+  }
+
+  if (problems.length > 0) {
+    throw new StewardError("config_invalid", {
+      message: `Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`,
+    });
+  }
+  return Object.freeze({
+    host,
+    port,
+    databaseUrl,
+    dataDir: env.STEWARD_DATA_DIR || "./.steward",
+    google,
+    extraAudiences: Object.freeze(list(env.STEWARD_EXTRA_AUDIENCES)),
+    requiredScopes: Object.freeze(list(env.STEWARD_REQUIRED_SCOPES)),
+    allowedOrigins: Object.freeze(allowedOrigins),
+    trustProxy: Object.freeze(trustProxy),
+    keys: env.STEWARD_KEYS || undefined,
+    adminToken,
+    tls: certFile && keyFile ? Object.freeze({ certFile, keyFile }) : undefined,
+  });
+}
+
+function googleTarget(env: NodeJS.ProcessEnv, problems: string[]): GoogleTarget {
+  const client = googleClient(env, problems);
+  const wanted = env.STEWARD_GOOGLE || (client ? "google" : "emulator");
+  if (wanted === "emulator") return { mode: "emulator" };
+  if (wanted === "google") {
+    if (client) return { mode: "google", client };
+    problems.push(
+      "STEWARD_GOOGLE=google needs GOOGLE_CLIENT_SECRET_FILE or GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET",
+    );
+    return { mode: "emulator" };
+  }
+  if (!/^https?:\/\/[^/]+/.test(wanted)) {
+    problems.push('STEWARD_GOOGLE must be "emulator", "google" or the base URL of an emulator');
+    return { mode: "emulator" };
+  }
+  if (client) return { mode: "external-emulator", baseUrl: wanted.replace(/\/+$/, ""), client };
+  problems.push(
+    "STEWARD_GOOGLE set to an emulator URL needs GOOGLE_CLIENT_SECRET_FILE or GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET",
+  );
+  return { mode: "emulator" };
+}
+
+function googleClient(env: NodeJS.ProcessEnv, problems: string[]): GoogleClient | undefined {
+  const file = env.GOOGLE_CLIENT_SECRET_FILE;
+  const id = env.GOOGLE_CLIENT_ID;
+  const secret = env.GOOGLE_CLIENT_SECRET;
+  if (file) {
+    if (id || secret)
+      problems.push(
+        "GOOGLE_CLIENT_SECRET_FILE and GOOGLE_CLIENT_ID/GOOGLE_CLIENT_SECRET exclude each other",
+      );
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (error) {
+      problems.push(
+        `GOOGLE_CLIENT_SECRET_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code})`,
+      );
+      return undefined;
+    }
+    const parsed = parseClientSecret(text);
+    if ("problems" in parsed) {
+      for (const problem of parsed.problems)
+        problems.push(`GOOGLE_CLIENT_SECRET_FILE ${file}: ${problem}`);
+      return undefined;
+    }
+    return parsed.client;
+  }
+  if (!id && !secret) return undefined;
+  if (!id || !secret) {
+    problems.push("GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET go together");
+    return undefined;
+  }
+  return {
+    type: "web",
+    clientId: id,
+    clientSecret: secret,
+    projectId: undefined,
+    authUri: undefined,
+    tokenUri: undefined,
+    redirectUris: [],
+    javascriptOrigins: [],
+  };
+}
+
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "https:" || url.protocol === "http:") && url.origin === value;
+  } catch {
+    return false;
+  }
+}
