@@ -6,6 +6,9 @@ import { apiErrorBody, sendOAuthError } from "./google-errors.js";
 import { certsRoutes } from "./routes/certs.js";
 import { consentRoutes } from "./routes/consent.js";
 import { controlRoutes } from "./routes/control.js";
+import { discoveryRoutes } from "./routes/discovery.js";
+import { driveRoutes } from "./routes/drive.js";
+import { photosRoutes } from "./routes/photos.js";
 import { revokeRoutes } from "./routes/revoke.js";
 import { tokenRoutes } from "./routes/token.js";
 import { tokeninfoRoutes, userinfoRoutes } from "./routes/tokeninfo.js";
@@ -70,6 +73,9 @@ export async function buildEmulatorApp(
   certsRoutes(app, ctx);
   consentRoutes(app, ctx);
   controlRoutes(app, ctx, faults);
+  driveRoutes(app, ctx);
+  photosRoutes(app, ctx);
+  discoveryRoutes(app);
   return app;
 }
 
