@@ -15,7 +15,7 @@ export interface IdTokenInput {
  * Signs an ID token the way Google shapes it: email claims with the email scope, profile claims
  * with the profile scope, `at_hash` when it travels with an access token, `hd` for Workspace users.
  */
-export function signIdToken(ctx: EmulatorContext, input: IdTokenInput): Promise<string> {
+export function signIdToken(ctx: EmulatorContext, input: IdTokenInput): string {
   const { user, scopes } = input;
   const iat = Math.floor(ctx.state.now() / 1000);
   const claims: Record<string, unknown> = {
@@ -59,14 +59,14 @@ export class RefreshIdTokens {
 
   constructor(private readonly ctx: EmulatorContext) {}
 
-  async get(user: EmulatorUser, clientId: string, scopes: readonly string[]): Promise<string> {
+  get(user: EmulatorUser, clientId: string, scopes: readonly string[]): string {
     const { state, keys } = this.ctx;
     const key = `${user.sub} ${clientId} ${scopes.join(" ")}`;
     const cached = this.cache.get(key);
     if (cached && cached.kid === keys.currentKid && cached.reuseUntilMs > state.now()) {
       return cached.idToken;
     }
-    const idToken = await signIdToken(this.ctx, {
+    const idToken = signIdToken(this.ctx, {
       user,
       audience: clientId,
       authorizedParty: clientId,

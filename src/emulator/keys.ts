@@ -1,4 +1,10 @@
-import { createHash, generateKeyPairSync, type KeyObject, randomBytes } from "node:crypto";
+import {
+  createHash,
+  sign as cryptoSign,
+  generateKeyPairSync,
+  type KeyObject,
+  randomBytes,
+} from "node:crypto";
 import {
   createLocalJWKSet,
   exportJWK,
@@ -6,7 +12,6 @@ import {
   type JWTPayload,
   type JWTVerifyResult,
   jwtVerify,
-  SignJWT,
 } from "jose";
 import forge from "node-forge";
 
@@ -95,12 +100,21 @@ export class SigningKeys {
     }
   }
 
-  sign(claims: JWTPayload): Promise<string> {
+  /**
+   * Signs claims as a compact RS256 JWS. node:crypto's `sign` directly: about a third faster
+   * per CPU-second than jose's WebCrypto path here (bench/emulator.bench.ts), and signing bounds
+   * the code-exchange rate. jose verifies what this signs, in the tests and in Steward.
+   */
+  sign(claims: JWTPayload): string {
     const key = this.current;
-    return new SignJWT(claims)
-      .setProtectedHeader({ alg: "RS256", kid: key.kid, typ: "JWT" })
-      .sign(key.privateKey);
+    const header = base64url({ alg: "RS256", kid: key.kid, typ: "JWT" });
+    const signingInput = `${header}.${base64url(claims)}`;
+    return `${signingInput}.${cryptoSign("sha256", Buffer.from(signingInput), key.privateKey).toString("base64url")}`;
   }
+}
+
+function base64url(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString("base64url");
 }
 
 /** OpenID Connect `at_hash`: base64url of the left half of SHA-256(access token). */

@@ -56,6 +56,8 @@ export interface AccessTokenRecord {
   readonly expiresAtMs: number;
   /** The refresh token this access token came from (or with), if any. */
   readonly refreshToken: string | undefined;
+  /** The grant's epoch at issue: a revocation bumps the epoch and so kills every older token. */
+  readonly epoch: number;
 }
 
 /** What a user has granted one client: the union of consented scopes and the live tokens. */
@@ -66,6 +68,8 @@ export interface Grant {
   /** Live refresh tokens, oldest first; at most `refreshTokenLimit`. */
   refreshTokens: string[];
   revoked: boolean;
+  /** Bumped by every revocation; access tokens issued before it are dead. */
+  epoch: number;
 }
 
 export interface EmulatorSettings {

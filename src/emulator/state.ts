@@ -29,6 +29,9 @@ export function hasOpenIdScope(scopes: readonly string[]): boolean {
 
 const token = (prefix: string, bytes: number) => prefix + randomBytes(bytes).toString("base64url");
 
+/** Access tokens are swept for dead ones once this many are held. */
+const SWEEP_THRESHOLD = 50_000;
+
 /** Google's shapes: codes `4/0…`, access tokens `ya29.…`, refresh tokens `1//0…`. */
 export const CODE_SHAPE = /^4\/0[A-Za-z0-9_-]{40,}$/;
 
@@ -88,6 +91,7 @@ export class EmulatorState {
   private readonly accessTokens = new Map<string, AccessTokenRecord>();
   private readonly grants = new Map<string, Grant>();
   private counters: Counters = newCounters();
+  private nextSweepAt = SWEEP_THRESHOLD;
 
   constructor(
     readonly now: () => number = Date.now,
@@ -180,12 +184,7 @@ export class EmulatorState {
 
   /** Records the consent and returns a new refresh token, evicting the oldest past the limit. */
   issueRefreshToken(sub: string, clientId: string, scopes: readonly string[]): string {
-    const key = grantKey(sub, clientId);
-    let grant = this.grants.get(key);
-    if (grant === undefined || grant.revoked) {
-      grant = { sub, clientId, scopes: new Set(), refreshTokens: [], revoked: false };
-      this.grants.set(key, grant);
-    }
+    const grant = this.liveGrant(sub, clientId);
     for (const scope of scopes) grant.scopes.add(scope);
     const refreshToken = token("1//0", 72);
     this.refreshTokens.set(refreshToken, {
@@ -205,19 +204,20 @@ export class EmulatorState {
 
   /** Records scopes consented without offline access (no refresh token). */
   recordConsent(sub: string, clientId: string, scopes: readonly string[]): void {
+    const grant = this.liveGrant(sub, clientId);
+    for (const scope of scopes) grant.scopes.add(scope);
+  }
+
+  /** The (user, client) grant, created or revived (keeping its epoch) for a new consent. */
+  private liveGrant(sub: string, clientId: string): Grant {
     const key = grantKey(sub, clientId);
-    const grant = this.grants.get(key);
-    if (grant && !grant.revoked) {
-      for (const scope of scopes) grant.scopes.add(scope);
-    } else {
-      this.grants.set(key, {
-        sub,
-        clientId,
-        scopes: new Set(scopes),
-        refreshTokens: [],
-        revoked: false,
-      });
+    let grant = this.grants.get(key);
+    if (grant === undefined) {
+      grant = { sub, clientId, scopes: new Set(), refreshTokens: [], revoked: false, epoch: 0 };
+      this.grants.set(key, grant);
     }
+    grant.revoked = false;
+    return grant;
   }
 
   issueAccessToken(
@@ -234,8 +234,9 @@ export class EmulatorState {
       scopes: [...scopes],
       expiresAtMs: this.now() + expiresIn * 1000,
       refreshToken,
+      epoch: this.grants.get(grantKey(sub, clientId))?.epoch ?? 0,
     });
-    if (this.accessTokens.size > 50_000) this.sweepExpiredAccessTokens();
+    if (this.accessTokens.size >= this.nextSweepAt) this.sweepExpiredAccessTokens();
     return { accessToken, expiresIn };
   }
 
@@ -250,11 +251,18 @@ export class EmulatorState {
     return record && !record.revoked ? record : undefined;
   }
 
-  /** A valid (unexpired, unrevoked) access token's record. */
+  /** A valid access token's record: unexpired, its refresh token alive, its grant not revoked since. */
   liveAccessToken(accessToken: string): AccessTokenRecord | undefined {
     const record = this.accessTokens.get(accessToken);
     if (record === undefined) return undefined;
-    if (record.expiresAtMs <= this.now()) {
+    const grant = this.grants.get(grantKey(record.sub, record.clientId));
+    const dead =
+      record.expiresAtMs <= this.now() ||
+      grant === undefined ||
+      grant.epoch !== record.epoch ||
+      (record.refreshToken !== undefined &&
+        this.refreshTokens.get(record.refreshToken)?.revoked === true);
+    if (dead) {
       this.accessTokens.delete(accessToken);
       return undefined;
     }
@@ -279,14 +287,10 @@ export class EmulatorState {
       if (grant.sub !== sub || (clientId !== undefined && grant.clientId !== clientId)) continue;
       if (!grant.revoked) count += 1;
       grant.revoked = true;
+      grant.epoch += 1;
       for (const refreshToken of grant.refreshTokens) this.killRefreshToken(refreshToken);
       grant.refreshTokens = [];
       grant.scopes = new Set();
-    }
-    for (const [value, record] of this.accessTokens) {
-      if (record.sub === sub && (clientId === undefined || record.clientId === clientId)) {
-        this.accessTokens.delete(value);
-      }
     }
     return count;
   }
@@ -351,19 +355,16 @@ export class EmulatorState {
     this.counters = newCounters();
   }
 
+  /** Its access tokens die with it: liveAccessToken checks the refresh token. */
   private killRefreshToken(refreshToken: string): void {
     const record = this.refreshTokens.get(refreshToken);
     if (record) record.revoked = true;
-    for (const [value, access] of this.accessTokens) {
-      if (access.refreshToken === refreshToken) this.accessTokens.delete(value);
-    }
   }
 
+  /** Drops dead access tokens; amortized: the next sweep waits until the map has doubled. */
   private sweepExpiredAccessTokens(): void {
-    const now = this.now();
-    for (const [value, record] of this.accessTokens) {
-      if (record.expiresAtMs <= now) this.accessTokens.delete(value);
-    }
+    for (const value of this.accessTokens.keys()) this.liveAccessToken(value);
+    this.nextSweepAt = Math.max(SWEEP_THRESHOLD, this.accessTokens.size * 2);
   }
 }
 

@@ -130,7 +130,7 @@ export function controlRoutes(app: FastifyInstance, ctx: EmulatorContext, faults
         prompt: body.prompt,
         nonce: body.nonce,
       });
-      const idToken = await signIdToken(ctx, {
+      const idToken = signIdToken(ctx, {
         user,
         audience: server.clientId,
         authorizedParty: app.clientId,

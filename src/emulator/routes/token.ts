@@ -91,7 +91,7 @@ async function authorizationCodeGrant(
     refreshToken ?? state.grantRefreshToken(user.sub, client.clientId),
   );
   const idToken = hasOpenIdScope(record.scopes)
-    ? await signIdToken(ctx, {
+    ? signIdToken(ctx, {
         user,
         audience: client.clientId,
         authorizedParty: record.authorizedParty,
@@ -161,7 +161,7 @@ async function refreshTokenGrant(
     refreshToken,
   );
   const idToken = hasOpenIdScope(scopes)
-    ? await refreshIdTokens.get(user, client.clientId, scopes)
+    ? refreshIdTokens.get(user, client.clientId, scopes)
     : undefined;
   state.countGrant("refresh_token", user.sub);
   // A refresh returns no new refresh token.
