@@ -25,7 +25,7 @@ module.exports = {
         "vault, oauth, identity and google do not reach up into tokens, access, jobs or events.",
       severity: "error",
       from: { path: "^src/(vault|oauth|identity|google|config)/" },
-      to: { path: "^src/(tokens|access|jobs|events|server|cli)/" },
+      to: { path: "^src/(signin|tokens|access|jobs|events|server|cli)/" },
     },
     {
       name: "no-circular",

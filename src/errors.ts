@@ -27,8 +27,14 @@ export const ERROR_CATALOG = {
     message: "Another instance holds this user's credential for too long; try again.",
   },
   credential_corrupt: { status: 500, message: "A stored credential cannot be opened." },
+  credential_revoked: {
+    status: 409,
+    message: "The user's Google grant is revoked or expired; they must sign in again.",
+  },
+  csrf_header_missing: { status: 403, message: "A non-empty X-Requested-With header is required." },
   data_dir_locked: { status: 500, message: "Another Steward is using this data directory." },
   database_unavailable: { status: 503, message: "The database is unavailable." },
+  https_required: { status: 403, message: "This endpoint must be called over HTTPS." },
   id_token_invalid: { status: 401, message: "The Google ID token is invalid." },
   internal_error: { status: 500, message: "Something went wrong on our side." },
   invalid_grant: {
@@ -40,13 +46,24 @@ export const ERROR_CATALOG = {
   key_missing: { status: 500, message: "A stored credential is sealed with a key not configured." },
   keys_invalid: { status: 500, message: "The keyring (STEWARD_KEYS) is invalid." },
   not_found: { status: 404, message: "There is nothing at this address." },
+  origin_not_allowed: { status: 403, message: "This origin may not call this endpoint." },
+  payload_too_large: { status: 413, message: "The request body is too large." },
   port_in_use: { status: 500, message: "The port is already in use." },
+  rate_limited: { status: 429, message: "Too many requests; slow down." },
   redirect_uri_mismatch: {
     status: 400,
     message: "The redirect URI does not match the one the code was issued for.",
   },
+  scope_not_granted: { status: 403, message: "The user did not grant a scope this needs." },
+  unauthenticated: { status: 401, message: "A valid bearer credential is required." },
+  unsupported_media_type: {
+    status: 415,
+    message:
+      "Send the code as JSON, a form field, or a text/plain or application/octet-stream body.",
+  },
   upstream_rejected: { status: 502, message: "Google refused the request unexpectedly." },
   upstream_unavailable: { status: 502, message: "Google could not be reached; try again." },
+  url_not_allowed: { status: 400, message: "Only Google API hosts may receive a user's token." },
   user_not_found: { status: 404, message: "There is no such user." },
 } as const satisfies Record<string, CatalogEntry>;
 

@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { emulatorCommand } from "./emulator.js";
-import { startCommand } from "./start.js";
+import { keysCommand } from "./keys.js";
+import { serveCommand } from "./serve.js";
 
 /** The `steward` command line. */
 export async function main(argv: readonly string[]): Promise<void> {
@@ -8,6 +9,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     .description("Offline access to Google APIs for your app's backend, and a local Google.")
     .showHelpAfterError();
   program.addCommand(emulatorCommand());
-  program.addCommand(startCommand());
+  program.addCommand(keysCommand());
+  program.addCommand(serveCommand("serve"));
+  program.addCommand(serveCommand("start"));
   await program.parseAsync(argv as string[]);
 }

@@ -7,6 +7,8 @@ export interface Fault {
   /** Answer with this status (and `body`) instead of the real response. */
   status?: number | undefined;
   body?: unknown;
+  /** Response headers to send with `status`, e.g. `Retry-After` or a redirect's `Location`. */
+  headers?: Record<string, string> | undefined;
   /** Wait this long first; with no status, the real response follows. */
   latencyMs?: number | undefined;
   /** Drop the connection without an answer. */
@@ -47,7 +49,10 @@ export class Faults {
     const body = fault.body ?? {
       error: { code: fault.status, message: "Injected fault.", status: "UNAVAILABLE" },
     };
-    await reply.code(fault.status).send(body);
+    await reply
+      .code(fault.status)
+      .headers(fault.headers ?? {})
+      .send(body);
     return true;
   }
 }

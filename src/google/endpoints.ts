@@ -11,6 +11,8 @@ export interface GoogleEndpoints {
   readonly issuers: readonly string[];
   /** Base of Google API hosts; `https://HOST.googleapis.com` in google mode. */
   apiBaseUrl(host: string): string;
+  /** Whether a user's access token may be sent to this URL: Google API hosts only. */
+  isApiUrl(url: URL): boolean;
 }
 
 /** Google's documented issuers: the modern form and the legacy one. */
@@ -23,6 +25,8 @@ export const GOOGLE_ENDPOINTS: GoogleEndpoints = Object.freeze({
   userinfoUrl: "https://openidconnect.googleapis.com/v1/userinfo",
   issuers: GOOGLE_ISSUERS,
   apiBaseUrl: (host: string) => `https://${host}`,
+  isApiUrl: (url: URL) =>
+    url.protocol === "https:" && url.hostname.endsWith(".googleapis.com") && url.port === "",
 });
 
 /**
@@ -38,5 +42,6 @@ export function emulatorEndpoints(baseUrl: string): GoogleEndpoints {
     userinfoUrl: `${base}/v1/userinfo`,
     issuers: GOOGLE_ISSUERS,
     apiBaseUrl: () => base,
+    isApiUrl: (url: URL) => url.origin === new URL(base).origin,
   });
 }

@@ -4,10 +4,11 @@ import { StewardError } from "../errors.js";
 /**
  * Classifies a failed token-endpoint call. Google's verdicts on the grant stay distinct
  * (`invalid_grant`, `redirect_uri_mismatch`); a rejected client is our configuration's fault
- * (`client_rejected`); a 5xx, a timeout, a dropped connection or garbage is `upstream_unavailable`.
+ * (`client_rejected`); a 429, a 5xx, a timeout, a dropped connection or garbage is `upstream_unavailable`.
  */
 export function oauthFailure(error: unknown, operation: string): StewardError {
-  if (error instanceof oidc.ResponseBodyError && error.status < 500) {
+  // 429 is "slow down", a transient fault like a 5xx.
+  if (error instanceof oidc.ResponseBodyError && error.status < 500 && error.status !== 429) {
     const detail = `${operation}: Google answered ${error.status} ${error.error}`;
     switch (error.error) {
       case "invalid_grant":

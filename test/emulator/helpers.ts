@@ -37,7 +37,13 @@ export async function control(
 /** Signs a user in as the iOS/Android SDK does and returns the serverAuthCode and ID token. */
 export async function sdkSignIn(
   emulator: Emulator,
-  input: { email: string; scopes?: string[]; grantedScopes?: string[]; prompt?: string },
+  input: {
+    email: string;
+    scopes?: string[];
+    grantedScopes?: string[];
+    prompt?: string;
+    clientId?: string;
+  },
 ): Promise<{ serverAuthCode: string; idToken: string; grantedScopes: string[]; sub: string }> {
   const { status, body } = await control(emulator, "POST", "/emulator/sign-in", {
     clientId: emulator.defaultClient.clientId,

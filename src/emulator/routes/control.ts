@@ -184,6 +184,7 @@ export function controlRoutes(app: FastifyInstance, ctx: EmulatorContext, faults
       path: string;
       status?: number;
       body?: unknown;
+      headers?: Record<string, string>;
       latencyMs?: number;
       times?: number;
       reset?: boolean;
@@ -203,6 +204,11 @@ export function controlRoutes(app: FastifyInstance, ctx: EmulatorContext, faults
             latencyMs: { type: "integer", minimum: 0, maximum: 600_000 },
             times: { type: "integer", minimum: 1, maximum: 1_000_000 },
             reset: { type: "boolean" },
+            headers: {
+              type: "object",
+              additionalProperties: { type: "string", maxLength: 2048 },
+              maxProperties: 20,
+            },
           },
         },
       },

@@ -1,0 +1,51 @@
+import { join } from "node:path";
+import { Command } from "commander";
+import pino from "pino";
+import { loadConfig } from "../config/load.js";
+import { writeClientSecretFile } from "../emulator/index.js";
+import { REDACTED_PATHS } from "../server/logger.js";
+import { startService } from "../server/service.js";
+import { parsePort, stopOnSignal } from "./emulator.js";
+
+interface ServeFlags {
+  host?: string;
+  port?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  emulatorPort: number;
+}
+
+/** `steward serve` (and `steward start`, what `npm start` runs): the service, until SIGTERM. */
+export function serveCommand(name: "serve" | "start"): Command {
+  return new Command(name)
+    .description(
+      name === "start"
+        ? "Start Steward with its embedded defaults (embedded PostgreSQL, local Google emulator)."
+        : "Run the Steward service.",
+    )
+    .option("--host <host>", "listen address (STEWARD_HOST)")
+    .option("--port <port>", "listen port (STEWARD_PORT)")
+    .option("--tls-cert <file>", "serve HTTPS with this certificate (STEWARD_TLS_CERT)")
+    .option("--tls-key <file>", "and this private key (STEWARD_TLS_KEY)")
+    .option("--emulator-port <port>", "port of the in-process Google emulator", parsePort, 9099)
+    .action(async (flags: ServeFlags) => {
+      const config = loadConfig(process.env, flags);
+      const logger = pino({
+        level: process.env.STEWARD_LOG_LEVEL ?? "info",
+        redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
+      });
+      const service = await startService(config, { logger, emulatorPort: flags.emulatorPort });
+      stopOnSignal(() => service.close());
+      const lines = [`Steward is listening on ${service.url}`, `  API docs: ${service.url}/docs`];
+      if (service.emulator) {
+        const file = join(config.dataDir, "client_secret_emulator.json");
+        await writeClientSecretFile(file, service.emulator.url, service.emulator.defaultClient);
+        lines.unshift(
+          "Running against the LOCAL GOOGLE EMULATOR: no real Google account or internet is involved.",
+        );
+        lines.push(`  Emulator: ${service.emulator.url} (its client: ${file})`);
+      }
+      lines.push(`  Database: ${service.vault.database.description}`);
+      console.log(lines.join("\n"));
+    });
+}

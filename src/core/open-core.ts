@@ -1,0 +1,151 @@
+import { mkdir } from "node:fs/promises";
+import type * as oidc from "openid-client";
+import type { Config } from "../config/load.js";
+import { type Emulator, startEmulator } from "../emulator/index.js";
+import { EventBus } from "../events/bus.js";
+import type { GoogleClient } from "../google/client-secret.js";
+import { emulatorEndpoints, GOOGLE_ENDPOINTS, type GoogleEndpoints } from "../google/endpoints.js";
+import { GoogleKeys } from "../identity/google-keys.js";
+import type { IdTokenRules } from "../identity/verify-id-token.js";
+import { createOAuthClient } from "../oauth/client.js";
+import { TokenManager } from "../tokens/token-manager.js";
+import { loadKeyring } from "../vault/keyring-source.js";
+import type { VaultLogger } from "../vault/logger.js";
+import { openVault, type Vault } from "../vault/vault.js";
+
+/** The client ID of the in-process emulator's web client; stable, so stored `aud`s stay valid. */
+export const EMULATOR_CLIENT_ID = "000000000000-steward-local-emulator.apps.googleusercontent.com";
+
+export interface CoreOptions {
+  logger: VaultLogger;
+  /** Port of the in-process emulator (emulator mode only). 0 picks a free one. Default 9099. */
+  emulatorPort?: number;
+  /** Web origin of a page we serve that signs users in (registered on the in-process emulator). */
+  appOrigin?: string;
+  /** Give up on a call to Google's token endpoint after this long. Default 10 s. */
+  googleTimeoutSeconds?: number;
+  /** What this process is, for a second one on the same data dir, e.g. `steward serve`. */
+  purpose: string;
+}
+
+/** Everything below the HTTP layer, opened from a Config: shared by the service and the library. */
+export interface Core {
+  readonly vault: Vault;
+  readonly oauth: oidc.Configuration;
+  readonly tokens: TokenManager;
+  readonly events: EventBus;
+  readonly endpoints: GoogleEndpoints;
+  readonly client: GoogleClient;
+  readonly idTokenRules: IdTokenRules;
+  /** The in-process emulator, in emulator mode. */
+  readonly emulator: Emulator | undefined;
+  /** True unless talking to Google itself. */
+  readonly emulated: boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the core: the local emulator when no Google client is configured, the keyring (generated
+ * into the data dir in emulator mode only), the vault (embedded PostgreSQL when `DATABASE_URL` is
+ * unset), the OAuth client, the token manager and the event bus.
+ *
+ * @throws StewardError `keys_invalid`, `key_missing`, `database_unavailable`, `data_dir_locked`,
+ *   `port_in_use`; whatever was opened before the failure is closed again.
+ */
+export async function openCore(config: Config, options: CoreOptions): Promise<Core> {
+  const { logger } = options;
+  const target = await googleTarget(config, options);
+  try {
+    const emulated = config.google.mode !== "google";
+    // The data dir holds the embedded cluster and, in emulator mode, the generated key.
+    await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+    const keyring = await loadKeyring({
+      value: config.keys,
+      dataDir: config.dataDir,
+      whenUnset: emulated ? "generate" : "fail",
+      logger,
+    });
+    const vault = await openVault({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      keyring,
+      logger,
+      purpose: options.purpose,
+      handleSignals: false,
+    });
+    const { client, endpoints } = target;
+    const oauth = createOAuthClient({
+      endpoints,
+      clientId: client.clientId,
+      clientSecret: client.clientSecret,
+      timeoutSeconds: options.googleTimeoutSeconds,
+    });
+    const events = new EventBus((error, event) =>
+      logger.error({ err: error, event }, "event handler failed"),
+    );
+    const clientIds = [client.clientId, ...config.extraAudiences];
+    return {
+      vault,
+      oauth,
+      events,
+      tokens: new TokenManager({ store: vault.store, oauth, events, logger }),
+      endpoints,
+      client,
+      idTokenRules: {
+        getKey: new GoogleKeys(endpoints.jwksUrl).getKey,
+        issuers: endpoints.issuers,
+        audiences: clientIds,
+        authorizedParties: clientIds,
+      },
+      emulator: target.emulator,
+      emulated,
+      close: async () => {
+        await vault.close();
+        await target.emulator?.close();
+      },
+    };
+  } catch (error) {
+    await target.emulator?.close();
+    throw error;
+  }
+}
+
+interface Target {
+  client: GoogleClient;
+  endpoints: GoogleEndpoints;
+  emulator?: Emulator;
+}
+
+async function googleTarget(config: Config, options: CoreOptions): Promise<Target> {
+  const google = config.google;
+  if (google.mode === "google") {
+    // The file's token_uri is Google's; take it from there, as Google's own libraries do.
+    const endpoints = google.client.tokenUri
+      ? { ...GOOGLE_ENDPOINTS, tokenUrl: google.client.tokenUri }
+      : GOOGLE_ENDPOINTS;
+    return { client: google.client, endpoints };
+  }
+  if (google.mode === "external-emulator") {
+    return { client: google.client, endpoints: emulatorEndpoints(google.baseUrl) };
+  }
+  const origins = options.appOrigin ? [options.appOrigin] : [];
+  const emulator = await startEmulator({
+    port: options.emulatorPort ?? 9099,
+    defaultClient: {
+      clientId: EMULATOR_CLIENT_ID,
+      javascriptOrigins: origins,
+      redirectUris: origins.map((origin) => `${origin}/oauth2callback`),
+    },
+  });
+  const client: GoogleClient = {
+    type: "web",
+    clientId: emulator.defaultClient.clientId,
+    clientSecret: emulator.defaultClient.clientSecret as string,
+    projectId: emulator.defaultClient.projectId,
+    authUri: `${emulator.url}/o/oauth2/auth`,
+    tokenUri: `${emulator.url}/token`,
+    redirectUris: [...emulator.defaultClient.redirectUris],
+    javascriptOrigins: [...emulator.defaultClient.javascriptOrigins],
+  };
+  return { client, endpoints: emulatorEndpoints(emulator.url), emulator };
+}

@@ -1,0 +1,48 @@
+import { EventEmitter } from "node:events";
+
+/** What Steward tells the backend about credentials. No event ever carries a token. */
+export interface StewardEvents {
+  "credential.created": { sub: string; grantedScopes: readonly string[] };
+  "credential.refreshed": { sub: string; expiresAt: Date };
+  "credential.revoked": { sub: string; reason: string };
+  "credential.scopes_changed": {
+    sub: string;
+    added: readonly string[];
+    removed: readonly string[];
+  };
+  /** Google refused our OAuth client: a configuration fault, not the user's. */
+  "config.client_rejected": { sub: string; reason: string };
+}
+
+export type StewardEventName = keyof StewardEvents;
+export type StewardEventHandler<E extends StewardEventName> = (payload: StewardEvents[E]) => void;
+
+/**
+ * The in-process event bus. A throwing handler is reported through `onHandlerError` and never
+ * breaks the emitter or the other handlers.
+ */
+export class EventBus {
+  private readonly emitter = new EventEmitter();
+
+  constructor(
+    private readonly onHandlerError: (error: unknown, event: StewardEventName) => void = () => {},
+  ) {
+    this.emitter.setMaxListeners(100);
+  }
+
+  on<E extends StewardEventName>(event: E, handler: StewardEventHandler<E>): () => void {
+    const safe = (payload: StewardEvents[E]) => {
+      try {
+        handler(payload);
+      } catch (error) {
+        this.onHandlerError(error, event);
+      }
+    };
+    this.emitter.on(event, safe);
+    return () => this.emitter.off(event, safe);
+  }
+
+  emit<E extends StewardEventName>(event: E, payload: StewardEvents[E]): void {
+    this.emitter.emit(event, payload);
+  }
+}

@@ -1,0 +1,74 @@
+import type { OAuth2Client } from "google-auth-library";
+import pino from "pino";
+import { authClient } from "../access/auth-client.js";
+import { type FetchAsOptions, fetchAs } from "../access/fetch-as.js";
+import { revokeGrant } from "../access/revoke.js";
+import { type Config, loadConfig } from "../config/load.js";
+import { openCore } from "../core/open-core.js";
+import type { StewardEventHandler, StewardEventName } from "../events/bus.js";
+import type { AccessToken, AccessTokenOptions } from "../tokens/token-manager.js";
+import type { VaultLogger } from "../vault/logger.js";
+
+export interface StewardOptions {
+  /** A loaded config; by default the environment is read as the service reads it. */
+  config?: Config;
+  env?: NodeJS.ProcessEnv;
+  /** pino, or anything with debug/info/warn/error; silent by default. */
+  logger?: VaultLogger;
+}
+
+/** Steward as a library, for backend code and jobs in the same process. */
+export interface Steward {
+  /**
+   * A fresh access token for the user, valid for at least `minValidityMs` (60 s by default).
+   * @throws StewardError `user_not_found`, `credential_revoked`, `scope_not_granted`,
+   *   `client_rejected`, `upstream_unavailable`.
+   */
+  accessToken(sub: string, options?: AccessTokenOptions): Promise<AccessToken>;
+  /** An `OAuth2Client` for the official `@googleapis/*` clients, acting as the user. */
+  authClient(sub: string): OAuth2Client;
+  /** `fetch` to a Google API as the user, with refresh-and-retry and backoff. */
+  fetchAs(
+    sub: string,
+    url: string | URL,
+    init?: RequestInit,
+    options?: FetchAsOptions,
+  ): Promise<Response>;
+  /** Revokes the user's grant at Google, then forgets the tokens. */
+  revoke(sub: string): Promise<{ revokedAtGoogle: boolean }>;
+  /** Subscribes to an event; returns the unsubscribe function. */
+  on<E extends StewardEventName>(event: E, handler: StewardEventHandler<E>): () => void;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens Steward in this process: the vault (embedded PostgreSQL unless `DATABASE_URL` is set),
+ * the token manager and, when no Google client is configured, a local emulator.
+ *
+ * @throws StewardError `config_invalid`, `keys_invalid`, `key_missing`, `database_unavailable`,
+ *   `data_dir_locked`.
+ * @example
+ *   const steward = await createSteward();
+ *   const res = await steward.fetchAs(sub, "https://www.googleapis.com/drive/v3/files?spaces=appDataFolder");
+ */
+export async function createSteward(options: StewardOptions = {}): Promise<Steward> {
+  const config = options.config ?? loadConfig(options.env ?? process.env);
+  const core = await openCore(config, {
+    logger: options.logger ?? pino({ level: "silent" }),
+    purpose: "steward library",
+  });
+  const { tokens, endpoints } = core;
+  return {
+    accessToken: (sub, accessOptions) => tokens.accessToken(sub, accessOptions),
+    authClient: (sub) => authClient(tokens, sub),
+    fetchAs: (sub, url, init, fetchOptions) =>
+      fetchAs(tokens, endpoints.isApiUrl, sub, url, init, fetchOptions),
+    revoke: (sub) =>
+      revokeGrant({ ...core, store: core.vault.store }, sub, {
+        reason: "revoked_by_app",
+        actor: "app",
+      }),
+    on: (event, handler) => core.events.on(event, handler),
+    close: () => core.close(),
+  };
+}

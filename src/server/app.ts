@@ -1,0 +1,134 @@
+import { randomUUID } from "node:crypto";
+import formbody from "@fastify/formbody";
+import helmet from "@fastify/helmet";
+import rateLimit from "@fastify/rate-limit";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type * as oidc from "openid-client";
+import type { EventBus } from "../events/bus.js";
+import type { IdTokenRules } from "../identity/verify-id-token.js";
+import type { TokenManager } from "../tokens/token-manager.js";
+import type { VaultStore } from "../vault/store.js";
+import { registerErrorHandling } from "./plugins/errors.js";
+import { Metrics } from "./plugins/metrics.js";
+import { opsRoutes } from "./routes/ops.js";
+import { authCodeRoute } from "./routes/public/auth-code.js";
+import { meRoutes } from "./routes/public/me.js";
+
+/** What the HTTP app is built from; everything external is injected. */
+export interface AppDependencies {
+  store: VaultStore;
+  oauth: oidc.Configuration;
+  tokens: TokenManager;
+  events: EventBus;
+  idTokenRules: IdTokenRules;
+  requiredScopes: readonly string[];
+  allowedOrigins: readonly string[];
+  /** redirect_uri values a code may be exchanged with, besides "" and "postmessage". */
+  allowedRedirectUris: readonly string[];
+  /** Addresses of proxies whose X-Forwarded-* headers are believed. */
+  trustProxy: readonly string[];
+  readiness: () => Promise<Record<string, boolean>>;
+  /** Requests per minute per client address on public routes. Default 120. */
+  rateLimitPerMinute?: number;
+  metrics?: Metrics;
+  /** A pino logger; silent when absent. */
+  logger?: FastifyBaseLogger;
+  https?: { key: Buffer; cert: Buffer };
+}
+
+/** The body limit of every route: codes and ID tokens are small. */
+export const BODY_LIMIT_BYTES = 16 * 1024;
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * Builds the service's Fastify app (it does not listen; see server.ts). Public routes for apps,
+ * operations routes, the OpenAPI UI at /docs, one error envelope, request ids, redacted logs.
+ */
+export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
+  const metrics = deps.metrics ?? new Metrics();
+  const app = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Refuse what does not match a schema instead of silently converting or dropping it.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
+    trustProxy: deps.trustProxy.length > 0 ? [...deps.trustProxy] : false,
+    requestIdHeader: "x-request-id",
+    genReqId: (request) => {
+      const given = request.headers["x-request-id"];
+      return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    ...(deps.https ? { https: deps.https } : {}),
+  }) as unknown as FastifyInstance;
+
+  registerErrorHandling(app);
+  app.addHook("onSend", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+  app.addHook("onResponse", async (request, reply) => {
+    metrics.httpSeconds.observe(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? "unknown",
+        status: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  await app.register(helmet, { global: true });
+  await app.register(rateLimit, {
+    max: deps.rateLimitPerMinute ?? 120,
+    timeWindow: "1 minute",
+    allowList: (request) => request.routeOptions.config?.rateLimited !== true,
+  });
+  await app.register(formbody);
+  // Google's own samples post the code raw, as application/octet-stream.
+  app.addContentTypeParser(
+    "application/octet-stream",
+    { parseAs: "buffer" },
+    (_request, body, done) => done(null, body),
+  );
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: "Steward",
+        version: "0.1.0",
+        description: "Offline access to Google APIs for your app's backend.",
+      },
+      components: { securitySchemes: { googleIdToken: { type: "http", scheme: "bearer" } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs" });
+
+  authCodeRoute(app, {
+    signIn: {
+      oauth: deps.oauth,
+      idTokenRules: deps.idTokenRules,
+      store: deps.store,
+      requiredScopes: deps.requiredScopes,
+    },
+    allowedOrigins: deps.allowedOrigins,
+    allowedRedirectUris: deps.allowedRedirectUris,
+    metrics,
+  });
+  meRoutes(app, {
+    store: deps.store,
+    idTokenRules: deps.idTokenRules,
+    oauth: deps.oauth,
+    tokens: deps.tokens,
+    events: deps.events,
+    requiredScopes: deps.requiredScopes,
+    allowedOrigins: deps.allowedOrigins,
+  });
+  opsRoutes(app, { metrics, readiness: deps.readiness });
+  return app;
+}
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** Counted by the per-address rate limit of public routes. */
+    rateLimited?: boolean;
+  }
+}

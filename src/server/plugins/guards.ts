@@ -1,0 +1,46 @@
+import { isIP } from "node:net";
+import type { FastifyRequest } from "fastify";
+import { StewardError } from "../../errors.js";
+
+export function isLoopback(address: string): boolean {
+  const plain = address.replace(/^::ffff:/, "");
+  if (isIP(plain) === 4) return plain.startsWith("127.");
+  return plain === "::1";
+}
+
+/**
+ * Off loopback, a request must arrive over HTTPS: directly, or through a trusted proxy that says
+ * `X-Forwarded-Proto: https` (Fastify believes that header only from `STEWARD_TRUST_PROXY`).
+ *
+ * @throws StewardError `https_required`
+ */
+export function requireHttps(request: FastifyRequest): void {
+  if (request.protocol !== "https" && !isLoopback(request.ip)) {
+    throw new StewardError("https_required");
+  }
+}
+
+/**
+ * The check Google's sign-in samples make: a browser cannot send a custom header cross-site
+ * without a CORS preflight, so its presence shows the request came from the app's own code.
+ *
+ * @throws StewardError `csrf_header_missing`
+ */
+export function requireRequestedWith(request: FastifyRequest): void {
+  const value = request.headers["x-requested-with"];
+  if (typeof value !== "string" || value.trim() === "") {
+    throw new StewardError("csrf_header_missing");
+  }
+}
+
+/**
+ * When a browser sends `Origin`, it must be one the operator allows.
+ *
+ * @throws StewardError `origin_not_allowed`
+ */
+export function requireAllowedOrigin(request: FastifyRequest, allowed: readonly string[]): void {
+  const origin = request.headers.origin;
+  if (origin !== undefined && !allowed.includes(origin)) {
+    throw new StewardError("origin_not_allowed");
+  }
+}

@@ -1,0 +1,53 @@
+import { type Static, Type } from "@sinclair/typebox";
+
+/** The one error envelope of the HTTP API. */
+export const ErrorEnvelope = Type.Object({
+  error: Type.Object({
+    code: Type.String({ description: "Stable snake_case code; see docs/errors.md." }),
+    message: Type.String(),
+  }),
+});
+
+const Nullable = <T extends ReturnType<typeof Type.String> | ReturnType<typeof Type.Boolean>>(
+  schema: T,
+) => Type.Union([schema, Type.Null()]);
+
+/** A user as the API shows it: the profile keyed by `sub`. */
+export const PublicUser = Type.Object({
+  sub: Type.String(),
+  email: Nullable(Type.String()),
+  emailVerified: Nullable(Type.Boolean()),
+  name: Nullable(Type.String()),
+  picture: Nullable(Type.String()),
+  locale: Nullable(Type.String()),
+  givenName: Nullable(Type.String()),
+  familyName: Nullable(Type.String()),
+});
+export type PublicUser = Static<typeof PublicUser>;
+
+/** The error statuses a route may answer, each with the envelope. */
+export function errorResponses(...statuses: number[]): Record<number, typeof ErrorEnvelope> {
+  return Object.fromEntries(statuses.map((status) => [status, ErrorEnvelope]));
+}
+
+export function publicUser(user: {
+  sub: string;
+  email: string | null;
+  emailVerified: boolean | null;
+  name: string | null;
+  picture: string | null;
+  locale: string | null;
+  givenName: string | null;
+  familyName: string | null;
+}): PublicUser {
+  return {
+    sub: user.sub,
+    email: user.email,
+    emailVerified: user.emailVerified,
+    name: user.name,
+    picture: user.picture,
+    locale: user.locale,
+    givenName: user.givenName,
+    familyName: user.familyName,
+  };
+}

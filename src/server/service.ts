@@ -1,0 +1,99 @@
+import { readFile } from "node:fs/promises";
+import type { FastifyInstance } from "fastify";
+import pino, { type Logger } from "pino";
+import type { Config } from "../config/load.js";
+import { type Core, openCore } from "../core/open-core.js";
+import { freeLoopbackPort } from "../vault/free-port.js";
+import { buildApp } from "./app.js";
+import { REDACTED_PATHS } from "./logger.js";
+
+export interface ServiceOptions {
+  logger?: Logger;
+  /** Port of the in-process emulator (emulator mode only). 0 picks a free one. Default 9099. */
+  emulatorPort?: number;
+  rateLimitPerMinute?: number;
+  /** Give up on a call to Google's token endpoint after this long. Default 10 s. */
+  googleTimeoutSeconds?: number;
+}
+
+/** A running Steward service. */
+export interface RunningService extends Core {
+  /** Base URL of the API, e.g. `http://127.0.0.1:8080`. */
+  readonly url: string;
+  readonly app: FastifyInstance;
+  /** Stops taking requests, finishes those in flight, then closes the database and emulator. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the service from a loaded {@link Config}: the core (emulator when no Google client is
+ * configured, vault, token manager), then the HTTP API.
+ *
+ * @throws StewardError `keys_invalid`, `key_missing`, `database_unavailable`, `data_dir_locked`,
+ *   `port_in_use`; whatever was started before the failure is stopped again.
+ */
+export async function startService(
+  config: Config,
+  options: ServiceOptions = {},
+): Promise<RunningService> {
+  const logger =
+    options.logger ??
+    pino({ level: "info", redact: { paths: REDACTED_PATHS, censor: "[redacted]" } });
+  // The demo page is served by us; the emulator must know its origin before we listen.
+  const port = config.port === 0 ? await freeLoopbackPort() : config.port;
+  const scheme = config.tls ? "https" : "http";
+  const url = `${scheme}://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+  const core = await openCore(config, {
+    logger,
+    emulatorPort: options.emulatorPort,
+    appOrigin: new URL(url).origin,
+    googleTimeoutSeconds: options.googleTimeoutSeconds,
+    purpose: "steward serve",
+  });
+  let app: FastifyInstance | undefined;
+  try {
+    app = await buildApp({
+      store: core.vault.store,
+      oauth: core.oauth,
+      tokens: core.tokens,
+      events: core.events,
+      idTokenRules: core.idTokenRules,
+      requiredScopes: config.requiredScopes,
+      allowedOrigins: core.emulated
+        ? [...config.allowedOrigins, new URL(url).origin]
+        : config.allowedOrigins,
+      allowedRedirectUris: core.client.redirectUris,
+      trustProxy: config.trustProxy,
+      readiness: async () => ({
+        database: await core.vault.database.db
+          .selectNoFrom((eb) => eb.lit(1).as("one"))
+          .execute()
+          .then(
+            () => true,
+            () => false,
+          ),
+        keys: core.vault.keyring.kids.length > 0,
+      }),
+      rateLimitPerMinute: options.rateLimitPerMinute,
+      logger,
+      https: config.tls
+        ? { cert: await readFile(config.tls.certFile), key: await readFile(config.tls.keyFile) }
+        : undefined,
+    });
+    await app.listen({ host: config.host, port });
+  } catch (error) {
+    await app?.close();
+    await core.close();
+    throw error;
+  }
+  const started = app;
+  return {
+    ...core,
+    url,
+    app: started,
+    close: async () => {
+      await started.close();
+      await core.close();
+    },
+  };
+}

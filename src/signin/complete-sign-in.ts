@@ -1,0 +1,79 @@
+import type * as oidc from "openid-client";
+import { StewardError } from "../errors.js";
+import { type IdTokenRules, verifyIdToken } from "../identity/verify-id-token.js";
+import { authorizationCodeGrant } from "../oauth/grants.js";
+import type { User, VaultStore } from "../vault/store.js";
+import { missingScopes } from "./scopes.js";
+
+export interface SignInDependencies {
+  oauth: oidc.Configuration;
+  idTokenRules: IdTokenRules;
+  store: VaultStore;
+  requiredScopes: readonly string[];
+}
+
+export interface SignInResult {
+  user: User;
+  grantedScopes: string[];
+  /** Scopes of `STEWARD_REQUIRED_SCOPES` the user did not grant. */
+  missingScopes: string[];
+  /** False when Google sent no refresh token and none is stored: the app must ask for consent. */
+  offlineAccess: boolean;
+}
+
+/**
+ * Turns a one-time code into a verified, stored user: exchange (once, never retried), verify the
+ * ID token (with `at_hash` against the access token), keep the profile keyed by `sub`, seal the
+ * tokens. A response without a refresh token keeps the stored one.
+ *
+ * @throws StewardError `invalid_grant`, `redirect_uri_mismatch`, `client_rejected`,
+ *   `upstream_rejected`, `upstream_unavailable` (exchange); `id_token_invalid` (verification).
+ *   Nothing is stored when any of them is thrown.
+ */
+export async function completeSignIn(
+  deps: SignInDependencies,
+  input: { code: string; redirectUri: string },
+): Promise<SignInResult> {
+  const tokens = await authorizationCodeGrant(deps.oauth, input.code, input.redirectUri);
+  if (tokens.idToken === undefined) {
+    throw new StewardError("id_token_invalid", {
+      detail: "the token response has no id_token (was the openid scope requested?)",
+    });
+  }
+  const identity = await verifyIdToken(tokens.idToken, deps.idTokenRules, {
+    accessToken: tokens.accessToken,
+  });
+  const user = await deps.store.upsertUser({
+    sub: identity.sub,
+    email: identity.email ?? null,
+    emailVerified: identity.emailVerified,
+    name: identity.name ?? null,
+    picture: identity.picture ?? null,
+    locale: identity.locale ?? null,
+    givenName: identity.givenName ?? null,
+    familyName: identity.familyName ?? null,
+    hd: identity.hd ?? null,
+  });
+  const credential = await deps.store.saveCredential({
+    sub: identity.sub,
+    grantedScopes: tokens.scopes,
+    refreshToken: tokens.refreshToken,
+    accessToken: { token: tokens.accessToken, expiresAt: tokens.expiresAt },
+  });
+  await deps.store.appendAuditEvent({
+    type: "user.signed_in",
+    sub: identity.sub,
+    actor: "user",
+    data: {
+      grantedScopes: tokens.scopes,
+      refreshTokenReceived: tokens.refreshToken !== undefined,
+      authorizedParty: identity.authorizedParty ?? null,
+    },
+  });
+  return {
+    user,
+    grantedScopes: tokens.scopes,
+    missingScopes: missingScopes(deps.requiredScopes, tokens.scopes),
+    offlineAccess: credential?.status === "active" && credential.hasRefreshToken,
+  };
+}

@@ -1,0 +1,105 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
+import { StewardError } from "../errors.js";
+import type { VaultSchema } from "./schema.js";
+
+/**
+ * The schema's history, oldest first. Never edit a migration that has shipped; add one.
+ * Names sort in order, so kysely's "migrations in order" check keeps the list honest.
+ */
+const MIGRATIONS: Record<string, Migration> = {
+  "0001_initial": {
+    async up(db: Kysely<unknown>): Promise<void> {
+      for (const statement of INITIAL_SCHEMA) await sql.raw(statement).execute(db);
+    },
+  },
+};
+
+const INITIAL_SCHEMA = [
+  `CREATE TABLE users (
+    sub            text PRIMARY KEY,
+    email          text,
+    email_verified boolean,
+    name           text,
+    picture        text,
+    locale         text,
+    given_name     text,
+    family_name    text,
+    hd             text,
+    created_at     timestamptz NOT NULL DEFAULT now(),
+    updated_at     timestamptz NOT NULL DEFAULT now()
+  )`,
+  // Tokens are sealed envelopes (bytea); the kid columns say which key sealed each, so that
+  // rotation and "keys status" need no decryption. A revoked credential keeps no token.
+  // Rows are rewritten at every refresh (hourly per active user) and by rotation; with free
+  // room on each page and no index but the primary key, those updates stay HOT (in place).
+  `CREATE TABLE credentials (
+    sub                     text PRIMARY KEY REFERENCES users (sub) ON DELETE CASCADE,
+    status                  text NOT NULL CHECK (status IN ('active', 'revoked', 'expired')),
+    refresh_token           bytea,
+    refresh_kid             text,
+    access_token            bytea,
+    access_kid              text,
+    access_token_expires_at timestamptz,
+    granted_scopes          text[] NOT NULL DEFAULT '{}',
+    revoked_reason          text,
+    last_refresh_at         timestamptz,
+    last_error              text,
+    created_at              timestamptz NOT NULL DEFAULT now(),
+    updated_at              timestamptz NOT NULL DEFAULT now(),
+    CHECK ((refresh_token IS NULL) = (refresh_kid IS NULL)),
+    CHECK ((access_token IS NULL) = (access_kid IS NULL)),
+    CHECK ((access_token IS NULL) = (access_token_expires_at IS NULL)),
+    CHECK (status <> 'active' OR refresh_token IS NOT NULL)
+  ) WITH (fillfactor = 80)`,
+  `CREATE TABLE api_keys (
+    id           text PRIMARY KEY,
+    name         text NOT NULL,
+    secret_hash  bytea NOT NULL,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    last_used_at timestamptz,
+    revoked_at   timestamptz
+  )`,
+  // No foreign key to users: the trail outlives the user it is about.
+  `CREATE TABLE audit_events (
+    id    bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at    timestamptz NOT NULL DEFAULT now(),
+    type  text NOT NULL,
+    sub   text,
+    actor text,
+    data  jsonb NOT NULL DEFAULT '{}'
+  )`,
+  "CREATE INDEX audit_events_sub_id ON audit_events (sub, id)",
+];
+
+const provider: MigrationProvider = {
+  getMigrations: async () => MIGRATIONS,
+};
+
+/**
+ * Brings the schema up to date. Idempotent, and safe when several instances start at once:
+ * kysely's migrator holds a PostgreSQL advisory lock while it migrates, in one transaction, so
+ * the others wait and then find nothing left to do.
+ *
+ * @returns the names of the migrations this call applied.
+ * @throws StewardError `database_unavailable` when a migration fails (the detail names it).
+ * @example
+ *   await migrate(db); // ["0001_initial"] on a fresh database, [] afterwards
+ */
+export async function migrate(db: Kysely<VaultSchema>): Promise<string[]> {
+  const migrator = new Migrator({
+    db,
+    provider,
+    migrationTableName: "steward_migration",
+    migrationLockTableName: "steward_migration_lock",
+  });
+  const { error, results = [] } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    const failed = results.find((result) => result.status === "Error");
+    throw new StewardError("database_unavailable", {
+      message: "The database schema could not be migrated.",
+      detail: failed ? `migration ${failed.migrationName} failed` : "the migrator failed",
+      cause: error,
+    });
+  }
+  return results.map((result) => result.migrationName);
+}

@@ -1,0 +1,347 @@
+import { type Kysely, sql } from "kysely";
+import { StewardError } from "../errors.js";
+import {
+  type CredentialRow,
+  openCredential,
+  sealField,
+  toCredentialInfo,
+} from "./credential-codec.js";
+import type { Keyring } from "./keyring.js";
+import { silentLogger, type VaultLogger } from "./logger.js";
+import type { VaultSchema } from "./schema.js";
+import type {
+  AuditEvent,
+  AuditEventInput,
+  Credential,
+  CredentialInfo,
+  CredentialLock,
+  ListOptions,
+  RefreshResult,
+  SaveCredentialInput,
+  User,
+  UserProfile,
+  UserRecord,
+  VaultStore,
+} from "./store.js";
+import { checkLimit, checkReason, checkSub, REASON_CODE } from "./store-checks.js";
+import { selectUserRecords, toAuditEvent, toUser, toUserRecord } from "./store-rows.js";
+
+export interface PostgresStoreOptions {
+  readonly keyring: Keyring;
+  readonly logger?: VaultLogger | undefined;
+  /** How long `withCredentialLock` waits for another holder, in ms; 30,000 by default. */
+  readonly lockTimeoutMs?: number | undefined;
+}
+
+/** Namespace of the per-user advisory locks (two-int form), "STWD" in ASCII. */
+const LOCK_NAMESPACE = 0x53545744;
+
+/**
+ * {@link VaultStore} on PostgreSQL through Kysely. Tokens are sealed with the keyring's active
+ * key before any statement sees them and opened only in `getCredential` and
+ * `withCredentialLock`. Build it through `openVault`, which also migrates the schema.
+ *
+ * @example
+ *   const store = new PostgresStore(db, { keyring, logger });
+ *   await store.upsertUser({ sub: "1234", email: "ada@example.com" });
+ */
+export class PostgresStore implements VaultStore {
+  readonly #db: Kysely<VaultSchema>;
+  readonly #keyring: Keyring;
+  readonly #logger: VaultLogger;
+  readonly #lockTimeoutMs: number;
+
+  constructor(db: Kysely<VaultSchema>, options: PostgresStoreOptions) {
+    this.#db = db;
+    this.#keyring = options.keyring;
+    this.#logger = options.logger ?? silentLogger;
+    this.#lockTimeoutMs = options.lockTimeoutMs ?? 30_000;
+    if (!Number.isInteger(this.#lockTimeoutMs) || this.#lockTimeoutMs < 1) {
+      throw new TypeError("lockTimeoutMs must be a positive integer");
+    }
+  }
+
+  async upsertUser(profile: UserProfile): Promise<User> {
+    checkSub(profile.sub);
+    const given = {
+      email: profile.email,
+      email_verified: profile.emailVerified,
+      name: profile.name,
+      picture: profile.picture,
+      locale: profile.locale,
+      given_name: profile.givenName,
+      family_name: profile.familyName,
+      hd: profile.hd,
+    };
+    const provided = Object.fromEntries(
+      Object.entries(given).filter(([, value]) => value !== undefined),
+    ) as Partial<typeof given>;
+    const row = await this.#db
+      .insertInto("users")
+      .values({ sub: profile.sub, ...provided })
+      .onConflict((conflict) =>
+        conflict.column("sub").doUpdateSet({ ...provided, updated_at: sql<Date>`now()` }),
+      )
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toUser(row);
+  }
+
+  async getUser(sub: string): Promise<UserRecord | undefined> {
+    checkSub(sub);
+    const [record] = await selectUserRecords(this.#db).where("users.sub", "=", sub).execute();
+    return record === undefined ? undefined : toUserRecord(record);
+  }
+
+  async listUsers(options: ListOptions = {}): Promise<UserRecord[]> {
+    const limit = checkLimit(options.limit);
+    let query = selectUserRecords(this.#db).orderBy("users.sub").limit(limit);
+    if (options.after !== undefined) query = query.where("users.sub", ">", options.after);
+    return (await query.execute()).map(toUserRecord);
+  }
+
+  async deleteUser(sub: string): Promise<boolean> {
+    checkSub(sub);
+    const result = await this.#db.deleteFrom("users").where("sub", "=", sub).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async saveCredential(input: SaveCredentialInput): Promise<CredentialInfo | undefined> {
+    checkSub(input.sub);
+    if (input.refreshToken === "") throw new TypeError("refreshToken is empty; leave it out");
+    const { sub } = input;
+    const scopes = [...input.grantedScopes];
+    return this.#locked(sub, async (db) => {
+      const access = input.accessToken && this.#sealAccess(sub, input.accessToken);
+      if (input.refreshToken !== undefined) {
+        const refresh = sealField(this.#keyring, sub, "refresh_token", input.refreshToken);
+        const fields = {
+          status: "active" as const,
+          refresh_token: refresh.sealed,
+          refresh_kid: refresh.kid,
+          access_token: access?.access_token ?? null,
+          access_kid: access?.access_kid ?? null,
+          access_token_expires_at: access?.access_token_expires_at ?? null,
+          granted_scopes: scopes,
+          revoked_reason: null,
+          last_error: null,
+        };
+        try {
+          const row = await db
+            .insertInto("credentials")
+            .values({ sub, ...fields })
+            .onConflict((conflict) =>
+              conflict.column("sub").doUpdateSet({ ...fields, updated_at: sql`now()` }),
+            )
+            .returningAll()
+            .executeTakeFirstOrThrow();
+          return toCredentialInfo(row);
+        } catch (error) {
+          if ((error as { code?: string }).code === "23503") throw userNotFound(sub, error);
+          throw error;
+        }
+      }
+      // No new refresh token: keep the stored one, refresh scopes and the access token.
+      const row = await db
+        .updateTable("credentials")
+        .set({ granted_scopes: scopes, updated_at: sql`now()`, ...(access ?? {}) })
+        .where("sub", "=", sub)
+        .where("status", "=", "active")
+        .returningAll()
+        .executeTakeFirst();
+      if (row !== undefined) return toCredentialInfo(row);
+      const stored = await selectCredential(db, sub);
+      if (stored !== undefined) return toCredentialInfo(stored);
+      const user = await db
+        .selectFrom("users")
+        .select("sub")
+        .where("sub", "=", sub)
+        .executeTakeFirst();
+      if (user === undefined) throw userNotFound(sub);
+      return undefined;
+    });
+  }
+
+  async getCredential(sub: string): Promise<Credential | undefined> {
+    checkSub(sub);
+    const row = await selectCredential(this.#db, sub);
+    return row === undefined ? undefined : openCredential(this.#keyring, this.#logger, row);
+  }
+
+  async markRevoked(
+    sub: string,
+    reason: string,
+    status: "revoked" | "expired" = "revoked",
+  ): Promise<boolean> {
+    checkSub(sub);
+    return revoke(this.#db, sub, reason, status);
+  }
+
+  async withCredentialLock<T>(sub: string, fn: (locked: CredentialLock) => Promise<T>): Promise<T> {
+    checkSub(sub);
+    return this.#locked(sub, async (db) => {
+      const row = await selectCredential(db, sub);
+      const credential =
+        row === undefined ? undefined : openCredential(this.#keyring, this.#logger, row);
+      let held = true;
+      const whileHeld = () => {
+        if (!held) throw new TypeError("the credential lock was already released");
+      };
+      const locked: CredentialLock = {
+        credential,
+        recordRefresh: async (result) => {
+          whileHeld();
+          return this.#recordRefresh(db, sub, result);
+        },
+        recordError: async (reasonCode) => {
+          whileHeld();
+          checkReason(reasonCode);
+          await db
+            .updateTable("credentials")
+            .set({ last_error: reasonCode, updated_at: sql`now()` })
+            .where("sub", "=", sub)
+            .execute();
+        },
+        markRevoked: async (reason, status = "revoked") => {
+          whileHeld();
+          return revoke(db, sub, reason, status);
+        },
+      };
+      try {
+        return await fn(locked);
+      } finally {
+        held = false;
+      }
+    });
+  }
+
+  async appendAuditEvent(event: AuditEventInput): Promise<AuditEvent> {
+    if (!REASON_CODE.test(event.type)) throw new TypeError("an audit event type is a short code");
+    const row = await this.#db
+      .insertInto("audit_events")
+      .values({
+        type: event.type,
+        sub: event.sub ?? null,
+        actor: event.actor ?? null,
+        data: JSON.stringify(event.data ?? {}),
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toAuditEvent(row);
+  }
+
+  async listAuditEvents(options: { sub?: string; limit?: number } = {}): Promise<AuditEvent[]> {
+    let query = this.#db
+      .selectFrom("audit_events")
+      .selectAll()
+      .orderBy("id", "desc")
+      .limit(checkLimit(options.limit));
+    if (options.sub !== undefined) query = query.where("sub", "=", options.sub);
+    return (await query.execute()).map(toAuditEvent);
+  }
+
+  #sealAccess(sub: string, access: { token: string; expiresAt: Date }) {
+    if (access.token === "") throw new TypeError("accessToken.token is empty");
+    const { sealed, kid } = sealField(this.#keyring, sub, "access_token", access.token);
+    return { access_token: sealed, access_kid: kid, access_token_expires_at: access.expiresAt };
+  }
+
+  async #recordRefresh(db: Kysely<VaultSchema>, sub: string, result: RefreshResult) {
+    if (result.refreshToken === "") throw new TypeError("refreshToken is empty; leave it out");
+    const refresh =
+      result.refreshToken === undefined
+        ? {}
+        : (({ sealed, kid }) => ({ refresh_token: sealed, refresh_kid: kid }))(
+            sealField(this.#keyring, sub, "refresh_token", result.refreshToken),
+          );
+    const updated = await db
+      .updateTable("credentials")
+      .set({
+        ...this.#sealAccess(sub, { token: result.accessToken, expiresAt: result.expiresAt }),
+        ...refresh,
+        ...(result.grantedScopes === undefined
+          ? {}
+          : { granted_scopes: [...result.grantedScopes] }),
+        last_refresh_at: result.refreshedAt ?? new Date(),
+        last_error: null,
+        updated_at: sql`now()`,
+      })
+      .where("sub", "=", sub)
+      .where("status", "=", "active")
+      .executeTakeFirst();
+    return updated.numUpdatedRows > 0n;
+  }
+
+  /**
+   * Runs `fn` on one connection holding the user's session-level advisory lock. Each statement
+   * `fn` runs commits on its own; the lock is released when `fn` settles, and with the session
+   * if the process dies.
+   */
+  async #locked<T>(sub: string, fn: (db: Kysely<VaultSchema>) => Promise<T>): Promise<T> {
+    return this.#db.connection().execute(async (db) => {
+      try {
+        // lock_timeout is set local to this statement's own transaction, so it bounds this
+        // one wait and nothing else on the pooled connection.
+        await sql`
+          WITH timeout AS (SELECT set_config('lock_timeout', ${`${this.#lockTimeoutMs}ms`}, true))
+          SELECT pg_advisory_lock(${LOCK_NAMESPACE}::int, hashtext(${sub})) FROM timeout`.execute(
+          db,
+        );
+      } catch (error) {
+        if ((error as { code?: string }).code === "55P03") {
+          throw new StewardError("credential_busy", {
+            detail: `lock of sub ${sub} not granted within ${this.#lockTimeoutMs} ms`,
+            cause: error,
+          });
+        }
+        throw error;
+      }
+      try {
+        return await fn(db);
+      } finally {
+        await sql`SELECT pg_advisory_unlock(${LOCK_NAMESPACE}::int, hashtext(${sub}))`.execute(db);
+      }
+    });
+  }
+}
+
+async function selectCredential(
+  db: Kysely<VaultSchema>,
+  sub: string,
+): Promise<CredentialRow | undefined> {
+  return db.selectFrom("credentials").selectAll().where("sub", "=", sub).executeTakeFirst();
+}
+
+async function revoke(
+  db: Kysely<VaultSchema>,
+  sub: string,
+  reason: string,
+  status: "revoked" | "expired",
+): Promise<boolean> {
+  checkReason(reason);
+  if (status !== "revoked" && status !== "expired") {
+    throw new TypeError("status is 'revoked' or 'expired'");
+  }
+  const result = await db
+    .updateTable("credentials")
+    .set({
+      status,
+      revoked_reason: reason,
+      refresh_token: null,
+      refresh_kid: null,
+      access_token: null,
+      access_kid: null,
+      access_token_expires_at: null,
+      updated_at: sql`now()`,
+    })
+    .where("sub", "=", sub)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+function userNotFound(sub: string, cause?: unknown): StewardError {
+  return new StewardError("user_not_found", {
+    detail: `saveCredential for sub ${sub} before upsertUser`,
+    cause,
+  });
+}

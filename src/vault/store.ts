@@ -1,0 +1,205 @@
+/**
+ * The vault's storage contract: users, their sealed Google credential, and the audit trail.
+ *
+ * One implementation exists ({@link PostgresStore}); `test/vault/store-contract.ts` is the suite
+ * any implementation must pass. Secrets cross this interface only as plaintext strings going in
+ * (`saveCredential`, `recordRefresh`) and coming out (`getCredential`, `withCredentialLock`);
+ * they are sealed before they reach the database, and nothing else here ever carries one.
+ */
+
+/** `active` can be refreshed; `revoked` and `expired` hold no tokens any more. */
+export type CredentialStatus = "active" | "revoked" | "expired";
+
+/**
+ * Profile claims of a Google ID token, keyed by `sub`. On upsert, a field left `undefined`
+ * keeps its stored value and `null` clears it.
+ */
+export interface UserProfile {
+  readonly sub: string;
+  readonly email?: string | null;
+  readonly emailVerified?: boolean | null;
+  readonly name?: string | null;
+  readonly picture?: string | null;
+  readonly locale?: string | null;
+  readonly givenName?: string | null;
+  readonly familyName?: string | null;
+  /** Hosted domain of a Google Workspace account. */
+  readonly hd?: string | null;
+}
+
+export interface User {
+  readonly sub: string;
+  readonly email: string | null;
+  readonly emailVerified: boolean | null;
+  readonly name: string | null;
+  readonly picture: string | null;
+  readonly locale: string | null;
+  readonly givenName: string | null;
+  readonly familyName: string | null;
+  readonly hd: string | null;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+/** What is known about a user's credential, without any secret. */
+export interface CredentialInfo {
+  readonly sub: string;
+  readonly status: CredentialStatus;
+  readonly grantedScopes: readonly string[];
+  /** Whether a sealed refresh token is stored (always true while `active`). */
+  readonly hasRefreshToken: boolean;
+  /** The kid sealing the refresh token, or null when none is stored. */
+  readonly kid: string | null;
+  /** Expiry of the stored access token, or null when none is stored. */
+  readonly accessTokenExpiresAt: Date | null;
+  /** A reason code such as `invalid_grant`, set when revoked or expired. */
+  readonly revokedReason: string | null;
+  readonly lastRefreshAt: Date | null;
+  /** The reason code of the last failed refresh, cleared by a successful one. */
+  readonly lastError: string | null;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+/** A credential opened with the keyring: the info plus its plaintext tokens. */
+export interface Credential extends CredentialInfo {
+  readonly refreshToken: string | null;
+  /** The stored access token, even if expired; compare `accessTokenExpiresAt` yourself. */
+  readonly accessToken: string | null;
+}
+
+/** A user as listed: the profile and the credential's info, if any. */
+export interface UserRecord extends User {
+  readonly credential: CredentialInfo | undefined;
+}
+
+export interface AccessTokenInput {
+  readonly token: string;
+  readonly expiresAt: Date;
+}
+
+export interface SaveCredentialInput {
+  readonly sub: string;
+  /** The scopes Google reports as granted; they replace the stored ones. */
+  readonly grantedScopes: readonly string[];
+  /**
+   * The refresh token from the code exchange. Google sends none when the user granted offline
+   * access before; leaving it out keeps the stored one, it is never overwritten with nothing.
+   */
+  readonly refreshToken?: string | undefined;
+  readonly accessToken?: AccessTokenInput | undefined;
+}
+
+export interface RefreshResult {
+  readonly accessToken: string;
+  readonly expiresAt: Date;
+  /** A new refresh token, when the provider rotated it. */
+  readonly refreshToken?: string | undefined;
+  /** The scopes the refresh response reported, when it did. */
+  readonly grantedScopes?: readonly string[] | undefined;
+  /** When the refresh happened; now by default. */
+  readonly refreshedAt?: Date | undefined;
+}
+
+/**
+ * A user's credential held under the cross-instance lock of {@link VaultStore.withCredentialLock}.
+ * Each write commits at once (they are single statements), so a failure recorded before the
+ * callback throws is kept.
+ */
+export interface CredentialLock {
+  /** The credential as read after the lock was taken; it does not change on writes. */
+  readonly credential: Credential | undefined;
+  /**
+   * Stores a fresh access token (sealed) and clears `lastError`. Does nothing and returns false
+   * when the credential is no longer active.
+   */
+  recordRefresh(result: RefreshResult): Promise<boolean>;
+  /** Records the reason code of a failed refresh (never a token or a response body). */
+  recordError(reasonCode: string): Promise<void>;
+  /** Marks the credential revoked (or expired) and erases its tokens. */
+  markRevoked(reason: string, status?: "revoked" | "expired"): Promise<boolean>;
+}
+
+export interface AuditEventInput {
+  /** What happened, e.g. `credential.saved`, `credential.revoked`. */
+  readonly type: string;
+  readonly sub?: string | undefined;
+  /** Who did it: `user`, `admin`, `api_key:<id>`, `system`. */
+  readonly actor?: string | undefined;
+  /** Details as JSON. Never put a token, code or key here. */
+  readonly data?: Readonly<Record<string, unknown>> | undefined;
+}
+
+export interface AuditEvent {
+  readonly id: string;
+  readonly at: Date;
+  readonly type: string;
+  readonly sub: string | null;
+  readonly actor: string | null;
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+export interface ListOptions {
+  /** Keyset cursor: only entries after this `sub` (for users). */
+  readonly after?: string | undefined;
+  /** At most this many, 1 to 1000; 100 by default. */
+  readonly limit?: number | undefined;
+}
+
+/**
+ * Everything the sign-in flow, the token manager and the internal API need from storage.
+ *
+ * @example
+ *   await store.upsertUser({ sub, email, emailVerified: true });
+ *   await store.saveCredential({ sub, refreshToken, grantedScopes });
+ *   const token = await store.withCredentialLock(sub, async (locked) => {
+ *     // read again after the lock: another instance may have refreshed already
+ *     if (locked.credential?.accessToken && fresh(locked.credential)) return locked.credential.accessToken;
+ *     const result = await refreshAtGoogle(locked.credential!.refreshToken!);
+ *     await locked.recordRefresh(result);
+ *     return result.accessToken;
+ *   });
+ */
+export interface VaultStore {
+  /** Inserts or updates a user's profile; returns the stored user. */
+  upsertUser(profile: UserProfile): Promise<User>;
+  getUser(sub: string): Promise<UserRecord | undefined>;
+  /** Users in `sub` order, with their credential's info. */
+  listUsers(options?: ListOptions): Promise<UserRecord[]>;
+  /** Deletes the user and their credential (audit events stay). Returns whether one existed. */
+  deleteUser(sub: string): Promise<boolean>;
+
+  /**
+   * Seals and stores a user's tokens after a code exchange, under the user's lock. With a
+   * refresh token the credential becomes `active`; without one the stored refresh token is
+   * kept (and nothing is stored when there is none).
+   *
+   * @returns the credential's info, or undefined when no refresh token is stored for the user.
+   * @throws StewardError `user_not_found` when the user was not upserted first.
+   */
+  saveCredential(input: SaveCredentialInput): Promise<CredentialInfo | undefined>;
+  /**
+   * The user's credential, opened.
+   *
+   * @throws StewardError `credential_corrupt` when a sealed token fails authentication (logged
+   *   by sub and kid); `key_missing` when it is sealed with a kid the keyring lacks.
+   */
+  getCredential(sub: string): Promise<Credential | undefined>;
+  /** Marks the credential revoked (or expired) and erases its tokens; false when none exists. */
+  markRevoked(sub: string, reason: string, status?: "revoked" | "expired"): Promise<boolean>;
+  /**
+   * Runs `fn` holding a lock on the user's credential that every instance sharing the database
+   * respects, with the credential read after the lock was taken. The lock holds one pooled
+   * connection until `fn` settles; write through `locked`. Inside `fn`, do not call
+   * `withCredentialLock` or `saveCredential` for the same user: they would wait for this lock.
+   *
+   * @throws StewardError `credential_busy` when the lock is not granted within the store's
+   *   lock timeout; whatever `fn` throws; the errors of {@link VaultStore.getCredential}.
+   */
+  withCredentialLock<T>(sub: string, fn: (locked: CredentialLock) => Promise<T>): Promise<T>;
+
+  /** Appends an audit event. */
+  appendAuditEvent(event: AuditEventInput): Promise<AuditEvent>;
+  /** Audit events, newest first, optionally for one user. */
+  listAuditEvents(options?: { sub?: string; limit?: number }): Promise<AuditEvent[]>;
+}

@@ -1,0 +1,51 @@
+import { type Database, type DatabaseOptions, openDatabase } from "./database.js";
+import { assertKeyringCoversStoredKids } from "./key-usage.js";
+import type { Keyring } from "./keyring.js";
+import { silentLogger } from "./logger.js";
+import { migrate } from "./migrations.js";
+import { PostgresStore } from "./postgres-store.js";
+
+export interface VaultOptions extends DatabaseOptions {
+  readonly keyring: Keyring;
+  /** See {@link PostgresStoreOptions.lockTimeoutMs}. */
+  readonly lockTimeoutMs?: number | undefined;
+}
+
+/** Storage opened, checked against the keyring and migrated. */
+export interface Vault {
+  readonly store: PostgresStore;
+  readonly database: Database;
+  readonly keyring: Keyring;
+  /** Closes the pool and stops the embedded PostgreSQL if this process started it. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens Steward's storage the way start-up does: connect (or start the embedded PostgreSQL),
+ * refuse a keyring that lacks a stored kid, then migrate.
+ *
+ * @throws StewardError `key_missing` (before anything is changed), `database_unavailable`,
+ *   `data_dir_locked`.
+ * @example
+ *   const vault = await openVault({ databaseUrl: process.env.DATABASE_URL, keyring });
+ *   await vault.store.upsertUser({ sub: "1234" });
+ *   await vault.close();
+ */
+export async function openVault(options: VaultOptions): Promise<Vault> {
+  const logger = options.logger ?? silentLogger;
+  const database = await openDatabase(options);
+  try {
+    await assertKeyringCoversStoredKids(database.db, options.keyring);
+    const applied = await migrate(database.db);
+    if (applied.length > 0) logger.info({ applied }, "database schema migrated");
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  const store = new PostgresStore(database.db, {
+    keyring: options.keyring,
+    logger,
+    lockTimeoutMs: options.lockTimeoutMs,
+  });
+  return { store, database, keyring: options.keyring, close: () => database.close() };
+}

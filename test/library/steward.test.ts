@@ -1,0 +1,206 @@
+import { drive } from "@googleapis/drive";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config/load.js";
+import { createSteward, type Steward } from "../../src/index.js";
+import { control, sdkSignIn } from "../emulator/helpers.js";
+import {
+  postCode,
+  sharedEnvironment,
+  startTestService,
+  type TestService,
+} from "../server/helpers.js";
+
+const APPDATA = "https://www.googleapis.com/auth/drive.appdata";
+let service: TestService;
+let steward: Steward;
+
+beforeAll(async () => {
+  service = await startTestService();
+  steward = await createSteward({ config: loadConfig(await sharedEnvironment(service)) });
+}, 120_000);
+afterAll(async () => {
+  await steward?.close();
+  await service?.close();
+});
+beforeEach(async () => {
+  await control(service.google, "DELETE", "/emulator/faults");
+  await control(service.google, "PUT", "/emulator/settings", { accessTokenTtlSeconds: 3599 });
+});
+
+/** A user signed in through the service; the emulator issues `ttlSeconds` tokens at sign-in. */
+async function signedIn(email: string, ttlSeconds = 3599): Promise<string> {
+  await control(service.google, "PUT", "/emulator/settings", { accessTokenTtlSeconds: ttlSeconds });
+  const { serverAuthCode, sub } = await sdkSignIn(service.google, { email, scopes: [APPDATA] });
+  expect((await postCode(service.url, { code: serverAuthCode })).status).toBe(200);
+  await control(service.google, "PUT", "/emulator/settings", { accessTokenTtlSeconds: 3599 });
+  await control(service.google, "DELETE", "/emulator/stats");
+  return sub;
+}
+
+const refreshes = async (sub: string) =>
+  (await control(service.google, "GET", "/emulator/stats")).body.grantsBySub[sub]?.refresh_token ??
+  0;
+const filesUrl = () =>
+  `${service.google.url}/drive/v3/files?spaces=appDataFolder&fields=files(id,name)`;
+
+describe("authClient with @googleapis/drive", () => {
+  it("writes and reads appDataFolder long after sign-in, across an access-token expiry", async () => {
+    const sub = await signedIn("drive@example.com", 1);
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // the sign-in's token is dead now
+    const rootUrl = `${service.google.url}/`;
+    const client = drive({ version: "v3", auth: steward.authClient(sub), rootUrl });
+    const created = await client.files.create(
+      {
+        requestBody: { name: "settings.json", parents: ["appDataFolder"] },
+        media: { mimeType: "application/json", body: '{"theme":"dark"}' },
+        fields: "id",
+      },
+      { rootUrl },
+    );
+    const listed = await client.files.list({ spaces: "appDataFolder", fields: "files(id, name)" });
+    expect(listed.data.files).toEqual([{ id: created.data.id, name: "settings.json" }]);
+    const content = await client.files.get(
+      { fileId: created.data.id as string, alt: "media" },
+      { responseType: "text" },
+    );
+    expect(content.data).toBe('{"theme":"dark"}');
+    expect(await refreshes(sub)).toBe(1);
+  });
+
+  it("refreshes once and retries when Google refuses a token that looked valid", async () => {
+    const sub = await signedIn("refused@example.com");
+    await control(service.google, "POST", "/emulator/faults", {
+      path: "/drive/v3/files",
+      status: 401,
+      times: 1,
+    });
+    const client = drive({
+      version: "v3",
+      auth: steward.authClient(sub),
+      rootUrl: `${service.google.url}/`,
+    });
+    const listed = await client.files.list({ spaces: "appDataFolder" });
+    expect(listed.status).toBe(200);
+    expect(await refreshes(sub)).toBe(1);
+  });
+});
+
+describe("fetchAs", () => {
+  const quick = { baseDelayMs: 10, maxBackoffMs: 2000 };
+
+  it("calls a Google API as the user", async () => {
+    const sub = await signedIn("fetch@example.com");
+    const response = await steward.fetchAs(sub, filesUrl());
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ files: [] });
+  });
+
+  it("refreshes and retries once on a 401, and gives back a second 401", async () => {
+    const sub = await signedIn("fetch401@example.com");
+    await control(service.google, "POST", "/emulator/faults", {
+      path: "/drive/v3/files",
+      status: 401,
+      times: 1,
+    });
+    expect((await steward.fetchAs(sub, filesUrl())).status).toBe(200);
+    expect(await refreshes(sub)).toBe(1);
+    await control(service.google, "POST", "/emulator/faults", {
+      path: "/drive/v3/files",
+      status: 401,
+      times: 2,
+    });
+    expect((await steward.fetchAs(sub, filesUrl())).status).toBe(401);
+  });
+
+  it("backs off on 5xx, 429 and rate-limit 403s for idempotent requests, honouring Retry-After", async () => {
+    const sub = await signedIn("backoff@example.com");
+    await control(service.google, "POST", "/emulator/faults", {
+      path: "/drive/v3/files",
+      status: 503,
+      times: 2,
+    });
+    expect((await steward.fetchAs(sub, filesUrl(), {}, quick)).status).toBe(200);
+
+    await control(service.google, "POST", "/emulator/faults", {
+      path: "/drive/v3/files",
+      status: 403,
+      body: {
+        error: {
+          code: 403,
+          message: "User Rate Limit Exceeded",
+          errors: [{ reason: "userRateLimitExceeded", domain: "usageLimits" }],
+        },
+      },
+    });
+    expect((await steward.fetchAs(sub, filesUrl(), {}, quick)).status).toBe(200);
+
+    await control(service.google, "POST", "/emulator/faults", {
+      path: "/drive/v3/files",
+      status: 429,
+      headers: { "retry-after": "1" },
+    });
+    const started = Date.now();
+    expect((await steward.fetchAs(sub, filesUrl(), {}, quick)).status).toBe(200);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+  });
+
+  it("does not retry a non-idempotent request, nor a 403 that is not a rate limit", async () => {
+    const sub = await signedIn("noretry@example.com");
+    await control(service.google, "POST", "/emulator/faults", {
+      path: "/drive/v3/files",
+      status: 503,
+      times: 1,
+    });
+    const posted = await steward.fetchAs(
+      sub,
+      `${service.google.url}/drive/v3/files`,
+      { method: "POST", body: "{}" },
+      quick,
+    );
+    expect(posted.status).toBe(503);
+    await control(service.google, "POST", "/emulator/faults", {
+      path: "/drive/v3/files",
+      status: 403,
+      times: 1,
+      body: { error: { errors: [{ reason: "insufficientPermissions" }] } },
+    });
+    expect((await steward.fetchAs(sub, filesUrl(), {}, quick)).status).toBe(403);
+  });
+
+  it("sends the token to Google API hosts only, redirects included", async () => {
+    const sub = await signedIn("allow@example.com");
+    for (const url of [
+      "https://evil.example/steal",
+      "http://www.googleapis.com/drive/v3/files",
+      "file:///etc/passwd",
+      "not a url",
+    ]) {
+      await expect(steward.fetchAs(sub, url)).rejects.toMatchObject({
+        code: "url_not_allowed",
+        status: 400,
+      });
+    }
+    await control(service.google, "POST", "/emulator/faults", {
+      path: "/drive/v3/files",
+      status: 302,
+      headers: { location: "https://evil.example/steal" },
+    });
+    await expect(steward.fetchAs(sub, filesUrl())).rejects.toMatchObject({
+      code: "url_not_allowed",
+    });
+  });
+});
+
+describe("revoke and events", () => {
+  it("revokes at Google, marks the credential, announces it, and later calls fail", async () => {
+    const sub = await signedIn("bye@example.com");
+    const events: unknown[] = [];
+    const off = steward.on("credential.revoked", (event) => events.push(event));
+    expect(await steward.revoke(sub)).toEqual({ revokedAtGoogle: true });
+    off();
+    expect(events).toEqual([{ sub, reason: "revoked_by_app" }]);
+    const grants = await control(service.google, "GET", `/emulator/users/${sub}/grants`);
+    expect(grants.body.grants[0].revoked).toBe(true);
+    await expect(steward.accessToken(sub)).rejects.toMatchObject({ code: "credential_revoked" });
+  });
+});

@@ -1,0 +1,213 @@
+import { spawn } from "node:child_process";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { StewardError } from "../../src/errors.js";
+import { emulatorEndpoints } from "../../src/google/endpoints.js";
+import { createOAuthClient } from "../../src/oauth/client.js";
+import { TokenManager } from "../../src/tokens/token-manager.js";
+import { control, sdkSignIn } from "../emulator/helpers.js";
+import {
+  postCode,
+  sharedEnvironment,
+  startTestService,
+  type TestService,
+} from "../server/helpers.js";
+
+const APPDATA = "https://www.googleapis.com/auth/drive.appdata";
+let steward: TestService;
+
+beforeAll(async () => {
+  steward = await startTestService();
+}, 120_000);
+afterAll(() => steward?.close());
+beforeEach(async () => {
+  await control(steward.google, "DELETE", "/emulator/faults");
+  await control(steward.google, "PUT", "/emulator/settings", { accessTokenTtlSeconds: 3599 });
+});
+
+/** Signs a user in through the service while the emulator issues `ttlSeconds` access tokens. */
+async function userWithTokenLiving(email: string, ttlSeconds: number): Promise<string> {
+  await control(steward.google, "PUT", "/emulator/settings", { accessTokenTtlSeconds: ttlSeconds });
+  const { serverAuthCode, sub } = await sdkSignIn(steward.google, { email, scopes: [APPDATA] });
+  expect((await postCode(steward.url, { code: serverAuthCode })).status).toBe(200);
+  await control(steward.google, "PUT", "/emulator/settings", { accessTokenTtlSeconds: 3599 });
+  await control(steward.google, "DELETE", "/emulator/stats");
+  return sub;
+}
+
+const refreshesOf = async (sub: string) =>
+  (await control(steward.google, "GET", "/emulator/stats")).body.grantsBySub[sub]?.refresh_token ??
+  0;
+const tokenRequests = async () =>
+  (await control(steward.google, "GET", "/emulator/stats")).body.requests["/token"] ?? 0;
+
+/** A second manager on the same store, with a short timeout and quick retries. */
+function manager(overrides: Partial<ConstructorParameters<typeof TokenManager>[0]> = {}) {
+  return new TokenManager({
+    store: steward.service.vault.store,
+    oauth: createOAuthClient({
+      endpoints: emulatorEndpoints(steward.google.url),
+      clientId: steward.service.client.clientId,
+      clientSecret: steward.service.client.clientSecret,
+      timeoutSeconds: 1,
+    }),
+    events: steward.service.events,
+    retry: { attempts: 3, baseDelayMs: 50, maxDelayMs: 200 },
+    ...overrides,
+  });
+}
+
+describe("TokenManager.accessToken", () => {
+  it("refreshes an expired token exactly once for 200 concurrent callers", async () => {
+    const sub = await userWithTokenLiving("storm@example.com", 2);
+    const tokens = manager();
+    const results = await Promise.all(Array.from({ length: 200 }, () => tokens.accessToken(sub)));
+    expect(new Set(results.map((result) => result.token)).size).toBe(1);
+    expect(results[0]?.expiresAt.getTime()).toBeGreaterThan(Date.now() + 3500_000);
+    expect(await refreshesOf(sub)).toBe(1);
+    // The fresh token was stored sealed: a cold manager (another instance) reuses it.
+    expect((await manager().accessToken(sub)).token).toBe(results[0]?.token);
+    expect(await refreshesOf(sub)).toBe(1);
+  });
+
+  it("serves a valid stored token from the cache without asking Google", async () => {
+    const sub = await userWithTokenLiving("cached@example.com", 3599);
+    const tokens = manager();
+    const first = await tokens.accessToken(sub);
+    expect((await tokens.accessToken(sub)).token).toBe(first.token);
+    expect(await tokenRequests()).toBe(0);
+  });
+
+  it("refreshes ahead of expiry: hands out the valid token and refreshes in the background", async () => {
+    const sub = await userWithTokenLiving("ahead@example.com", 240);
+    let clock = Date.now();
+    const tokens = manager({ refreshAheadMs: 200_000, now: () => clock });
+    const first = await tokens.accessToken(sub);
+    expect(first.expiresAt.getTime()).toBeLessThan(Date.now() + 241_000);
+    expect(await refreshesOf(sub)).toBe(0);
+    // A minute later, under 200 s remain: the caller still gets the valid token at once...
+    clock += 60_000;
+    const refreshed = new Promise((resolve) =>
+      steward.service.events.on(
+        "credential.refreshed",
+        (event) => event.sub === sub && resolve(event),
+      ),
+    );
+    expect((await tokens.accessToken(sub)).token).toBe(first.token);
+    // ...and the refresh happens behind it.
+    await refreshed;
+    const next = await tokens.accessToken(sub);
+    expect(next.token).not.toBe(first.token);
+    expect(await refreshesOf(sub)).toBe(1);
+  });
+
+  it("marks a dead grant revoked once, tells every waiter, and does not storm Google", async () => {
+    const sub = await userWithTokenLiving("gone@example.com", 2);
+    await control(steward.google, "POST", `/emulator/users/${sub}/revoke`, {});
+    const revoked: unknown[] = [];
+    const off = steward.service.events.on(
+      "credential.revoked",
+      (event) => event.sub === sub && revoked.push(event),
+    );
+    const tokens = manager();
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, () => tokens.accessToken(sub)),
+    );
+    off();
+    for (const result of results) {
+      expect(result.status).toBe("rejected");
+      expect((result as PromiseRejectedResult).reason).toMatchObject({
+        code: "credential_revoked",
+        status: 409,
+      });
+    }
+    expect(revoked).toEqual([{ sub, reason: "invalid_grant" }]);
+    expect(await tokenRequests()).toBe(1);
+    expect(await steward.service.vault.store.getCredential(sub)).toMatchObject({
+      status: "revoked",
+      revokedReason: "invalid_grant",
+    });
+    await expect(tokens.accessToken(sub)).rejects.toMatchObject({ code: "credential_revoked" });
+    expect(await tokenRequests()).toBe(1);
+  });
+
+  it.each([
+    ["500 twice, then fine", { status: 500, times: 2 }],
+    ["a dropped connection", { reset: true }],
+    ["a hang past the timeout", { latencyMs: 1500 }],
+  ])("still yields a token after %s", async (_case, fault) => {
+    const sub = await userWithTokenLiving(`flaky-${Object.keys(fault).join("")}@example.com`, 2);
+    await control(steward.google, "POST", "/emulator/faults", { path: "/token", ...fault });
+    const token = await manager().accessToken(sub);
+    expect(token.expiresAt.getTime()).toBeGreaterThan(Date.now() + 3500_000);
+  });
+
+  it("gives upstream_unavailable within a bounded time in a lasting outage, and keeps the credential", async () => {
+    const sub = await userWithTokenLiving("outage@example.com", 2);
+    await control(steward.google, "POST", "/emulator/faults", {
+      path: "/token",
+      status: 503,
+      times: 1000,
+    });
+    const started = Date.now();
+    await expect(manager().accessToken(sub)).rejects.toMatchObject({
+      code: "upstream_unavailable",
+      status: 502,
+    });
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(await tokenRequests()).toBe(3);
+    expect(await steward.service.vault.store.getCredential(sub)).toMatchObject({
+      status: "active",
+      lastError: "upstream_unavailable",
+    });
+  });
+
+  it("refuses a scope the user did not grant, and an unknown user", async () => {
+    const sub = await userWithTokenLiving("scoped@example.com", 3599);
+    const error = await manager()
+      .accessToken(sub, { scopes: ["https://www.googleapis.com/auth/photoslibrary.appendonly"] })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StewardError);
+    expect(error).toMatchObject({ code: "scope_not_granted", status: 403 });
+    await expect(manager().accessToken(sub, { scopes: [APPDATA, "email"] })).resolves.toBeDefined();
+    await expect(manager().accessToken("404404404")).rejects.toMatchObject({
+      code: "user_not_found",
+    });
+  });
+});
+
+describe("across processes", () => {
+  it("two Steward processes sharing one PostgreSQL refresh an expired token exactly once", async () => {
+    const sub = await userWithTokenLiving("two@example.com", 2);
+    const env = {
+      ...process.env,
+      ...(await sharedEnvironment(steward)),
+      TEST_SUB: sub,
+      TEST_CALLS: "100",
+    };
+    const children = [0, 1].map(() =>
+      spawn("npx", ["tsx", "test/tokens/support/token-child.ts"], {
+        env,
+        stdio: ["pipe", "pipe", "inherit"],
+      }),
+    );
+    const outputs = children.map(
+      (child) =>
+        new Promise<string>((resolve, reject) => {
+          let out = "";
+          child.stdout.on("data", (chunk: Buffer) => {
+            out += chunk.toString();
+          });
+          child.on("exit", (code) =>
+            code === 0 ? resolve(out) : reject(new Error(`child exited ${code}`)),
+          );
+        }),
+    );
+    // Both wait on stdin once started; give them time to open the pool, then start them together.
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    for (const child of children) child.stdin.end("go\n");
+    const results = (await Promise.all(outputs)).map((out) => JSON.parse(out.trim()));
+    expect(results[0].distinct).toHaveLength(1);
+    expect(results[1].distinct).toEqual(results[0].distinct);
+    expect(await refreshesOf(sub)).toBe(1);
+  }, 60_000);
+});

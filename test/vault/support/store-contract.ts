@@ -1,0 +1,455 @@
+import { randomBytes } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generateKeyLine, Keyring, type VaultStore } from "../../../src/vault/index.js";
+
+/**
+ * What the contract suite needs from an implementation: stores on one fresh, shared storage,
+ * each as a separate instance (its own connections), as several Steward processes would be.
+ */
+export interface StoreHarness {
+  /** A new store instance over the suite's storage, sealing with `keyring`. */
+  open(keyring: Keyring, options?: { lockTimeoutMs?: number }): Promise<VaultStore>;
+  /** Closes every instance opened and drops the storage. */
+  close(): Promise<void>;
+}
+
+/**
+ * The contract every {@link VaultStore} implementation must pass (in the manner of lucia's
+ * adapter-test). `harness` is called once, in beforeAll, and must return fresh storage.
+ */
+export function describeStoreContract(name: string, harness: () => Promise<StoreHarness>): void {
+  describe(`VaultStore contract: ${name}`, () => {
+    const k1Line = generateKeyLine("k1");
+    const k1 = Keyring.parse(k1Line);
+    let storage: StoreHarness;
+    let store: VaultStore;
+
+    beforeAll(async () => {
+      storage = await harness();
+      store = await storage.open(k1);
+    });
+    afterAll(async () => {
+      await storage?.close();
+    });
+
+    /** A unique sub per test, so tests share the storage without seeing each other. */
+    const newSub = () => `1${randomBytes(8).readBigUInt64BE().toString().padStart(20, "0")}`;
+    const later = (ms: number) => new Date(Date.now() + ms);
+    const aUser = async (profile: Record<string, unknown> = {}) => {
+      const sub = newSub();
+      await store.upsertUser({ sub, email: `${sub}@example.com`, ...profile });
+      return sub;
+    };
+
+    describe("users", () => {
+      it("upserts a profile and reads it back without a credential", async () => {
+        const sub = newSub();
+        const saved = await store.upsertUser({
+          sub,
+          email: "ada@example.com",
+          emailVerified: true,
+          name: "Ada Lovelace",
+          givenName: "Ada",
+          familyName: "Lovelace",
+          picture: "https://example.com/ada.png",
+          locale: "en-GB",
+          hd: "example.com",
+        });
+        expect(saved).toMatchObject({
+          sub,
+          email: "ada@example.com",
+          emailVerified: true,
+          hd: "example.com",
+        });
+        expect(saved.createdAt).toBeInstanceOf(Date);
+        const read = await store.getUser(sub);
+        expect(read).toMatchObject({
+          sub,
+          name: "Ada Lovelace",
+          givenName: "Ada",
+          locale: "en-GB",
+        });
+        expect(read?.credential).toBeUndefined();
+        expect(await store.getUser(newSub())).toBeUndefined();
+      });
+
+      it("keeps fields left undefined on upsert and clears those given as null", async () => {
+        const sub = await aUser({
+          name: "Ada",
+          picture: "https://example.com/a.png",
+          locale: "fr",
+        });
+        const first = await store.getUser(sub);
+        await sleep(5);
+        const updated = await store.upsertUser({ sub, name: "Ada L.", picture: null });
+        expect(updated).toMatchObject({
+          name: "Ada L.",
+          picture: null,
+          locale: "fr",
+          email: `${sub}@example.com`,
+        });
+        expect(updated.updatedAt.getTime()).toBeGreaterThan(first?.updatedAt.getTime() ?? Infinity);
+        expect(updated.createdAt).toEqual(first?.createdAt);
+      });
+
+      it("lists users in sub order, page by page, with their credential's info", async () => {
+        const prefix = `2${randomBytes(4).toString("hex")}`;
+        const subs = ["c", "a", "b"].map((letter) => `${prefix}${letter}`);
+        for (const sub of subs) await store.upsertUser({ sub });
+        await store.saveCredential({
+          sub: `${prefix}b`,
+          refreshToken: "1//rt-b",
+          grantedScopes: ["openid"],
+        });
+        const page1 = await store.listUsers({ after: prefix, limit: 2 });
+        expect(page1.map((user) => user.sub)).toEqual([`${prefix}a`, `${prefix}b`]);
+        expect(page1[1]?.credential).toMatchObject({
+          status: "active",
+          hasRefreshToken: true,
+          kid: "k1",
+        });
+        expect(page1[0]?.credential).toBeUndefined();
+        const page2 = await store.listUsers({ after: `${prefix}b`, limit: 2 });
+        expect(page2[0]?.sub).toBe(`${prefix}c`);
+        expect(JSON.stringify([page1, page2])).not.toContain("1//rt-b");
+        await expect(store.listUsers({ limit: 0 })).rejects.toThrow(TypeError);
+      });
+
+      it("deletes a user with their credential, and says whether there was one", async () => {
+        const sub = await aUser();
+        await store.saveCredential({ sub, refreshToken: "1//rt-del", grantedScopes: [] });
+        await store.appendAuditEvent({ type: "credential.saved", sub });
+        expect(await store.deleteUser(sub)).toBe(true);
+        expect(await store.getUser(sub)).toBeUndefined();
+        expect(await store.getCredential(sub)).toBeUndefined();
+        expect(await store.deleteUser(sub)).toBe(false);
+        expect(await store.listAuditEvents({ sub })).toHaveLength(1);
+      });
+
+      it("refuses an empty sub as a programming error", async () => {
+        await expect(store.upsertUser({ sub: "" })).rejects.toThrow(TypeError);
+        await expect(store.getCredential("")).rejects.toThrow(TypeError);
+      });
+    });
+
+    describe("credentials", () => {
+      it("seals and opens the refresh and access tokens, with scopes and status", async () => {
+        const sub = await aUser();
+        const expiresAt = later(3_600_000);
+        const info = await store.saveCredential({
+          sub,
+          refreshToken: "1//0g-refresh",
+          grantedScopes: ["openid", "https://www.googleapis.com/auth/drive.appdata"],
+          accessToken: { token: "ya29.access", expiresAt },
+        });
+        expect(info).toMatchObject({
+          sub,
+          status: "active",
+          hasRefreshToken: true,
+          kid: "k1",
+          lastError: null,
+        });
+        expect(JSON.stringify(info)).not.toMatch(/1\/\/0g-refresh|ya29\.access/);
+        const credential = await store.getCredential(sub);
+        expect(credential).toMatchObject({
+          refreshToken: "1//0g-refresh",
+          accessToken: "ya29.access",
+          grantedScopes: ["openid", "https://www.googleapis.com/auth/drive.appdata"],
+        });
+        expect(credential?.accessTokenExpiresAt?.getTime()).toBe(expiresAt.getTime());
+        expect(await store.getCredential(newSub())).toBeUndefined();
+      });
+
+      it("never overwrites a stored refresh token with nothing", async () => {
+        const sub = await aUser();
+        await store.saveCredential({ sub, refreshToken: "1//first", grantedScopes: ["openid"] });
+        const info = await store.saveCredential({
+          sub,
+          grantedScopes: ["openid", "email"],
+          accessToken: { token: "ya29.second", expiresAt: later(60_000) },
+        });
+        expect(info).toMatchObject({ status: "active", grantedScopes: ["openid", "email"] });
+        expect(await store.getCredential(sub)).toMatchObject({
+          refreshToken: "1//first",
+          accessToken: "ya29.second",
+        });
+      });
+
+      it("stores nothing without a refresh token when none is stored", async () => {
+        const sub = await aUser();
+        expect(
+          await store.saveCredential({
+            sub,
+            grantedScopes: ["openid"],
+            accessToken: { token: "ya29.lonely", expiresAt: later(60_000) },
+          }),
+        ).toBeUndefined();
+        expect(await store.getCredential(sub)).toBeUndefined();
+      });
+
+      it("replaces the tokens and reactivates on a new refresh token", async () => {
+        const sub = await aUser();
+        await store.saveCredential({
+          sub,
+          refreshToken: "1//old",
+          grantedScopes: [],
+          accessToken: { token: "ya29.old", expiresAt: later(60_000) },
+        });
+        await store.markRevoked(sub, "invalid_grant");
+        const info = await store.saveCredential({
+          sub,
+          refreshToken: "1//new",
+          grantedScopes: ["openid"],
+        });
+        expect(info).toMatchObject({
+          status: "active",
+          revokedReason: null,
+          hasRefreshToken: true,
+        });
+        expect(await store.getCredential(sub)).toMatchObject({
+          refreshToken: "1//new",
+          accessToken: null,
+        });
+      });
+
+      it("refuses a credential for a user that was never upserted", async () => {
+        await expect(
+          store.saveCredential({ sub: newSub(), refreshToken: "1//x", grantedScopes: [] }),
+        ).rejects.toMatchObject({ code: "user_not_found" });
+        await expect(
+          store.saveCredential({ sub: newSub(), grantedScopes: [] }),
+        ).rejects.toMatchObject({
+          code: "user_not_found",
+        });
+      });
+
+      it("marks a credential revoked or expired and forgets its tokens", async () => {
+        const sub = await aUser();
+        await store.saveCredential({
+          sub,
+          refreshToken: "1//doomed",
+          grantedScopes: ["openid"],
+          accessToken: { token: "ya29.doomed", expiresAt: later(60_000) },
+        });
+        expect(await store.markRevoked(sub, "invalid_grant")).toBe(true);
+        expect(await store.getCredential(sub)).toMatchObject({
+          status: "revoked",
+          revokedReason: "invalid_grant",
+          refreshToken: null,
+          accessToken: null,
+          hasRefreshToken: false,
+          kid: null,
+        });
+        // Signing in again without a new refresh token does not bring it back.
+        expect(await store.saveCredential({ sub, grantedScopes: ["openid"] })).toMatchObject({
+          status: "revoked",
+        });
+        expect(await store.markRevoked(sub, "token_expired", "expired")).toBe(true);
+        expect((await store.getCredential(sub))?.status).toBe("expired");
+        expect(await store.markRevoked(newSub(), "invalid_grant")).toBe(false);
+      });
+
+      it("refuses something that looks like a token where a reason code belongs", async () => {
+        const sub = await aUser();
+        await store.saveCredential({ sub, refreshToken: "1//r", grantedScopes: [] });
+        await expect(
+          store.markRevoked(sub, "1//0gLongRefreshTokenLookingThing/abc"),
+        ).rejects.toThrow(TypeError);
+        await expect(store.markRevoked(sub, `ya29.${"a".repeat(120)}`)).rejects.toThrow(TypeError);
+      });
+
+      it("opens with any key of the ring and seals new writes with the active one", async () => {
+        const sub = await aUser();
+        await store.saveCredential({ sub, refreshToken: "1//under-k1", grantedScopes: [] });
+        // The ring [k2, k1]: reads what k1 sealed, seals with k2.
+        const both = Keyring.parse(`${generateKeyLine("k2")},${k1Line}`);
+        const rotated = await storage.open(both);
+        expect((await rotated.getCredential(sub))?.refreshToken).toBe("1//under-k1");
+        const other = await aUser();
+        expect(
+          await rotated.saveCredential({
+            sub: other,
+            refreshToken: "1//under-k2",
+            grantedScopes: [],
+          }),
+        ).toMatchObject({ kid: "k2" });
+        expect((await rotated.getCredential(other))?.refreshToken).toBe("1//under-k2");
+        // Later tests open instances with [k1] alone, which start-up refuses while k2 seals one.
+        await rotated.deleteUser(other);
+      });
+    });
+
+    describe("the credential lock", () => {
+      it("hands over the credential read after the lock and records a refresh", async () => {
+        const sub = await aUser();
+        await store.saveCredential({ sub, refreshToken: "1//lock", grantedScopes: ["openid"] });
+        const expiresAt = later(3_600_000);
+        const result = await store.withCredentialLock(sub, async (locked) => {
+          expect(locked.credential?.refreshToken).toBe("1//lock");
+          expect(await locked.recordRefresh({ accessToken: "ya29.fresh", expiresAt })).toBe(true);
+          return "done";
+        });
+        expect(result).toBe("done");
+        const credential = await store.getCredential(sub);
+        expect(credential).toMatchObject({
+          accessToken: "ya29.fresh",
+          refreshToken: "1//lock",
+          lastError: null,
+        });
+        expect(credential?.lastRefreshAt).toBeInstanceOf(Date);
+        expect(credential?.accessTokenExpiresAt?.getTime()).toBe(expiresAt.getTime());
+      });
+
+      it("stores a rotated refresh token and new scopes from a refresh", async () => {
+        const sub = await aUser();
+        await store.saveCredential({ sub, refreshToken: "1//before", grantedScopes: ["openid"] });
+        await store.withCredentialLock(sub, (locked) =>
+          locked.recordRefresh({
+            accessToken: "ya29.x",
+            expiresAt: later(60_000),
+            refreshToken: "1//after",
+            grantedScopes: ["openid", "email"],
+          }),
+        );
+        expect(await store.getCredential(sub)).toMatchObject({
+          refreshToken: "1//after",
+          grantedScopes: ["openid", "email"],
+        });
+      });
+
+      it("keeps an error recorded before the callback throws", async () => {
+        const sub = await aUser();
+        await store.saveCredential({ sub, refreshToken: "1//err", grantedScopes: [] });
+        await expect(
+          store.withCredentialLock(sub, async (locked) => {
+            await locked.recordError("upstream_unavailable");
+            throw new Error("Google is down");
+          }),
+        ).rejects.toThrow("Google is down");
+        expect((await store.getCredential(sub))?.lastError).toBe("upstream_unavailable");
+        await store.withCredentialLock(sub, (locked) =>
+          locked.recordRefresh({ accessToken: "ya29.ok", expiresAt: later(60_000) }),
+        );
+        expect((await store.getCredential(sub))?.lastError).toBeNull();
+      });
+
+      it("does not store a refresh for a credential revoked meanwhile", async () => {
+        const sub = await aUser();
+        await store.saveCredential({ sub, refreshToken: "1//gone", grantedScopes: [] });
+        await store.withCredentialLock(sub, async (locked) => {
+          expect(await locked.markRevoked("invalid_grant")).toBe(true);
+          expect(
+            await locked.recordRefresh({ accessToken: "ya29.late", expiresAt: later(60_000) }),
+          ).toBe(false);
+        });
+        expect(await store.getCredential(sub)).toMatchObject({
+          status: "revoked",
+          accessToken: null,
+        });
+      });
+
+      it("gives undefined for a user without credential, and refuses use after release", async () => {
+        const sub = await aUser();
+        let escaped: { recordError(code: string): Promise<void> } | undefined;
+        await store.withCredentialLock(sub, async (locked) => {
+          expect(locked.credential).toBeUndefined();
+          escaped = locked;
+        });
+        await expect(escaped?.recordError("late")).rejects.toThrow(TypeError);
+      });
+
+      it("serializes instances: the second holder sees what the first wrote", async () => {
+        const sub = await aUser();
+        await store.saveCredential({ sub, refreshToken: "1//shared", grantedScopes: [] });
+        const other = await storage.open(k1);
+        const order: string[] = [];
+        let release: () => void = () => {};
+        const held = new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        const first = store.withCredentialLock(sub, async (locked) => {
+          order.push("first in");
+          await held;
+          await locked.recordRefresh({ accessToken: "ya29.by-first", expiresAt: later(60_000) });
+          order.push("first out");
+        });
+        await sleep(50);
+        const second = other.withCredentialLock(sub, async (locked) => {
+          order.push("second in");
+          return locked.credential?.accessToken;
+        });
+        await sleep(150);
+        expect(order).toEqual(["first in"]);
+        release();
+        await first;
+        expect(await second).toBe("ya29.by-first");
+        expect(order).toEqual(["first in", "first out", "second in"]);
+      });
+
+      it("does not hold one user's lock against another user", async () => {
+        const [a, b] = [await aUser(), await aUser()];
+        let release: () => void = () => {};
+        const held = new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        const first = store.withCredentialLock(a, () => held);
+        const started = performance.now();
+        await store.withCredentialLock(b, async () => {});
+        expect(performance.now() - started).toBeLessThan(2_000);
+        release();
+        await first;
+      });
+
+      it("gives up with credential_busy after the lock timeout", async () => {
+        const sub = await aUser();
+        const impatient = await storage.open(k1, { lockTimeoutMs: 200 });
+        let release: () => void = () => {};
+        const held = new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        const first = store.withCredentialLock(sub, () => held);
+        await sleep(50);
+        await expect(impatient.withCredentialLock(sub, async () => "never")).rejects.toMatchObject({
+          code: "credential_busy",
+        });
+        release();
+        await first;
+        // The timeout bounded only that wait: the connection works normally afterwards.
+        expect(await impatient.withCredentialLock(sub, async () => "now")).toBe("now");
+      });
+    });
+
+    describe("audit events", () => {
+      it("appends events and lists them newest first, per user", async () => {
+        const sub = await aUser();
+        await store.appendAuditEvent({
+          type: "credential.saved",
+          sub,
+          actor: "user",
+          data: { scopes: 2 },
+        });
+        await store.appendAuditEvent({
+          type: "credential.revoked",
+          sub,
+          actor: "system",
+          data: { reason: "invalid_grant" },
+        });
+        await store.appendAuditEvent({ type: "keys.rotated", actor: "admin" });
+        const events = await store.listAuditEvents({ sub });
+        expect(events.map((event) => event.type)).toEqual([
+          "credential.revoked",
+          "credential.saved",
+        ]);
+        expect(events[0]).toMatchObject({
+          sub,
+          actor: "system",
+          data: { reason: "invalid_grant" },
+        });
+        expect(events[0]?.at).toBeInstanceOf(Date);
+        expect((await store.listAuditEvents({ limit: 1 }))[0]?.type).toBe("keys.rotated");
+        await expect(store.appendAuditEvent({ type: "has spaces" })).rejects.toThrow(TypeError);
+      });
+    });
+  });
+}
