@@ -11,7 +11,7 @@ export { assertKeyringCoversStoredKids, type KeyUsage, keyUsage } from "./key-us
 export { generateKeyLine, Keyring } from "./keyring.js";
 export { type KeyringSourceOptions, loadKeyring } from "./keyring-source.js";
 export { silentLogger, type VaultLogger } from "./logger.js";
-export { migrate } from "./migrations.js";
+export { MIGRATION_NAMES, migrate } from "./migrations.js";
 export { PostgresStore, type PostgresStoreOptions } from "./postgres-store.js";
 export {
   type RotationOptions,

@@ -12,7 +12,16 @@ const MIGRATIONS: Record<string, Migration> = {
       for (const statement of INITIAL_SCHEMA) await sql.raw(statement).execute(db);
     },
   },
+  // What an API key may do: tokens:read, proxy, admin.
+  "0002_api_key_scopes": {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await sql`ALTER TABLE api_keys ADD COLUMN scopes text[] NOT NULL DEFAULT '{}'`.execute(db);
+    },
+  },
 };
+
+/** Every migration's name, oldest first. */
+export const MIGRATION_NAMES: readonly string[] = Object.freeze(Object.keys(MIGRATIONS));
 
 const INITIAL_SCHEMA = [
   `CREATE TABLE users (

@@ -48,6 +48,8 @@ export interface ApiKeysTable {
   name: string;
   /** SHA-256 of the key's secret part; the secret itself is shown once and never stored. */
   secret_hash: Buffer;
+  /** What the key may do: `tokens:read`, `proxy`, `admin`. */
+  scopes: string[];
   created_at: Generated<Date>;
   last_used_at: Date | null;
   revoked_at: Date | null;

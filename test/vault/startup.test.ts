@@ -4,6 +4,7 @@ import { freeLoopbackPort } from "../../src/vault/free-port.js";
 import {
   generateKeyLine,
   Keyring,
+  MIGRATION_NAMES,
   migrate,
   openDatabase,
   openVault,
@@ -35,7 +36,8 @@ describe("migrations", () => {
   it("create the tables once and change nothing when run again", async () => {
     const database = await openDatabase({ databaseUrl: await server.createDatabase() });
     try {
-      expect(await migrate(database.db)).toEqual(["0001_initial"]);
+      expect(await migrate(database.db)).toEqual(MIGRATION_NAMES);
+      expect(MIGRATION_NAMES[0]).toBe("0001_initial");
       expect(await migrate(database.db)).toEqual([]);
       const tables = await sql<{ name: string }>`
         SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`.execute(
@@ -65,7 +67,7 @@ describe("migrations", () => {
       }>`SELECT count(*)::int AS n FROM steward_migration`.execute(
         vaults[0]?.database.db as Vault["database"]["db"],
       );
-      expect(applied.rows[0]?.n).toBe(1);
+      expect(applied.rows[0]?.n).toBe(MIGRATION_NAMES.length);
       // With DATABASE_URL set, no embedded PostgreSQL is started, and the password is not shown.
       expect(vaults[0]?.database.embedded).toBeUndefined();
       expect(vaults[0]?.database.description).toMatch(
