@@ -16,6 +16,7 @@ interface CatalogEntry {
 
 /** Stable codes, their HTTP status and their default public message. */
 export const ERROR_CATALOG = {
+  api_key_not_found: { status: 404, message: "There is no live API key with this id." },
   client_rejected: {
     status: 500,
     message:
@@ -34,6 +35,7 @@ export const ERROR_CATALOG = {
   csrf_header_missing: { status: 403, message: "A non-empty X-Requested-With header is required." },
   data_dir_locked: { status: 500, message: "Another Steward is using this data directory." },
   database_unavailable: { status: 503, message: "The database is unavailable." },
+  forbidden: { status: 403, message: "This credential may not do this." },
   https_required: { status: 403, message: "This endpoint must be called over HTTPS." },
   id_token_invalid: { status: 401, message: "The Google ID token is invalid." },
   internal_error: { status: 500, message: "Something went wrong on our side." },
@@ -65,6 +67,10 @@ export const ERROR_CATALOG = {
   upstream_unavailable: { status: 502, message: "Google could not be reached; try again." },
   url_not_allowed: { status: 400, message: "Only Google API hosts may receive a user's token." },
   user_not_found: { status: 404, message: "There is no such user." },
+  webhook_signature_invalid: {
+    status: 401,
+    message: "The webhook's signature or timestamp is invalid.",
+  },
 } as const satisfies Record<string, CatalogEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

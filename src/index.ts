@@ -2,5 +2,11 @@ export type { FetchAsOptions } from "./access/fetch-as.js";
 export type { Config } from "./config/load.js";
 export { ERROR_CATALOG, type ErrorCode, isStewardError, StewardError } from "./errors.js";
 export type { StewardEventHandler, StewardEventName, StewardEvents } from "./events/bus.js";
+export {
+  type VerifyWebhookOptions,
+  verifyWebhookSignature,
+  type WebhookHeaders,
+} from "./events/signature.js";
+export type { WebhookEvent } from "./events/webhook-event.js";
 export { createSteward, type Steward, type StewardOptions } from "./library/create-steward.js";
 export type { AccessToken, AccessTokenOptions } from "./tokens/token-manager.js";

@@ -13,7 +13,7 @@ const LIBRARY_EAGER_REFRESH_MS = 5 * 60_000;
  * @example
  *   const drive = google.drive({ version: "v3", auth: authClient(tokens, sub) });
  */
-export function authClient(tokens: TokenManager, sub: string): OAuth2Client {
+export function authClient(tokens: Pick<TokenManager, "accessToken">, sub: string): OAuth2Client {
   const client = new OAuth2Client({ forceRefreshOnFailure: true });
   client.refreshHandler = async () => {
     const current = client.credentials;

@@ -24,7 +24,7 @@ const MAX_REDIRECTS = 5;
  * @throws StewardError `url_not_allowed`, and those of {@link TokenManager.accessToken}.
  */
 export async function fetchAs(
-  tokens: TokenManager,
+  tokens: Pick<TokenManager, "accessToken">,
   isApiUrl: (url: URL) => boolean,
   sub: string,
   input: string | URL,

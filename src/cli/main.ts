@@ -1,7 +1,9 @@
 import { Command } from "commander";
+import { apiKeysCommand } from "./api-keys.js";
 import { emulatorCommand } from "./emulator.js";
 import { keysCommand } from "./keys.js";
 import { serveCommand } from "./serve.js";
+import { tokenCommand, usersCommand } from "./users.js";
 
 /** The `steward` command line. */
 export async function main(argv: readonly string[]): Promise<void> {
@@ -10,6 +12,9 @@ export async function main(argv: readonly string[]): Promise<void> {
     .showHelpAfterError();
   program.addCommand(emulatorCommand());
   program.addCommand(keysCommand());
+  program.addCommand(apiKeysCommand());
+  program.addCommand(usersCommand());
+  program.addCommand(tokenCommand());
   program.addCommand(serveCommand("serve"));
   program.addCommand(serveCommand("start"));
   await program.parseAsync(argv as string[]);

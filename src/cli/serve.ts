@@ -5,6 +5,7 @@ import { loadConfig } from "../config/load.js";
 import { writeClientSecretFile } from "../emulator/index.js";
 import { REDACTED_PATHS } from "../server/logger.js";
 import { startService } from "../server/service.js";
+import { EMULATOR_CLIENT_FILE } from "./core.js";
 import { parsePort, stopOnSignal } from "./emulator.js";
 
 interface ServeFlags {
@@ -38,7 +39,7 @@ export function serveCommand(name: "serve" | "start"): Command {
       stopOnSignal(() => service.close());
       const lines = [`Steward is listening on ${service.url}`, `  API docs: ${service.url}/docs`];
       if (service.emulator) {
-        const file = join(config.dataDir, "client_secret_emulator.json");
+        const file = join(config.dataDir, EMULATOR_CLIENT_FILE);
         await writeClientSecretFile(file, service.emulator.url, service.emulator.defaultClient);
         lines.unshift(
           "Running against the LOCAL GOOGLE EMULATOR: no real Google account or internet is involved.",

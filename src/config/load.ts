@@ -27,6 +27,8 @@ export interface Config {
   readonly keys: string | undefined;
   readonly adminToken: string | undefined;
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
+  /** Where signed webhooks go, and their HMAC secret; unset: events stay in process. */
+  readonly webhook: { readonly url: string; readonly secret: string } | undefined;
 }
 
 /** Flags of `steward serve`; each mirrors an environment variable and wins over it. */
@@ -90,6 +92,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Con
   if (adminToken !== undefined && adminToken.length < 32) {
     problems.push("STEWARD_ADMIN_TOKEN must be at least 32 characters");
   }
+  const webhook = webhookTarget(env, problems);
 
   if (problems.length > 0) {
     throw new StewardError("config_invalid", {
@@ -109,6 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Con
     keys: env.STEWARD_KEYS || undefined,
     adminToken,
     tls: certFile && keyFile ? Object.freeze({ certFile, keyFile }) : undefined,
+    webhook,
   });
 }
 
@@ -175,6 +179,37 @@ function googleClient(env: NodeJS.ProcessEnv, problems: string[]): GoogleClient 
     redirectUris: [],
     javascriptOrigins: [],
   };
+}
+
+function webhookTarget(env: NodeJS.ProcessEnv, problems: string[]): Config["webhook"] {
+  const url = env.STEWARD_WEBHOOK_URL || undefined;
+  const secret = env.STEWARD_WEBHOOK_SECRET || undefined;
+  if (url === undefined && secret === undefined) return undefined;
+  if (url === undefined || secret === undefined) {
+    problems.push("STEWARD_WEBHOOK_URL and STEWARD_WEBHOOK_SECRET go together");
+    return undefined;
+  }
+  // The URL is not echoed: a receiver's URL may carry a token of its own.
+  if (!isWebhookUrl(url)) {
+    problems.push("STEWARD_WEBHOOK_URL must be an https:// URL (or http:// to a loopback address)");
+  }
+  if (secret.length < 32) problems.push("STEWARD_WEBHOOK_SECRET must be at least 32 characters");
+  return Object.freeze({ url, secret });
+}
+
+function isWebhookUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    if (url.protocol === "https:") return true;
+    // Events are signed but not encrypted; plain HTTP only where nobody else can listen.
+    const host = url.hostname.replace(/^\[|\]$/g, "");
+    return (
+      url.protocol === "http:" &&
+      (host === "localhost" || host === "::1" || (isIP(host) === 4 && host.startsWith("127.")))
+    );
+  } catch {
+    return false;
+  }
 }
 
 function isOrigin(value: string): boolean {

@@ -3,6 +3,7 @@ import type * as oidc from "openid-client";
 import type { Config } from "../config/load.js";
 import { type Emulator, startEmulator } from "../emulator/index.js";
 import { EventBus } from "../events/bus.js";
+import { startWebhooks } from "../events/webhooks.js";
 import type { GoogleClient } from "../google/client-secret.js";
 import { emulatorEndpoints, GOOGLE_ENDPOINTS, type GoogleEndpoints } from "../google/endpoints.js";
 import { GoogleKeys } from "../identity/google-keys.js";
@@ -26,6 +27,11 @@ export interface CoreOptions {
   googleTimeoutSeconds?: number;
   /** What this process is, for a second one on the same data dir, e.g. `steward serve`. */
   purpose: string;
+  /**
+   * For CLI commands beside a running service: attach to its embedded PostgreSQL and use the
+   * key it generated, never create either.
+   */
+  attach?: boolean;
 }
 
 /** Everything below the HTTP layer, opened from a Config: shared by the service and the library. */
@@ -47,7 +53,7 @@ export interface Core {
 /**
  * Opens the core: the local emulator when no Google client is configured, the keyring (generated
  * into the data dir in emulator mode only), the vault (embedded PostgreSQL when `DATABASE_URL` is
- * unset), the OAuth client, the token manager and the event bus.
+ * unset), the OAuth client, the token manager, the event bus and, when configured, webhooks.
  *
  * @throws StewardError `keys_invalid`, `key_missing`, `database_unavailable`, `data_dir_locked`,
  *   `port_in_use`; whatever was opened before the failure is closed again.
@@ -62,7 +68,7 @@ export async function openCore(config: Config, options: CoreOptions): Promise<Co
     const keyring = await loadKeyring({
       value: config.keys,
       dataDir: config.dataDir,
-      whenUnset: emulated ? "generate" : "fail",
+      whenUnset: emulated ? (options.attach ? "use-generated" : "generate") : "fail",
       logger,
     });
     const vault = await openVault({
@@ -72,6 +78,8 @@ export async function openCore(config: Config, options: CoreOptions): Promise<Co
       logger,
       purpose: options.purpose,
       handleSignals: false,
+      whenDataDirInUse: options.attach ? "attach" : "fail",
+      createIfMissing: !options.attach,
     });
     const { client, endpoints } = target;
     const oauth = createOAuthClient({
@@ -83,6 +91,16 @@ export async function openCore(config: Config, options: CoreOptions): Promise<Co
     const events = new EventBus((error, event) =>
       logger.error({ err: error, event }, "event handler failed"),
     );
+    // Every event is queued in PostgreSQL and POSTed, signed, by this instance's dispatcher.
+    const webhooks =
+      config.webhook &&
+      startWebhooks({
+        db: vault.database.db,
+        events,
+        logger,
+        ...config.webhook,
+        queueOnly: options.attach,
+      });
     const clientIds = [client.clientId, ...config.extraAudiences];
     return {
       vault,
@@ -100,6 +118,7 @@ export async function openCore(config: Config, options: CoreOptions): Promise<Co
       emulator: target.emulator,
       emulated,
       close: async () => {
+        await webhooks?.stop();
         await vault.close();
         await target.emulator?.close();
       },

@@ -7,11 +7,15 @@ import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type * as oidc from "openid-client";
 import type { EventBus } from "../events/bus.js";
+import type { GoogleEndpoints } from "../google/endpoints.js";
 import type { IdTokenRules } from "../identity/verify-id-token.js";
 import type { TokenManager } from "../tokens/token-manager.js";
 import type { VaultStore } from "../vault/store.js";
+import type { ApiAuth } from "./plugins/api-auth.js";
 import { registerErrorHandling } from "./plugins/errors.js";
 import { Metrics } from "./plugins/metrics.js";
+import { googleProxyRoutes } from "./routes/internal/google-proxy.js";
+import { usersRoutes } from "./routes/internal/users.js";
 import { opsRoutes } from "./routes/ops.js";
 import { authCodeRoute } from "./routes/public/auth-code.js";
 import { meRoutes } from "./routes/public/me.js";
@@ -22,6 +26,8 @@ export interface AppDependencies {
   oauth: oidc.Configuration;
   tokens: TokenManager;
   events: EventBus;
+  apiAuth: ApiAuth;
+  endpoints: GoogleEndpoints;
   idTokenRules: IdTokenRules;
   requiredScopes: readonly string[];
   allowedOrigins: readonly string[];
@@ -97,7 +103,20 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         version: "0.1.0",
         description: "Offline access to Google APIs for your app's backend.",
       },
-      components: { securitySchemes: { googleIdToken: { type: "http", scheme: "bearer" } } },
+      components: {
+        securitySchemes: {
+          googleIdToken: {
+            type: "http",
+            scheme: "bearer",
+            description: "The user's Google ID token.",
+          },
+          apiKey: {
+            type: "http",
+            scheme: "bearer",
+            description: "An API key or STEWARD_ADMIN_TOKEN.",
+          },
+        },
+      },
     },
   });
   await app.register(swaggerUi, { routePrefix: "/docs" });
@@ -108,6 +127,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       idTokenRules: deps.idTokenRules,
       store: deps.store,
       requiredScopes: deps.requiredScopes,
+      events: deps.events,
     },
     allowedOrigins: deps.allowedOrigins,
     allowedRedirectUris: deps.allowedRedirectUris,
@@ -121,6 +141,18 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     events: deps.events,
     requiredScopes: deps.requiredScopes,
     allowedOrigins: deps.allowedOrigins,
+  });
+  usersRoutes(app, {
+    apiAuth: deps.apiAuth,
+    store: deps.store,
+    oauth: deps.oauth,
+    tokens: deps.tokens,
+    events: deps.events,
+  });
+  await googleProxyRoutes(app, {
+    apiAuth: deps.apiAuth,
+    tokens: deps.tokens,
+    endpoints: deps.endpoints,
   });
   opsRoutes(app, { metrics, readiness: deps.readiness });
   return app;

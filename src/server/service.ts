@@ -3,9 +3,11 @@ import type { FastifyInstance } from "fastify";
 import pino, { type Logger } from "pino";
 import type { Config } from "../config/load.js";
 import { type Core, openCore } from "../core/open-core.js";
+import { ApiKeys } from "../vault/api-keys.js";
 import { freeLoopbackPort } from "../vault/free-port.js";
 import { buildApp } from "./app.js";
 import { REDACTED_PATHS } from "./logger.js";
+import { ApiAuth } from "./plugins/api-auth.js";
 
 export interface ServiceOptions {
   logger?: Logger;
@@ -57,6 +59,8 @@ export async function startService(
       oauth: core.oauth,
       tokens: core.tokens,
       events: core.events,
+      apiAuth: new ApiAuth(new ApiKeys(core.vault.database.db), config.adminToken),
+      endpoints: core.endpoints,
       idTokenRules: core.idTokenRules,
       requiredScopes: config.requiredScopes,
       allowedOrigins: core.emulated

@@ -1,5 +1,6 @@
 import type * as oidc from "openid-client";
 import { StewardError } from "../errors.js";
+import type { EventBus } from "../events/bus.js";
 import { type IdTokenRules, verifyIdToken } from "../identity/verify-id-token.js";
 import { authorizationCodeGrant } from "../oauth/grants.js";
 import type { User, VaultStore } from "../vault/store.js";
@@ -10,6 +11,8 @@ export interface SignInDependencies {
   idTokenRules: IdTokenRules;
   store: VaultStore;
   requiredScopes: readonly string[];
+  /** Told of new grants (`credential.created`), when given. */
+  events?: EventBus;
 }
 
 export interface SignInResult {
@@ -70,6 +73,10 @@ export async function completeSignIn(
       authorizedParty: identity.authorizedParty ?? null,
     },
   });
+  // A refresh token means a (new) grant of offline access; a repeat sign-in brings none.
+  if (tokens.refreshToken !== undefined) {
+    deps.events?.emit("credential.created", { sub: identity.sub, grantedScopes: tokens.scopes });
+  }
   return {
     user,
     grantedScopes: tokens.scopes,

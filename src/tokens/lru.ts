@@ -27,6 +27,10 @@ export class LruCache<K, V> {
     }
   }
 
+  clear(): void {
+    this.entries.clear();
+  }
+
   delete(key: K): void {
     this.entries.delete(key);
   }

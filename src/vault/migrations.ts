@@ -18,6 +18,12 @@ const MIGRATIONS: Record<string, Migration> = {
       await sql`ALTER TABLE api_keys ADD COLUMN scopes text[] NOT NULL DEFAULT '{}'`.execute(db);
     },
   },
+  // Signed webhooks, queued here so a restart drops none (src/events/outbox.ts).
+  "0003_webhook_outbox": {
+    async up(db: Kysely<unknown>): Promise<void> {
+      for (const statement of WEBHOOK_OUTBOX) await sql.raw(statement).execute(db);
+    },
+  },
 };
 
 /** Every migration's name, oldest first. */
@@ -78,6 +84,31 @@ const INITIAL_SCHEMA = [
     data  jsonb NOT NULL DEFAULT '{}'
   )`,
   "CREATE INDEX audit_events_sub_id ON audit_events (sub, id)",
+];
+
+// A pending row has next_attempt_at; a finished one (delivered, or dead after its last attempt)
+// has not, so the partial index holds only the work left. locked_until is a claim's lease:
+// another instance takes the row over when it lapses. last_error is a reason code, never a body.
+const WEBHOOK_OUTBOX = [
+  `CREATE TABLE webhook_outbox (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    event_id        uuid NOT NULL UNIQUE,
+    type            text NOT NULL,
+    payload         jsonb NOT NULL,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    attempts        integer NOT NULL DEFAULT 0,
+    next_attempt_at timestamptz DEFAULT now(),
+    locked_until    timestamptz,
+    delivered_at    timestamptz,
+    dead_at         timestamptz,
+    last_error      text,
+    CHECK (delivered_at IS NULL OR dead_at IS NULL),
+    CHECK ((next_attempt_at IS NULL) = (delivered_at IS NOT NULL OR dead_at IS NOT NULL))
+  )`,
+  `CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_at, id)
+    WHERE next_attempt_at IS NOT NULL`,
+  `CREATE INDEX webhook_outbox_delivered ON webhook_outbox (delivered_at)
+    WHERE delivered_at IS NOT NULL`,
 ];
 
 const provider: MigrationProvider = {

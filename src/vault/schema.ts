@@ -9,6 +9,7 @@ export interface VaultSchema {
   credentials: CredentialsTable;
   api_keys: ApiKeysTable;
   audit_events: AuditEventsTable;
+  webhook_outbox: WebhookOutboxTable;
 }
 
 type Timestamp = ColumnType<Date, Date | undefined, Date>;
@@ -62,4 +63,23 @@ export interface AuditEventsTable {
   sub: string | null;
   actor: string | null;
   data: ColumnType<Record<string, unknown>, string, string>;
+}
+
+/** Events waiting for (or done with) webhook delivery; see src/events/outbox.ts. */
+export interface WebhookOutboxTable {
+  id: Generated<string>;
+  /** The event's public id (a UUID), stable across retries, for receivers to deduplicate on. */
+  event_id: string;
+  type: string;
+  /** The event bus payload, dates as ISO strings; no event carries a token. */
+  payload: ColumnType<Record<string, unknown>, string, never>;
+  created_at: Generated<Date>;
+  attempts: Generated<number>;
+  /** Null once delivered or dead. */
+  next_attempt_at: ColumnType<Date | null, Date | undefined, Date | null>;
+  locked_until: Date | null;
+  delivered_at: Date | null;
+  dead_at: Date | null;
+  /** Why the last attempt failed, as a reason code (`http_500`, `timeout`); never a body. */
+  last_error: string | null;
 }

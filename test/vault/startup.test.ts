@@ -50,6 +50,7 @@ describe("migrations", () => {
         "steward_migration",
         "steward_migration_lock",
         "users",
+        "webhook_outbox",
       ]);
     } finally {
       await database.close();

@@ -1,0 +1,205 @@
+import { randomUUID } from "node:crypto";
+import { type Kysely, sql } from "kysely";
+import { silentLogger, type VaultLogger } from "../vault/logger.js";
+import type { VaultSchema } from "../vault/schema.js";
+import type { EventBus, StewardEventName, StewardEvents } from "./bus.js";
+import { WEBHOOK_EVENT_NAMES } from "./webhook-event.js";
+
+/** A row claimed for one delivery attempt; `attempts` counts this one and fences the claim. */
+export interface OutboxClaim {
+  readonly id: string;
+  readonly eventId: string;
+  readonly type: StewardEventName;
+  readonly payload: Record<string, unknown>;
+  readonly createdAt: Date;
+  readonly attempts: number;
+}
+
+/**
+ * The webhook outbox in PostgreSQL (table `webhook_outbox`, migration 0003). Every state change
+ * is one statement. A claim sets a lease (`locked_until`) and counts the attempt; the later
+ * updates of that attempt apply only while `attempts` still equals the claim's, so a dispatcher
+ * whose lease lapsed (and whose row another instance took over) cannot undo the other's work.
+ * Times come from the database's clock, which every instance shares.
+ *
+ * @example
+ *   const outbox = new WebhookOutbox(vault.database.db);
+ *   await outbox.enqueue("credential.revoked", { sub: "1234", reason: "invalid_grant" });
+ */
+export class WebhookOutbox {
+  readonly #db: Kysely<VaultSchema>;
+
+  constructor(db: Kysely<VaultSchema>) {
+    this.#db = db;
+  }
+
+  /**
+   * Queues an event for delivery, due at once. The payload is stored as the bus gave it, dates
+   * as ISO strings.
+   *
+   * @returns the event's public id (a UUID).
+   * @throws whatever the database throws (pg errors carry no parameter values).
+   */
+  async enqueue<E extends StewardEventName>(event: E, payload: StewardEvents[E]): Promise<string> {
+    const eventId = randomUUID();
+    await this.#db
+      .insertInto("webhook_outbox")
+      .values({ event_id: eventId, type: event, payload: JSON.stringify(payload) })
+      .execute();
+    return eventId;
+  }
+
+  /**
+   * Claims up to `limit` due rows for `leaseMs`, oldest due first. `FOR UPDATE SKIP LOCKED`
+   * lets instances claim side by side without waiting on or taking each other's rows.
+   */
+  async claimDue(limit: number, leaseMs: number): Promise<OutboxClaim[]> {
+    const due = this.#db
+      .selectFrom("webhook_outbox")
+      .select("id")
+      .where("next_attempt_at", "<=", sql<Date>`now()`)
+      .where((eb) =>
+        eb.or([eb("locked_until", "is", null), eb("locked_until", "<=", sql<Date>`now()`)]),
+      )
+      .orderBy("next_attempt_at")
+      .orderBy("id")
+      .limit(limit)
+      .forUpdate()
+      .skipLocked();
+    const rows = await this.#db
+      .updateTable("webhook_outbox")
+      .set({ attempts: sql`attempts + 1`, locked_until: after(leaseMs) })
+      .where("id", "in", due)
+      .returning(["id", "event_id", "type", "payload", "created_at", "attempts"])
+      .execute();
+    return rows
+      .map((row) => ({
+        id: row.id,
+        eventId: row.event_id,
+        type: row.type as StewardEventName,
+        payload: row.payload,
+        createdAt: row.created_at,
+        attempts: row.attempts,
+      }))
+      .sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
+  }
+
+  /** Done for good. Applies even after the lease lapsed: the receiver has the event. */
+  async markDelivered(claim: OutboxClaim): Promise<void> {
+    await this.#db
+      .updateTable("webhook_outbox")
+      .set({
+        delivered_at: sql`now()`,
+        dead_at: null,
+        next_attempt_at: null,
+        locked_until: null,
+      })
+      .where("id", "=", claim.id)
+      .where("delivered_at", "is", null)
+      .execute();
+  }
+
+  /** Due again in `delayMs`; `reason` is a short code such as `http_503`, never a body. */
+  async scheduleRetry(claim: OutboxClaim, delayMs: number, reason: string): Promise<void> {
+    await this.#fenced(claim)
+      .set({ next_attempt_at: after(delayMs), locked_until: null, last_error: reason })
+      .execute();
+  }
+
+  /** Given up: kept, with its reason, for an operator to inspect or requeue. */
+  async markDead(claim: OutboxClaim, reason: string): Promise<void> {
+    await this.#fenced(claim)
+      .set({ dead_at: sql`now()`, next_attempt_at: null, locked_until: null, last_error: reason })
+      .execute();
+  }
+
+  /** Hands an unfinished attempt back (on shutdown): due at once, the attempt not counted. */
+  async release(claim: OutboxClaim): Promise<void> {
+    await this.#fenced(claim)
+      .set({ attempts: sql`attempts - 1`, next_attempt_at: sql`now()`, locked_until: null })
+      .execute();
+  }
+
+  /**
+   * Deletes up to `limit` rows delivered more than `olderThanMs` ago; dead rows stay.
+   *
+   * @returns how many were deleted.
+   */
+  async pruneDelivered(olderThanMs: number, limit: number): Promise<number> {
+    const old = this.#db
+      .selectFrom("webhook_outbox")
+      .select("id")
+      .where(
+        "delivered_at",
+        "<",
+        sql<Date>`now() - ${olderThanMs}::double precision * interval '1 millisecond'`,
+      )
+      .limit(limit);
+    const result = await this.#db
+      .deleteFrom("webhook_outbox")
+      .where("id", "in", old)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  #fenced(claim: OutboxClaim) {
+    return this.#db
+      .updateTable("webhook_outbox")
+      .where("id", "=", claim.id)
+      .where("attempts", "=", claim.attempts)
+      .where("delivered_at", "is", null);
+  }
+}
+
+function after(delayMs: number) {
+  return sql<Date>`now() + ${delayMs}::double precision * interval '1 millisecond'`;
+}
+
+/** A subscription of the outbox to the event bus. */
+export interface OutboxSubscription {
+  /** Unsubscribes, then waits for the inserts under way. */
+  close(): Promise<void>;
+}
+
+/**
+ * Queues every event of the bus in the outbox. The bus calls handlers synchronously and ignores
+ * their promises, so the inserts are tracked here: `close()` waits for them, which lets the
+ * caller close the database afterwards without dropping an event. An insert that fails is
+ * logged by event name and error code (the event is then lost: the bus fires after the change
+ * is committed).
+ *
+ * @example
+ *   const subscription = queueEvents(core.events, outbox, { logger, onQueued: () => dispatcher.wake() });
+ *   // ...
+ *   await subscription.close();
+ */
+export function queueEvents(
+  bus: EventBus,
+  outbox: WebhookOutbox,
+  options: { logger?: VaultLogger; onQueued?: () => void } = {},
+): OutboxSubscription {
+  const logger = options.logger ?? silentLogger;
+  const pending = new Set<Promise<void>>();
+  const queue = <E extends StewardEventName>(event: E, payload: StewardEvents[E]): void => {
+    const insert: Promise<void> = outbox
+      .enqueue(event, payload)
+      .then(() => options.onQueued?.())
+      .catch((error: unknown) =>
+        logger.error(
+          { event, code: (error as { code?: unknown }).code ?? "unknown" },
+          "a webhook event could not be queued",
+        ),
+      )
+      .finally(() => pending.delete(insert));
+    pending.add(insert);
+  };
+  const unsubscribes = WEBHOOK_EVENT_NAMES.map((event) =>
+    bus.on(event, (payload) => queue(event, payload)),
+  );
+  return {
+    close: async () => {
+      for (const unsubscribe of unsubscribes) unsubscribe();
+      await Promise.all(pending);
+    },
+  };
+}

@@ -1,0 +1,95 @@
+import type { FastifyInstance } from "fastify";
+import { fetchAs } from "../../../access/fetch-as.js";
+import { StewardError } from "../../../errors.js";
+import type { GoogleEndpoints } from "../../../google/endpoints.js";
+import type { TokenManager } from "../../../tokens/token-manager.js";
+import type { ApiAuth } from "../../plugins/api-auth.js";
+
+export interface GoogleProxyOptions {
+  apiAuth: ApiAuth;
+  tokens: TokenManager;
+  endpoints: GoogleEndpoints;
+}
+
+/** Uploads (Photos, Drive media) pass through; the rest of the API keeps its 16 KiB limit. */
+const PROXY_BODY_LIMIT_BYTES = 64 * 1024 * 1024;
+const GOOGLE_API_HOST = /^[a-z0-9-]+\.googleapis\.com$/;
+const FORWARDED_REQUEST_HEADERS = ["content-type", "accept", "range", "if-match", "if-none-match"];
+const FORWARDED_RESPONSE_HEADERS = [
+  "content-type",
+  "etag",
+  "retry-after",
+  "cache-control",
+  "content-range",
+];
+
+/**
+ * `/v1/users/{sub}/google/{path}`: a Google API call as the user (proxy scope). The host is
+ * `www.googleapis.com` unless `X-Google-Host` names another `*.googleapis.com` host; in emulator
+ * mode every host is the emulator. Method, query and body pass through; the token is added by
+ * fetchAs, which refuses anything but Google API hosts, redirects included.
+ */
+export async function googleProxyRoutes(
+  app: FastifyInstance,
+  options: GoogleProxyOptions,
+): Promise<void> {
+  await app.register(async (proxy) => {
+    // Bodies pass through untouched, whatever their type.
+    proxy.removeAllContentTypeParsers();
+    proxy.addContentTypeParser(
+      "*",
+      { parseAs: "buffer", bodyLimit: PROXY_BODY_LIMIT_BYTES },
+      (_request, body, done) => done(null, body),
+    );
+    proxy.all<{ Params: { sub: string; "*": string } }>(
+      "/v1/users/:sub/google/*",
+      {
+        schema: {
+          summary: "Call a Google API as the user (proxy)",
+          tags: ["internal"],
+          security: [{ apiKey: [] }],
+        },
+      },
+      async (request, reply) => {
+        await options.apiAuth.require(request, "proxy");
+        const host = request.headers["x-google-host"] ?? "www.googleapis.com";
+        if (typeof host !== "string" || !GOOGLE_API_HOST.test(host)) {
+          throw new StewardError("url_not_allowed", {
+            message: "X-Google-Host must be a *.googleapis.com host.",
+          });
+        }
+        const query = request.url.includes("?") ? request.url.slice(request.url.indexOf("?")) : "";
+        const target = `${options.endpoints.apiBaseUrl(host)}/${request.params["*"]}${query}`;
+        const headers = new Headers();
+        for (const name of FORWARDED_REQUEST_HEADERS) {
+          const value = request.headers[name];
+          if (typeof value === "string") headers.set(name, value);
+        }
+        for (const [name, value] of Object.entries(request.headers)) {
+          if (name.startsWith("x-goog-") && typeof value === "string") headers.set(name, value);
+        }
+        const body =
+          Buffer.isBuffer(request.body) && request.body.length > 0
+            ? new Uint8Array(request.body)
+            : undefined;
+        const response = await fetchAs(
+          options.tokens,
+          options.endpoints.isApiUrl,
+          request.params.sub,
+          target,
+          {
+            method: request.method,
+            headers,
+            body,
+          },
+        );
+        reply.code(response.status);
+        for (const name of FORWARDED_RESPONSE_HEADERS) {
+          const value = response.headers.get(name);
+          if (value !== null) reply.header(name, value);
+        }
+        return reply.send(Buffer.from(await response.arrayBuffer()));
+      },
+    );
+  });
+}

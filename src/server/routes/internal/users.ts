@@ -1,0 +1,200 @@
+import { Type } from "@sinclair/typebox";
+import type { FastifyInstance } from "fastify";
+import { type RevokeDependencies, revokeGrant } from "../../../access/revoke.js";
+import { StewardError } from "../../../errors.js";
+import type { UserRecord } from "../../../vault/store.js";
+import type { ApiAuth } from "../../plugins/api-auth.js";
+import { errorResponses, PublicUser, publicUser } from "../../schemas.js";
+
+export interface UsersRouteOptions extends RevokeDependencies {
+  apiAuth: ApiAuth;
+}
+
+const Credential = Type.Union([
+  Type.Object({
+    status: Type.Union([Type.Literal("active"), Type.Literal("revoked"), Type.Literal("expired")]),
+    grantedScopes: Type.Array(Type.String()),
+    offlineAccess: Type.Boolean(),
+    lastRefreshAt: Type.Union([Type.String({ format: "date-time" }), Type.Null()]),
+    lastError: Type.Union([Type.String(), Type.Null()]),
+    revokedReason: Type.Union([Type.String(), Type.Null()]),
+  }),
+  Type.Null(),
+]);
+const UserView = Type.Object({ user: PublicUser, credential: Credential });
+const Sub = Type.Object({ sub: Type.String({ minLength: 1, maxLength: 255 }) });
+const bearer = [{ apiKey: [] }];
+
+function view(record: UserRecord) {
+  const credential = record.credential;
+  return {
+    user: publicUser(record),
+    credential: credential
+      ? {
+          status: credential.status,
+          grantedScopes: [...credential.grantedScopes],
+          offlineAccess: credential.status === "active" && credential.hasRefreshToken,
+          lastRefreshAt: credential.lastRefreshAt?.toISOString() ?? null,
+          lastError: credential.lastError,
+          revokedReason: credential.revokedReason,
+        }
+      : null,
+  };
+}
+
+/** The internal API over users, for backend code: `Authorization: Bearer <API key>`. */
+export function usersRoutes(app: FastifyInstance, options: UsersRouteOptions): void {
+  const { apiAuth, store, tokens } = options;
+
+  app.get<{ Querystring: { after?: string; limit?: string } }>(
+    "/v1/users",
+    {
+      schema: {
+        summary: "List users and the state of their Google connection (admin)",
+        tags: ["internal"],
+        security: bearer,
+        querystring: Type.Object({
+          after: Type.Optional(
+            Type.String({ description: "Cursor: the last sub of the previous page." }),
+          ),
+          // Query strings are text, and nothing is coerced: a number of 1 to 1000.
+          limit: Type.Optional(
+            Type.String({
+              pattern: "^(1000|[1-9][0-9]{0,2})$",
+              description: "1 to 1000, 100 by default.",
+            }),
+          ),
+        }),
+        response: {
+          200: Type.Object({
+            users: Type.Array(UserView),
+            nextCursor: Type.Union([Type.String(), Type.Null()]),
+          }),
+          ...errorResponses(400, 401, 403),
+        },
+      },
+    },
+    async (request) => {
+      await apiAuth.require(request, "admin");
+      const limit = Number(request.query.limit ?? 100);
+      const users = await store.listUsers({ after: request.query.after, limit });
+      return {
+        users: users.map(view),
+        nextCursor: users.length === limit ? (users.at(-1)?.sub ?? null) : null,
+      };
+    },
+  );
+
+  app.get<{ Params: { sub: string } }>(
+    "/v1/users/:sub",
+    {
+      schema: {
+        summary: "A user and the state of their Google connection (admin)",
+        tags: ["internal"],
+        security: bearer,
+        params: Sub,
+        response: { 200: UserView, ...errorResponses(401, 403, 404) },
+      },
+    },
+    async (request) => {
+      await apiAuth.require(request, "admin");
+      const record = await store.getUser(request.params.sub);
+      if (record === undefined) throw new StewardError("user_not_found");
+      return view(record);
+    },
+  );
+
+  app.delete<{ Params: { sub: string } }>(
+    "/v1/users/:sub",
+    {
+      schema: {
+        summary: "Revoke the user's grant at Google, then forget the user (admin)",
+        tags: ["internal"],
+        security: bearer,
+        params: Sub,
+        response: {
+          200: Type.Object({ revokedAtGoogle: Type.Boolean() }),
+          ...errorResponses(401, 403, 404, 502),
+        },
+      },
+    },
+    async (request) => {
+      const caller = await apiAuth.require(request, "admin");
+      const { sub } = request.params;
+      if ((await store.getUser(sub)) === undefined) throw new StewardError("user_not_found");
+      // Revoke first: if Google cannot be reached, nothing is forgotten and the call can be retried.
+      const result = await revokeGrant(options, sub, {
+        reason: "deleted_by_admin",
+        actor: caller.id,
+      });
+      await store.deleteUser(sub);
+      return result;
+    },
+  );
+
+  app.post<{ Params: { sub: string } }>(
+    "/v1/users/:sub/revoke",
+    {
+      schema: {
+        summary: "Revoke the user's grant at Google and mark it revoked, keeping the user (admin)",
+        tags: ["internal"],
+        security: bearer,
+        params: Sub,
+        response: {
+          200: Type.Object({ revokedAtGoogle: Type.Boolean() }),
+          ...errorResponses(401, 403, 404, 502),
+        },
+      },
+    },
+    async (request) => {
+      const caller = await apiAuth.require(request, "admin");
+      const { sub } = request.params;
+      if ((await store.getUser(sub)) === undefined) throw new StewardError("user_not_found");
+      // The user stays, with status `revoked`: their jobs now fail with credential_revoked and
+      // the app can ask them to sign in again.
+      return revokeGrant(options, sub, { reason: "revoked_by_admin", actor: caller.id });
+    },
+  );
+
+  app.get<{ Params: { sub: string }; Querystring: { scope?: string | string[] } }>(
+    "/v1/users/:sub/access-token",
+    {
+      schema: {
+        summary: "A fresh access token for the user (tokens:read)",
+        tags: ["internal"],
+        security: bearer,
+        params: Sub,
+        querystring: Type.Object({
+          scope: Type.Optional(
+            Type.Union([Type.String(), Type.Array(Type.String())], {
+              description:
+                "Scopes the caller needs (repeat, or space-separated); 403 scope_not_granted otherwise.",
+            }),
+          ),
+        }),
+        response: {
+          200: Type.Object({
+            accessToken: Type.String(),
+            expiresAt: Type.String({ format: "date-time" }),
+            scopes: Type.Array(Type.String()),
+          }),
+          ...errorResponses(400, 401, 403, 404, 409, 502, 503),
+        },
+      },
+    },
+    async (request, reply) => {
+      await apiAuth.require(request, "tokens:read");
+      const asked = request.query.scope;
+      const scopes = (Array.isArray(asked) ? asked : asked ? [asked] : [])
+        .flatMap((scope) => scope.split(" "))
+        .filter(Boolean);
+      const token = await tokens.accessToken(request.params.sub, { scopes });
+      reply.header("cache-control", "no-store");
+      return {
+        accessToken: token.token,
+        expiresAt: token.expiresAt.toISOString(),
+        scopes: [...token.scopes],
+      };
+    },
+  );
+}

@@ -1,0 +1,202 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ApiKeys } from "../../src/vault/api-keys.js";
+import { control, sdkSignIn } from "../emulator/helpers.js";
+import { postCode, startTestService, type TestService } from "./helpers.js";
+
+const APPDATA = "https://www.googleapis.com/auth/drive.appdata";
+const PHOTOS = "https://www.googleapis.com/auth/photoslibrary.appendonly";
+const ADMIN_TOKEN = "admin-token-for-tests-0123456789abcdef";
+let steward: TestService;
+let keys: { tokens: string; proxy: string; admin: string; revoked: string };
+
+beforeAll(async () => {
+  steward = await startTestService({
+    STEWARD_ADMIN_TOKEN: ADMIN_TOKEN,
+    STEWARD_TRUST_PROXY: "127.0.0.1",
+  });
+  const apiKeys = new ApiKeys(steward.service.vault.database.db);
+  const revoked = await apiKeys.create("old", ["admin"]);
+  await apiKeys.revoke(revoked.info.id);
+  keys = {
+    tokens: (await apiKeys.create("jobs", ["tokens:read"])).key,
+    proxy: (await apiKeys.create("proxy", ["proxy"])).key,
+    admin: (await apiKeys.create("ops", ["admin"])).key,
+    revoked: revoked.key,
+  };
+}, 120_000);
+afterAll(() => steward?.close());
+
+async function signedIn(email: string, scopes = [APPDATA, PHOTOS]): Promise<string> {
+  const { serverAuthCode, sub } = await sdkSignIn(steward.google, { email, scopes });
+  expect((await postCode(steward.url, { code: serverAuthCode })).status).toBe(200);
+  return sub;
+}
+
+const call = (path: string, key: string | undefined, init: RequestInit = {}) =>
+  fetch(`${steward.url}${path}`, {
+    ...init,
+    headers: {
+      ...(key ? { authorization: `Bearer ${key}` } : {}),
+      ...(init.headers as Record<string, string>),
+    },
+  });
+
+describe("API keys", () => {
+  it("refuses no key, a wrong or revoked key (401) and a key without the scope (403), leaking nothing", async () => {
+    const sub = await signedIn("keys@example.com");
+    const path = `/v1/users/${sub}/access-token`;
+    const cases: Array<[string | undefined, number, string]> = [
+      [undefined, 401, "unauthenticated"],
+      ["stw_0000000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", 401, "unauthenticated"],
+      [`${keys.tokens.slice(0, -1)}x`, 401, "unauthenticated"],
+      [keys.revoked, 401, "unauthenticated"],
+      [keys.proxy, 403, "forbidden"],
+    ];
+    for (const [key, status, code] of cases) {
+      const response = await call(path, key);
+      const text = await response.text();
+      expect(response.status, String(key)).toBe(status);
+      expect(JSON.parse(text).error.code).toBe(code);
+      expect(text).not.toContain("ya29.");
+    }
+    const admin = await call("/v1/users", keys.tokens);
+    expect(admin.status).toBe(403);
+  });
+
+  it("stores keys hashed: no key appears in the database", async () => {
+    const rows = await steward.service.vault.database.db
+      .selectFrom("api_keys")
+      .selectAll()
+      .execute();
+    const dump = JSON.stringify(rows);
+    for (const key of Object.values(keys)) expect(dump).not.toContain(key.split("_")[2]);
+  });
+
+  it("refuses a key sent in clear from off loopback", async () => {
+    const response = await call("/v1/users", keys.admin, {
+      headers: { "x-forwarded-for": "203.0.113.9", "x-forwarded-proto": "http" },
+    });
+    expect(response.status).toBe(403);
+    expect((await response.json()).error.code).toBe("https_required");
+  });
+});
+
+describe("GET /v1/users/{sub}/access-token", () => {
+  it("answers a fresh token with an ISO 8601 expiry, and the typed errors", async () => {
+    const sub = await signedIn("token@example.com", [APPDATA]);
+    const response = await call(
+      `/v1/users/${sub}/access-token?scope=${encodeURIComponent(APPDATA)}`,
+      keys.tokens,
+    );
+    expect(response.status).toBe(200);
+    expect(response.headers.get("cache-control")).toBe("no-store");
+    const body = await response.json();
+    expect(body.accessToken).toMatch(/^ya29\./);
+    expect(body.expiresAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+    expect(body.scopes).toContain(APPDATA);
+
+    const notGranted = await call(
+      `/v1/users/${sub}/access-token?scope=${encodeURIComponent(PHOTOS)}`,
+      keys.tokens,
+    );
+    expect(notGranted.status).toBe(403);
+    expect((await notGranted.json()).error.code).toBe("scope_not_granted");
+    const unknown = await call("/v1/users/1234/access-token", keys.tokens);
+    expect(unknown.status).toBe(404);
+    expect((await unknown.json()).error.code).toBe("user_not_found");
+
+    await control(steward.google, "POST", `/emulator/users/${sub}/revoke`, {});
+    steward.service.tokens.forget(sub);
+    await steward.service.vault.store.withCredentialLock(sub, async (locked) => {
+      await locked.recordRefresh({
+        accessToken: "ya29.stale",
+        expiresAt: new Date(Date.now() - 1000),
+      });
+    });
+    const revoked = await call(`/v1/users/${sub}/access-token`, keys.tokens);
+    expect(revoked.status).toBe(409);
+    expect((await revoked.json()).error.code).toBe("credential_revoked");
+  });
+});
+
+describe("users", () => {
+  it("lists users with cursor paging, shows one, and deletes one after revoking at Google", async () => {
+    const subs = [
+      await signedIn("list-a@example.com"),
+      await signedIn("list-b@example.com"),
+      await signedIn("list-c@example.com"),
+    ];
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const response: Response = await call(
+        `/v1/users?limit=2${cursor ? `&after=${cursor}` : ""}`,
+        keys.admin,
+      );
+      const page = await response.json();
+      expect(page.users.length).toBeLessThanOrEqual(2);
+      seen.push(...page.users.map((entry: { user: { sub: string } }) => entry.user.sub));
+      cursor = page.nextCursor;
+    } while (cursor);
+    for (const sub of subs) expect(seen).toContain(sub);
+    expect(new Set(seen).size).toBe(seen.length);
+
+    const shown = await (await call(`/v1/users/${subs[0]}`, ADMIN_TOKEN)).json();
+    expect(shown).toMatchObject({
+      user: { sub: subs[0], email: "list-a@example.com" },
+      credential: { status: "active", offlineAccess: true },
+    });
+    expect(JSON.stringify(shown)).not.toContain("ya29.");
+
+    const deleted = await call(`/v1/users/${subs[1]}`, keys.admin, { method: "DELETE" });
+    expect(await deleted.json()).toEqual({ revokedAtGoogle: true });
+    expect(
+      (await control(steward.google, "GET", `/emulator/users/${subs[1]}/grants`)).body.grants[0]
+        .revoked,
+    ).toBe(true);
+    expect((await call(`/v1/users/${subs[1]}`, keys.admin)).status).toBe(404);
+  });
+});
+
+describe("the Google proxy", () => {
+  it("calls Google APIs as the user: Drive on www.googleapis.com, Photos by X-Google-Host", async () => {
+    const sub = await signedIn("proxy@example.com");
+    const list = await call(
+      `/v1/users/${sub}/google/drive/v3/files?spaces=appDataFolder`,
+      keys.proxy,
+    );
+    expect(list.status).toBe(200);
+    expect(await list.json()).toMatchObject({ files: [] });
+
+    const upload = await call(`/v1/users/${sub}/google/v1/uploads`, keys.proxy, {
+      method: "POST",
+      headers: {
+        "x-google-host": "photoslibrary.googleapis.com",
+        "content-type": "application/octet-stream",
+        "x-goog-upload-protocol": "raw",
+      },
+      body: Buffer.from("GIF89a-not-really"),
+    });
+    expect(upload.status).toBe(200);
+    expect((await upload.text()).length).toBeGreaterThan(10);
+  });
+
+  it("refuses a host off the allow-list, and a redirect off it", async () => {
+    const sub = await signedIn("proxy-refused@example.com");
+    for (const host of ["evil.example", "googleapis.com.evil.example", "x.googleapis.com:8443"]) {
+      const response = await call(`/v1/users/${sub}/google/drive/v3/files`, keys.proxy, {
+        headers: { "x-google-host": host },
+      });
+      expect(response.status, host).toBe(400);
+      expect((await response.json()).error.code).toBe("url_not_allowed");
+    }
+    await control(steward.google, "POST", "/emulator/faults", {
+      path: "/drive/v3/files",
+      status: 302,
+      headers: { location: "https://evil.example/x" },
+    });
+    const redirected = await call(`/v1/users/${sub}/google/drive/v3/files`, keys.proxy);
+    expect(redirected.status).toBe(400);
+    expect((await redirected.json()).error.code).toBe("url_not_allowed");
+  });
+});
