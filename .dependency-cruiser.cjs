@@ -1,7 +1,7 @@
 /**
  * The layering of DESIGN.md, enforced by `npm test` so the picture stays true:
- * server, cli and jobs sit on top; nothing below imports them; the emulator imports nothing of
- * Steward but errors, so it can be lifted out as a package of its own.
+ * server, cli, jobs and the demo app sit on top; nothing below imports them; the emulator imports
+ * nothing of Steward but errors, so it can be lifted out as a package of its own.
  */
 module.exports = {
   forbidden: [
@@ -14,10 +14,18 @@ module.exports = {
     },
     {
       name: "nothing-imports-the-top",
-      comment: "Only cli and jobs (and server itself) may import server; only cli imports cli.",
+      comment:
+        "Only cli, jobs and demo (and server itself) may import server; only cli imports cli.",
       severity: "error",
-      from: { path: "^src/", pathNot: ["^src/(server|cli|jobs)/"] },
+      from: { path: "^src/", pathNot: ["^src/(server|cli|jobs|demo)/"] },
       to: { path: "^src/(server|cli)/" },
+    },
+    {
+      name: "demo-is-a-leaf",
+      comment: "The demo photo app sits on top: only server (which mounts it) and cli use it.",
+      severity: "error",
+      from: { path: "^src/", pathNot: ["^src/(server|cli|demo)/"] },
+      to: { path: "^src/demo/" },
     },
     {
       name: "lower-layers-stay-low",

@@ -74,6 +74,8 @@ async function measureCrypto(): Promise<CryptoRates> {
     );
   const samples = new Map<string, number[]>();
   for (let round = 0; round < ROUNDS; round++) {
+    // tinybench keeps a finished task's result: without a reset every later round repeats the first.
+    bench.reset();
     await bench.run();
     for (const task of bench.tasks) {
       const result = task.result;

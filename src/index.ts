@@ -8,5 +8,13 @@ export {
   type WebhookHeaders,
 } from "./events/signature.js";
 export type { WebhookEvent } from "./events/webhook-event.js";
+export type {
+  GoogleAccess,
+  JobContext,
+  JobOptions,
+  JobState,
+  JobStatus,
+  Jobs,
+} from "./jobs/index.js";
 export { createSteward, type Steward, type StewardOptions } from "./library/create-steward.js";
 export type { AccessToken, AccessTokenOptions } from "./tokens/token-manager.js";

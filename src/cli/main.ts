@@ -4,6 +4,7 @@ import { emulatorCommand } from "./emulator.js";
 import { keysCommand } from "./keys.js";
 import { serveCommand } from "./serve.js";
 import { tokenCommand, usersCommand } from "./users.js";
+import { workerCommand } from "./worker.js";
 
 /** The `steward` command line. */
 export async function main(argv: readonly string[]): Promise<void> {
@@ -17,5 +18,6 @@ export async function main(argv: readonly string[]): Promise<void> {
   program.addCommand(tokenCommand());
   program.addCommand(serveCommand("serve"));
   program.addCommand(serveCommand("start"));
+  program.addCommand(workerCommand());
   await program.parseAsync(argv as string[]);
 }

@@ -6,6 +6,7 @@ import { revokeGrant } from "../access/revoke.js";
 import { type Config, loadConfig } from "../config/load.js";
 import { openCore } from "../core/open-core.js";
 import type { StewardEventHandler, StewardEventName } from "../events/bus.js";
+import { createJobs, type Jobs, jobsConnectionString, jobsLogger } from "../jobs/index.js";
 import type { AccessToken, AccessTokenOptions } from "../tokens/token-manager.js";
 import type { VaultLogger } from "../vault/logger.js";
 
@@ -38,6 +39,8 @@ export interface Steward {
   revoke(sub: string): Promise<{ revokedAtGoogle: boolean }>;
   /** Subscribes to an event; returns the unsubscribe function. */
   on<E extends StewardEventName>(event: E, handler: StewardEventHandler<E>): () => void;
+  /** Background jobs for users; this process works them only after `jobs.startWorkers()`. */
+  readonly jobs: Jobs;
   close(): Promise<void>;
 }
 
@@ -53,11 +56,19 @@ export interface Steward {
  */
 export async function createSteward(options: StewardOptions = {}): Promise<Steward> {
   const config = options.config ?? loadConfig(options.env ?? process.env);
-  const core = await openCore(config, {
-    logger: options.logger ?? pino({ level: "silent" }),
-    purpose: "steward library",
-  });
+  const logger = options.logger ?? pino({ level: "silent" });
+  const core = await openCore(config, { logger, purpose: "steward library" });
   const { tokens, endpoints } = core;
+  const jobs = await createJobs({
+    connectionString: jobsConnectionString(config.databaseUrl, core.vault.database),
+    tokens,
+    endpoints,
+    store: core.vault.store,
+    logger: jobsLogger(logger),
+  }).catch(async (error: unknown) => {
+    await core.close();
+    throw error;
+  });
   return {
     accessToken: (sub, accessOptions) => tokens.accessToken(sub, accessOptions),
     authClient: (sub) => authClient(tokens, sub),
@@ -69,6 +80,10 @@ export async function createSteward(options: StewardOptions = {}): Promise<Stewa
         actor: "app",
       }),
     on: (event, handler) => core.events.on(event, handler),
-    close: () => core.close(),
+    jobs,
+    close: async () => {
+      await jobs.stop();
+      await core.close();
+    },
   };
 }

@@ -6,15 +6,20 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type * as oidc from "openid-client";
+import { type DemoOptions, demoRoutes } from "../demo/routes.js";
 import type { EventBus } from "../events/bus.js";
 import type { GoogleEndpoints } from "../google/endpoints.js";
 import type { IdTokenRules } from "../identity/verify-id-token.js";
+import type { Jobs } from "../jobs/index.js";
 import type { TokenManager } from "../tokens/token-manager.js";
 import type { VaultStore } from "../vault/store.js";
 import type { ApiAuth } from "./plugins/api-auth.js";
 import { registerErrorHandling } from "./plugins/errors.js";
 import { Metrics } from "./plugins/metrics.js";
+import { adminPageRoutes } from "./routes/admin-page.js";
+import { auditEventsRoutes } from "./routes/internal/audit-events.js";
 import { googleProxyRoutes } from "./routes/internal/google-proxy.js";
+import { jobsRoutes } from "./routes/internal/jobs.js";
 import { usersRoutes } from "./routes/internal/users.js";
 import { opsRoutes } from "./routes/ops.js";
 import { authCodeRoute } from "./routes/public/auth-code.js";
@@ -42,6 +47,10 @@ export interface AppDependencies {
   /** A pino logger; silent when absent. */
   logger?: FastifyBaseLogger;
   https?: { key: Buffer; cert: Buffer };
+  /** Background jobs, listed for operators at `GET /v1/jobs`; the route is absent without. */
+  jobs?: Jobs;
+  /** The demo photo app at `/` and `/demo/api` (the service turns it on in emulator mode). */
+  demo?: DemoOptions;
 }
 
 /** The body limit of every route: codes and ID tokens are small. */
@@ -154,6 +163,19 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     tokens: deps.tokens,
     endpoints: deps.endpoints,
   });
+  auditEventsRoutes(app, { apiAuth: deps.apiAuth, store: deps.store });
+  if (deps.jobs) jobsRoutes(app, { apiAuth: deps.apiAuth, jobs: deps.jobs });
+  await adminPageRoutes(app);
+  if (deps.demo) {
+    await demoRoutes(app, {
+      ...deps.demo,
+      store: deps.store,
+      tokens: deps.tokens,
+      endpoints: deps.endpoints,
+      idTokenRules: deps.idTokenRules,
+      allowedOrigins: deps.allowedOrigins,
+    });
+  }
   opsRoutes(app, { metrics, readiness: deps.readiness });
   return app;
 }

@@ -3,6 +3,7 @@ import type { FastifyInstance } from "fastify";
 import pino, { type Logger } from "pino";
 import type { Config } from "../config/load.js";
 import { type Core, openCore } from "../core/open-core.js";
+import { createJobs, type Jobs, jobsConnectionString } from "../jobs/index.js";
 import { ApiKeys } from "../vault/api-keys.js";
 import { freeLoopbackPort } from "../vault/free-port.js";
 import { buildApp } from "./app.js";
@@ -16,6 +17,8 @@ export interface ServiceOptions {
   rateLimitPerMinute?: number;
   /** Give up on a call to Google's token endpoint after this long. Default 10 s. */
   googleTimeoutSeconds?: number;
+  /** Work jobs in this process. Default true; false leaves them to `steward worker` processes. */
+  jobWorkers?: boolean;
 }
 
 /** A running Steward service. */
@@ -23,6 +26,8 @@ export interface RunningService extends Core {
   /** Base URL of the API, e.g. `http://127.0.0.1:8080`. */
   readonly url: string;
   readonly app: FastifyInstance;
+  /** Background jobs; worked in this process unless `jobWorkers` was false. */
+  readonly jobs: Jobs;
   /** Stops taking requests, finishes those in flight, then closes the database and emulator. */
   close(): Promise<void>;
 }
@@ -53,7 +58,16 @@ export async function startService(
     purpose: "steward serve",
   });
   let app: FastifyInstance | undefined;
+  let jobs: Jobs | undefined;
   try {
+    jobs = await createJobs({
+      connectionString: jobsConnectionString(config.databaseUrl, core.vault.database),
+      tokens: core.tokens,
+      endpoints: core.endpoints,
+      store: core.vault.store,
+      logger,
+      workers: options.jobWorkers ?? true,
+    });
     app = await buildApp({
       store: core.vault.store,
       oauth: core.oauth,
@@ -79,6 +93,18 @@ export async function startService(
         keys: core.vault.keyring.kids.length > 0,
       }),
       rateLimitPerMinute: options.rateLimitPerMinute,
+      // The demo signs users in through the local emulator's consent page: emulator mode only.
+      demo: core.emulated
+        ? {
+            clientId: core.client.clientId,
+            authorizationUrl:
+              core.client.authUri ??
+              core.endpoints.tokenUrl.replace(/\/token$/, "/o/oauth2/v2/auth"),
+            origins: core.client.javascriptOrigins,
+            jobs,
+          }
+        : undefined,
+      jobs,
       logger,
       https: config.tls
         ? { cert: await readFile(config.tls.certFile), key: await readFile(config.tls.keyFile) }
@@ -87,16 +113,20 @@ export async function startService(
     await app.listen({ host: config.host, port });
   } catch (error) {
     await app?.close();
+    await jobs?.stop();
     await core.close();
     throw error;
   }
   const started = app;
+  const startedJobs = jobs;
   return {
     ...core,
     url,
     app: started,
+    jobs: startedJobs,
     close: async () => {
       await started.close();
+      await startedJobs.stop();
       await core.close();
     },
   };

@@ -1,0 +1,62 @@
+import autocannon from "autocannon";
+import { withBusyShare } from "./cpu-time.js";
+
+export interface GetLoadOptions {
+  url: string;
+  headers?: Record<string, string>;
+  /** The server's pid, to report how busy its core was (see {@link withBusyShare}). */
+  serverPid: number;
+  durationSeconds: number;
+  connections: number;
+}
+
+export interface GetLoadResult {
+  /** 2xx answers per second. */
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Non-2xx answers, connection errors and timeouts together. */
+  errors: number;
+  /** Share of one core the server used; near 1 means the server was the limit. */
+  serverBusy: number | undefined;
+  /** Share of one core this process (autocannon) used. */
+  clientBusy: number;
+}
+
+/** GETs `url` with autocannon for a while, the same request each time, and summarises. */
+export async function getLoad(options: GetLoadOptions): Promise<GetLoadResult> {
+  const clientBefore = process.cpuUsage();
+  const startedAt = performance.now();
+  const { value, busyShare } = await withBusyShare(options.serverPid, () => load(options));
+  const client = process.cpuUsage(clientBefore);
+  const wallMicros = (performance.now() - startedAt) * 1000;
+  return {
+    ...value,
+    serverBusy: busyShare,
+    clientBusy: (client.user + client.system) / wallMicros,
+  };
+}
+
+function load(options: GetLoadOptions): Promise<Omit<GetLoadResult, "serverBusy" | "clientBusy">> {
+  return new Promise((resolve, reject) => {
+    autocannon(
+      {
+        url: options.url,
+        method: "GET",
+        headers: options.headers ?? {},
+        connections: options.connections,
+        duration: options.durationSeconds,
+        timeout: 10,
+      },
+      (error, result) => {
+        if (error) return reject(error);
+        resolve({
+          requestsPerSecond: result["2xx"] / result.duration,
+          p50Ms: result.latency.p50,
+          p99Ms: result.latency.p99,
+          errors: result.non2xx + result.errors + result.timeouts,
+        });
+      },
+    );
+  });
+}

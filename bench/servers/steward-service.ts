@@ -1,0 +1,79 @@
+// The real service in its own process, as `steward serve` runs it with its embedded defaults
+// (embedded PostgreSQL in a fresh data dir, the in-process emulator, pino at
+// BENCH_STEWARD_LOG_LEVEL, default "info" like `steward serve`, written to /dev/null), with
+// STEWARD_ADMIN_TOKEN from the environment. Signs one user in through the real HTTP route
+// (`POST /v1/auth/google/code`), warms the user's access token, then probes
+// `GET /v1/users/{sub}/access-token` once. Prints `{"url", "sub", "probe": {status, body}}` on one
+// line; SIGTERM stops the service and removes the data dir.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pino from "pino";
+import { loadConfig } from "../../src/config/load.js";
+import { REDACTED_PATHS } from "../../src/server/logger.js";
+import { startService } from "../../src/server/service.js";
+
+const adminToken = process.env.STEWARD_ADMIN_TOKEN;
+if (!adminToken) throw new Error("STEWARD_ADMIN_TOKEN is required");
+const dataDir = await mkdtemp(join(tmpdir(), "steward-bench-service-"));
+const logger = pino(
+  {
+    level: process.env.BENCH_STEWARD_LOG_LEVEL ?? "info",
+    redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
+  },
+  pino.destination({ dest: "/dev/null", sync: true }),
+);
+const config = loadConfig({
+  STEWARD_DATA_DIR: dataDir,
+  STEWARD_PORT: "0",
+  STEWARD_ADMIN_TOKEN: adminToken,
+});
+const service = await startService(config, { logger, emulatorPort: 0 });
+const stop = async () => {
+  await service.close().catch(() => undefined);
+  await rm(dataDir, { recursive: true, force: true });
+};
+process.once("SIGTERM", () => {
+  void stop().finally(() => process.exit(0));
+});
+
+try {
+  const emulator = service.emulator;
+  if (emulator === undefined) throw new Error("the service runs without its emulator");
+  const signIn = await postJson(`${emulator.url}/emulator/sign-in`, {
+    clientId: service.client.clientId,
+    email: "bench-route@example.com",
+  });
+  const { serverAuthCode, sub } = signIn.body as { serverAuthCode: string; sub: string };
+  const stored = await postJson(
+    `${service.url}/v1/auth/google/code`,
+    { code: serverAuthCode },
+    { "x-requested-with": "XMLHttpRequest" },
+  );
+  if (stored.status !== 200) throw new Error(`sign-in answered ${stored.status}: ${stored.text}`);
+  await service.tokens.accessToken(sub);
+  const probe = await fetch(`${service.url}/v1/users/${sub}/access-token`, {
+    headers: { authorization: `Bearer ${adminToken}` },
+  });
+  const body = await probe.text();
+  process.stdout.write(
+    `${JSON.stringify({ url: service.url, sub, probe: { status: probe.status, body } })}\n`,
+  );
+} catch (error) {
+  await stop();
+  throw error;
+}
+
+async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
+  const text = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {}
+  return { status: response.status, text, body: parsed };
+}

@@ -1,0 +1,78 @@
+import { authClient } from "../access/auth-client.js";
+import { fetchAs } from "../access/fetch-as.js";
+import { isStewardError, type StewardError } from "../errors.js";
+import type { GoogleEndpoints } from "../google/endpoints.js";
+import type { AccessToken, TokenManager } from "../tokens/token-manager.js";
+import { PERMANENT_CODES } from "./failure.js";
+import type { GoogleAccess } from "./types.js";
+
+export interface AttemptAccess {
+  readonly google: GoogleAccess;
+  /** The permanent StewardError the token path raised in this attempt, if any. */
+  permanentError(): StewardError | undefined;
+}
+
+export interface AttemptAccessOptions {
+  tokens: TokenManager;
+  endpoints: GoogleEndpoints;
+  sub: string;
+  /** The job's scopes: required of every token unless the handler asks for others. */
+  scopes: readonly string[] | undefined;
+  signal: AbortSignal;
+  /** Called with each token before the job gets it; must not keep or log the token. */
+  onToken: (token: AccessToken) => Promise<void>;
+}
+
+/**
+ * The `google` of one job attempt: the library's `fetchAs` and `authClient` over a token source
+ * that reports every token to `onToken` first (the audit) and remembers a permanent failure,
+ * so a handler that wraps `credential_revoked` in its own error still fails the job at once.
+ */
+export function attemptAccess(options: AttemptAccessOptions): AttemptAccess {
+  const { tokens, endpoints, sub } = options;
+  let permanent: StewardError | undefined;
+  const source: Pick<TokenManager, "accessToken"> = {
+    accessToken: async (forSub, tokenOptions) => {
+      try {
+        const token = await tokens.accessToken(forSub, tokenOptions);
+        await options.onToken(token);
+        return token;
+      } catch (error) {
+        if (isStewardError(error) && PERMANENT_CODES.has(error.code)) permanent ??= error;
+        throw error;
+      }
+    },
+  };
+  const google: GoogleAccess = {
+    fetch: (url, init = {}) =>
+      fetchAs(
+        source,
+        endpoints.isApiUrl,
+        sub,
+        toEndpoint(endpoints, url),
+        { ...init, signal: init.signal ?? options.signal },
+        { scopes: options.scopes },
+      ),
+    authClient: () => authClient(source, sub),
+    accessToken: async (scopes) =>
+      (await source.accessToken(sub, { scopes: scopes ?? options.scopes })).token,
+  };
+  return { google, permanentError: () => permanent };
+}
+
+/**
+ * `https://HOST.googleapis.com/path` at the configured base for HOST: itself against Google,
+ * the emulator in emulator mode. Anything else is left for `fetchAs` to allow or refuse.
+ */
+function toEndpoint(endpoints: GoogleEndpoints, input: string | URL): string | URL {
+  let url: URL;
+  try {
+    url = new URL(input);
+  } catch {
+    return input;
+  }
+  if (url.protocol !== "https:" || !url.hostname.endsWith(".googleapis.com") || url.port !== "") {
+    return input;
+  }
+  return `${endpoints.apiBaseUrl(url.hostname)}${url.pathname}${url.search}`;
+}

@@ -1,0 +1,64 @@
+import { Type } from "@sinclair/typebox";
+import type { FastifyInstance } from "fastify";
+import type { VaultStore } from "../../../vault/store.js";
+import type { ApiAuth } from "../../plugins/api-auth.js";
+import { errorResponses } from "../../schemas.js";
+
+export interface AuditEventsRouteOptions {
+  apiAuth: ApiAuth;
+  store: VaultStore;
+}
+
+const AuditEventView = Type.Object({
+  id: Type.String(),
+  at: Type.String({ format: "date-time" }),
+  type: Type.String(),
+  sub: Type.Union([Type.String(), Type.Null()]),
+  actor: Type.Union([Type.String(), Type.Null()]),
+  data: Type.Record(Type.String(), Type.Unknown()),
+});
+
+/** `GET /v1/audit-events`: the audit trail, newest first, for operators (admin). */
+export function auditEventsRoutes(app: FastifyInstance, options: AuditEventsRouteOptions): void {
+  app.get<{ Querystring: { sub?: string; limit?: string } }>(
+    "/v1/audit-events",
+    {
+      schema: {
+        summary: "Recent audit events, newest first, optionally for one user (admin)",
+        tags: ["internal"],
+        security: [{ apiKey: [] }],
+        querystring: Type.Object({
+          sub: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+          limit: Type.Optional(
+            Type.String({
+              pattern: "^(1000|[1-9][0-9]{0,2})$",
+              description: "1 to 1000, 50 by default.",
+            }),
+          ),
+        }),
+        response: {
+          200: Type.Object({ events: Type.Array(AuditEventView) }),
+          ...errorResponses(400, 401, 403),
+        },
+      },
+    },
+    async (request) => {
+      await options.apiAuth.require(request, "admin");
+      const events = await options.store.listAuditEvents({
+        sub: request.query.sub,
+        limit: Number(request.query.limit ?? 50),
+      });
+      // Events never hold a secret (see AuditEventInput), so their data is shown as stored.
+      return {
+        events: events.map((event) => ({
+          id: event.id,
+          at: event.at.toISOString(),
+          type: event.type,
+          sub: event.sub,
+          actor: event.actor,
+          data: { ...event.data },
+        })),
+      };
+    },
+  );
+}

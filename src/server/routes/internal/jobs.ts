@@ -1,0 +1,68 @@
+import { Type } from "@sinclair/typebox";
+import type { FastifyInstance } from "fastify";
+import type { Jobs } from "../../../jobs/index.js";
+import type { ApiAuth } from "../../plugins/api-auth.js";
+import { errorResponses } from "../../schemas.js";
+
+export interface JobsRouteOptions {
+  apiAuth: ApiAuth;
+  jobs: Pick<Jobs, "list">;
+}
+
+const JobView = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  sub: Type.String(),
+  state: Type.String(),
+  createdAt: Type.String({ format: "date-time" }),
+  completedAt: Type.Union([Type.String({ format: "date-time" }), Type.Null()]),
+  error: Type.Union([Type.Object({ code: Type.String(), message: Type.String() }), Type.Null()]),
+});
+
+/**
+ * `GET /v1/jobs`: recent background jobs, newest first, for operators (admin). A job's output
+ * is the handler's business and is left out; its error is a code and a public message.
+ */
+export function jobsRoutes(app: FastifyInstance, options: JobsRouteOptions): void {
+  app.get<{ Querystring: { sub?: string; limit?: string } }>(
+    "/v1/jobs",
+    {
+      schema: {
+        summary: "Recent background jobs, newest first, optionally of one user (admin)",
+        tags: ["internal"],
+        security: [{ apiKey: [] }],
+        querystring: Type.Object({
+          sub: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+          limit: Type.Optional(
+            Type.String({
+              pattern: "^(1000|[1-9][0-9]{0,2})$",
+              description: "1 to 1000, 50 by default.",
+            }),
+          ),
+        }),
+        response: {
+          200: Type.Object({ jobs: Type.Array(JobView) }),
+          ...errorResponses(400, 401, 403),
+        },
+      },
+    },
+    async (request) => {
+      await options.apiAuth.require(request, "admin");
+      const jobs = await options.jobs.list({
+        sub: request.query.sub,
+        limit: Number(request.query.limit ?? 50),
+      });
+      return {
+        jobs: jobs.map((job) => ({
+          id: job.id,
+          name: job.name,
+          sub: job.sub,
+          state: job.state,
+          createdAt: job.createdAt.toISOString(),
+          completedAt: job.completedAt?.toISOString() ?? null,
+          error: job.error,
+        })),
+      };
+    },
+  );
+}

@@ -1,0 +1,34 @@
+// Job definitions for the two-worker test, loaded by `steward worker --jobs` in each worker
+// process: each run reads the user's Drive (so it needs a token) and records itself in
+// `job_runs`, which has no unique key, so a job run twice shows as two rows.
+import pg from "pg";
+import type { Jobs } from "../../../src/jobs/index.js";
+
+const pool = new pg.Pool({
+  connectionString: process.env.DATABASE_URL,
+  max: 4,
+  idleTimeoutMillis: 100,
+  allowExitOnIdle: true,
+});
+
+export async function define(jobs: Jobs): Promise<void> {
+  await jobs.define(
+    "count-run",
+    async ({ jobId, sub, google, signal }) => {
+      const response = await google.fetch(
+        "https://www.googleapis.com/drive/v3/files?spaces=appDataFolder&fields=files(id)",
+      );
+      if (!response.ok) throw new Error(`Drive answered ${response.status}`);
+      // Long enough that one process alone could not drain the queue before the other polls.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      signal.throwIfAborted();
+      await pool.query("INSERT INTO job_runs (job_id, sub, pid) VALUES ($1, $2, $3)", [
+        jobId,
+        sub,
+        process.pid,
+      ]);
+      return { pid: process.pid };
+    },
+    { retryLimit: 2, retryDelaySeconds: 1 },
+  );
+}
