@@ -1,4 +1,5 @@
 import { mkdir } from "node:fs/promises";
+import { resolve } from "node:path";
 import type * as oidc from "openid-client";
 import type { Config } from "../config/load.js";
 import { type Emulator, startEmulator } from "../emulator/index.js";
@@ -10,6 +11,8 @@ import { GoogleKeys } from "../identity/google-keys.js";
 import type { IdTokenRules } from "../identity/verify-id-token.js";
 import { createOAuthClient } from "../oauth/client.js";
 import { TokenManager } from "../tokens/token-manager.js";
+import { dataDirOwner } from "../vault/data-dir-lock.js";
+import { locked } from "../vault/embedded-postgres.js";
 import { loadKeyring } from "../vault/keyring-source.js";
 import type { VaultLogger } from "../vault/logger.js";
 import { openVault, type Vault } from "../vault/vault.js";
@@ -60,6 +63,13 @@ export interface Core {
  */
 export async function openCore(config: Config, options: CoreOptions): Promise<Core> {
   const { logger } = options;
+  // Say a Steward already runs here before starting anything (the emulator's port would be
+  // taken too, which says less).
+  if (config.databaseUrl === undefined && !options.attach) {
+    const dataDir = resolve(config.dataDir);
+    const owner = await dataDirOwner(dataDir);
+    if (owner !== undefined) throw locked(dataDir, owner);
+  }
   const target = await googleTarget(config, options);
   try {
     const emulated = config.google.mode !== "google";

@@ -152,7 +152,8 @@ export async function attachEmbeddedPostgres(
   };
 }
 
-function locked(dataDir: string, owner: LockOwner): StewardError {
+/** The refusal of a second Steward on a data dir another live one holds. */
+export function locked(dataDir: string, owner: LockOwner): StewardError {
   return new StewardError("data_dir_locked", {
     message:
       `Steward is already running on ${dataDir} (pid ${owner.pid}, "${owner.purpose}", since ` +

@@ -1,7 +1,10 @@
 import { createHmac, generateKeyPairSync } from "node:crypto";
 import fc from "fast-check";
 import { decodeJwt, SignJWT } from "jose";
+import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config/load.js";
+import { startService } from "../../src/server/service.js";
 import { control, sdkSignIn } from "../emulator/helpers.js";
 import { postCode, startTestService, type TestService } from "./helpers.js";
 
@@ -121,6 +124,20 @@ describe("operations", () => {
     expect(Object.keys(spec.paths)).toEqual(
       expect.arrayContaining(["/v1/auth/google/code", "/v1/me", "/v1/me/connection"]),
     );
+  });
+
+  it("refuses a second service on the same data dir, saying the first still runs", async () => {
+    const second = startService(
+      loadConfig({ STEWARD_DATA_DIR: steward.dataDir, STEWARD_PORT: "0" }),
+      {
+        emulatorPort: 0,
+        logger: pino({ level: "silent" }),
+      },
+    );
+    await expect(second).rejects.toMatchObject({
+      code: "data_dir_locked",
+      message: expect.stringContaining(`already running on ${steward.dataDir}`),
+    });
   });
 
   it("answers unknown routes with the error envelope and echoes a request id", async () => {
