@@ -3,7 +3,7 @@ import type { LoadResult } from "./load.js";
 import { count, ms, percent, table } from "./markdown.js";
 
 export const REFRESH_TARGET_PER_SECOND = 5_000;
-/** "Bounded only by RS256 signing": exchanges at no less than this share of jose's signing rate. */
+/** "Bounded only by RS256 signing": exchanges at no less than this share of the signing rate. */
 export const EXCHANGE_SHARE_OF_SIGNING = 0.8;
 
 export interface BenchSetup {
@@ -61,12 +61,15 @@ export function emulatorReport(measured: EmulatorMeasurements, setup: BenchSetup
     httpRow(
       "emulator `/token`, code exchange",
       exchange.result,
-      `≥ ${percent(EXCHANGE_SHARE_OF_SIGNING)} of jose signatures per CPU-s, 0 errors`,
+      `≥ ${percent(EXCHANGE_SHARE_OF_SIGNING)} of node:crypto signatures per CPU-s, 0 errors`,
       exchangeVerdict(exchange.result, signing),
     ),
     httpRow("reference: bare `node:http` form POST → token JSON", reference, "—", "reference"),
-    signingRow("RS256 sign, node:crypto `sign('sha256')`", signing.nodeCrypto),
-    signingRow("RS256 sign, jose `SignJWT` (what the emulator uses)", signing.jose),
+    signingRow(
+      "RS256 sign, node:crypto `sign('sha256')` (what the emulator uses)",
+      signing.nodeCrypto,
+    ),
+    signingRow("RS256 sign, jose `SignJWT`", signing.jose),
   ];
   return [
     "## Emulator: `/token` throughput",
@@ -136,8 +139,9 @@ function exchangeVerdict(result: LoadResult, signing: SigningRates): string {
   const perCpuSecond = result.requestsPerSecond / result.serverBusy;
   const ofJose = perCpuSecond / signing.jose.perCpuSecond;
   const ofNode = perCpuSecond / signing.nodeCrypto.perCpuSecond;
-  const meets = ofJose >= EXCHANGE_SHARE_OF_SIGNING && result.errors === 0;
-  return `${meets ? "meets" : "**misses**"}: ${percent(ofJose)} of jose, ${percent(ofNode)} of node:crypto`;
+  // The emulator signs with node:crypto (src/emulator/keys.ts): that rate is the bound.
+  const meets = ofNode >= EXCHANGE_SHARE_OF_SIGNING && result.errors === 0;
+  return `${meets ? "meets" : "**misses**"}: ${percent(ofNode)} of node:crypto, ${percent(ofJose)} of jose`;
 }
 
 function notes(measured: EmulatorMeasurements, setup: BenchSetup): string[] {

@@ -67,7 +67,12 @@ describe("rotateCredentials", () => {
       });
       try {
         for (const i of [0, 1_234, 2_499]) {
-          expect(await k2Only.store.getCredential(seededSub(i))).toMatchObject(seededTokens(i));
+          // The refresh token is re-sealed; the access token (a cache) was dropped, not re-sealed.
+          expect(await k2Only.store.getCredential(seededSub(i))).toMatchObject({
+            refreshToken: seededTokens(i).refreshToken,
+            accessToken: null,
+            accessTokenExpiresAt: null,
+          });
         }
       } finally {
         await k2Only.close();
