@@ -51,3 +51,13 @@ export function publicUser(user: {
     familyName: user.familyName,
   };
 }
+
+/** A page size in a query string: text (nothing is coerced), a number from 1 to 1000. */
+export function PageLimit(byDefault: number) {
+  return Type.Optional(
+    Type.String({
+      pattern: "^(1000|[1-9][0-9]{0,2})$",
+      description: `1 to 1000, ${byDefault} by default.`,
+    }),
+  );
+}

@@ -2,7 +2,7 @@ import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import type { VaultStore } from "../../../vault/store.js";
 import type { ApiAuth } from "../../plugins/api-auth.js";
-import { errorResponses } from "../../schemas.js";
+import { errorResponses, PageLimit } from "../../schemas.js";
 
 export interface AuditEventsRouteOptions {
   apiAuth: ApiAuth;
@@ -29,12 +29,7 @@ export function auditEventsRoutes(app: FastifyInstance, options: AuditEventsRout
         security: [{ apiKey: [] }],
         querystring: Type.Object({
           sub: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
-          limit: Type.Optional(
-            Type.String({
-              pattern: "^(1000|[1-9][0-9]{0,2})$",
-              description: "1 to 1000, 50 by default.",
-            }),
-          ),
+          limit: PageLimit(50),
         }),
         response: {
           200: Type.Object({ events: Type.Array(AuditEventView) }),

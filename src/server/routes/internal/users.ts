@@ -1,10 +1,10 @@
 import { Type } from "@sinclair/typebox";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import { type RevokeDependencies, revokeGrant } from "../../../access/revoke.js";
 import { StewardError } from "../../../errors.js";
 import type { UserRecord } from "../../../vault/store.js";
 import type { ApiAuth } from "../../plugins/api-auth.js";
-import { errorResponses, PublicUser, publicUser } from "../../schemas.js";
+import { errorResponses, PageLimit, PublicUser, publicUser } from "../../schemas.js";
 
 export interface UsersRouteOptions extends RevokeDependencies {
   apiAuth: ApiAuth;
@@ -45,6 +45,11 @@ function view(record: UserRecord) {
 /** The internal API over users, for backend code: `Authorization: Bearer <API key>`. */
 export function usersRoutes(app: FastifyInstance, options: UsersRouteOptions): void {
   const { apiAuth, store, tokens } = options;
+  const revokeKnownUser = async (request: FastifyRequest, sub: string, reason: string) => {
+    const caller = await apiAuth.require(request, "admin");
+    if ((await store.getUser(sub)) === undefined) throw new StewardError("user_not_found");
+    return revokeGrant(options, sub, { reason, actor: caller.id });
+  };
 
   app.get<{ Querystring: { after?: string; limit?: string } }>(
     "/v1/users",
@@ -57,13 +62,7 @@ export function usersRoutes(app: FastifyInstance, options: UsersRouteOptions): v
           after: Type.Optional(
             Type.String({ description: "Cursor: the last sub of the previous page." }),
           ),
-          // Query strings are text, and nothing is coerced: a number of 1 to 1000.
-          limit: Type.Optional(
-            Type.String({
-              pattern: "^(1000|[1-9][0-9]{0,2})$",
-              description: "1 to 1000, 100 by default.",
-            }),
-          ),
+          limit: PageLimit(100),
         }),
         response: {
           200: Type.Object({
@@ -119,15 +118,9 @@ export function usersRoutes(app: FastifyInstance, options: UsersRouteOptions): v
       },
     },
     async (request) => {
-      const caller = await apiAuth.require(request, "admin");
-      const { sub } = request.params;
-      if ((await store.getUser(sub)) === undefined) throw new StewardError("user_not_found");
       // Revoke first: if Google cannot be reached, nothing is forgotten and the call can be retried.
-      const result = await revokeGrant(options, sub, {
-        reason: "deleted_by_admin",
-        actor: caller.id,
-      });
-      await store.deleteUser(sub);
+      const result = await revokeKnownUser(request, request.params.sub, "deleted_by_admin");
+      await store.deleteUser(request.params.sub);
       return result;
     },
   );
@@ -146,14 +139,9 @@ export function usersRoutes(app: FastifyInstance, options: UsersRouteOptions): v
         },
       },
     },
-    async (request) => {
-      const caller = await apiAuth.require(request, "admin");
-      const { sub } = request.params;
-      if ((await store.getUser(sub)) === undefined) throw new StewardError("user_not_found");
-      // The user stays, with status `revoked`: their jobs now fail with credential_revoked and
-      // the app can ask them to sign in again.
-      return revokeGrant(options, sub, { reason: "revoked_by_admin", actor: caller.id });
-    },
+    // The user stays, with status `revoked`: their jobs now fail with credential_revoked and
+    // the app can ask them to sign in again.
+    (request) => revokeKnownUser(request, request.params.sub, "revoked_by_admin"),
   );
 
   app.get<{ Params: { sub: string }; Querystring: { scope?: string | string[] } }>(
