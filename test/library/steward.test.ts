@@ -2,10 +2,11 @@ import { drive } from "@googleapis/drive";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.js";
 import { createSteward, type Steward } from "../../src/index.js";
-import { control, sdkSignIn } from "../emulator/helpers.js";
+import { control } from "../emulator/helpers.js";
 import {
-  postCode,
+  refreshGrantsOf,
   sharedEnvironment,
+  signInThroughService,
   startTestService,
   type TestService,
 } from "../server/helpers.js";
@@ -27,19 +28,9 @@ beforeEach(async () => {
   await control(service.google, "PUT", "/emulator/settings", { accessTokenTtlSeconds: 3599 });
 });
 
-/** A user signed in through the service; the emulator issues `ttlSeconds` tokens at sign-in. */
-async function signedIn(email: string, ttlSeconds = 3599): Promise<string> {
-  await control(service.google, "PUT", "/emulator/settings", { accessTokenTtlSeconds: ttlSeconds });
-  const { serverAuthCode, sub } = await sdkSignIn(service.google, { email, scopes: [APPDATA] });
-  expect((await postCode(service.url, { code: serverAuthCode })).status).toBe(200);
-  await control(service.google, "PUT", "/emulator/settings", { accessTokenTtlSeconds: 3599 });
-  await control(service.google, "DELETE", "/emulator/stats");
-  return sub;
-}
-
-const refreshes = async (sub: string) =>
-  (await control(service.google, "GET", "/emulator/stats")).body.grantsBySub[sub]?.refresh_token ??
-  0;
+const signedIn = (email: string, ttlSeconds = 3599) =>
+  signInThroughService(service, email, { ttlSeconds, scopes: [APPDATA] });
+const refreshes = (sub: string) => refreshGrantsOf(service, sub);
 const filesUrl = () =>
   `${service.google.url}/drive/v3/files?spaces=appDataFolder&fields=files(id,name)`;
 

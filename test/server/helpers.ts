@@ -7,6 +7,7 @@ import { loadConfig } from "../../src/config/load.js";
 import type { Emulator } from "../../src/emulator/index.js";
 import { REDACTED_PATHS } from "../../src/server/logger.js";
 import { type RunningService, startService } from "../../src/server/service.js";
+import { control, sdkSignIn } from "../emulator/helpers.js";
 
 export interface TestService {
   service: RunningService;
@@ -96,4 +97,34 @@ export async function sharedEnvironment(steward: TestService): Promise<Record<st
     GOOGLE_CLIENT_ID: steward.service.client.clientId,
     GOOGLE_CLIENT_SECRET: steward.service.client.clientSecret,
   };
+}
+
+/**
+ * Signs a user in through the service as an app does, while the emulator issues access tokens
+ * living `ttlSeconds`; then restores the emulator's usual lifetime and zeroes its counters, so
+ * a test sees only the refreshes that follow.
+ */
+export async function signInThroughService(
+  steward: TestService,
+  email: string,
+  options: { ttlSeconds?: number; scopes?: string[] } = {},
+): Promise<string> {
+  const { google } = steward;
+  await control(google, "PUT", "/emulator/settings", {
+    accessTokenTtlSeconds: options.ttlSeconds ?? 3599,
+  });
+  const { serverAuthCode, sub } = await sdkSignIn(google, { email, scopes: options.scopes ?? [] });
+  const { status } = await postCode(steward.url, { code: serverAuthCode });
+  if (status !== 200) throw new Error(`sign-in through the service answered ${status}`);
+  await control(google, "PUT", "/emulator/settings", { accessTokenTtlSeconds: 3599 });
+  await control(google, "DELETE", "/emulator/stats");
+  return sub;
+}
+
+/** How many refresh grants the emulator made for `sub` since its counters were zeroed. */
+export async function refreshGrantsOf(steward: TestService, sub: string): Promise<number> {
+  return (
+    (await control(steward.google, "GET", "/emulator/stats")).body.grantsBySub[sub]
+      ?.refresh_token ?? 0
+  );
 }

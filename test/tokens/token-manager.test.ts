@@ -4,10 +4,11 @@ import { StewardError } from "../../src/errors.js";
 import { emulatorEndpoints } from "../../src/google/endpoints.js";
 import { createOAuthClient } from "../../src/oauth/client.js";
 import { TokenManager } from "../../src/tokens/token-manager.js";
-import { control, sdkSignIn } from "../emulator/helpers.js";
+import { control } from "../emulator/helpers.js";
 import {
-  postCode,
+  refreshGrantsOf,
   sharedEnvironment,
+  signInThroughService,
   startTestService,
   type TestService,
 } from "../server/helpers.js";
@@ -24,19 +25,9 @@ beforeEach(async () => {
   await control(steward.google, "PUT", "/emulator/settings", { accessTokenTtlSeconds: 3599 });
 });
 
-/** Signs a user in through the service while the emulator issues `ttlSeconds` access tokens. */
-async function userWithTokenLiving(email: string, ttlSeconds: number): Promise<string> {
-  await control(steward.google, "PUT", "/emulator/settings", { accessTokenTtlSeconds: ttlSeconds });
-  const { serverAuthCode, sub } = await sdkSignIn(steward.google, { email, scopes: [APPDATA] });
-  expect((await postCode(steward.url, { code: serverAuthCode })).status).toBe(200);
-  await control(steward.google, "PUT", "/emulator/settings", { accessTokenTtlSeconds: 3599 });
-  await control(steward.google, "DELETE", "/emulator/stats");
-  return sub;
-}
-
-const refreshesOf = async (sub: string) =>
-  (await control(steward.google, "GET", "/emulator/stats")).body.grantsBySub[sub]?.refresh_token ??
-  0;
+const userWithTokenLiving = (email: string, ttlSeconds: number) =>
+  signInThroughService(steward, email, { ttlSeconds, scopes: [APPDATA] });
+const refreshesOf = (sub: string) => refreshGrantsOf(steward, sub);
 const tokenRequests = async () =>
   (await control(steward.google, "GET", "/emulator/stats")).body.requests["/token"] ?? 0;
 
