@@ -1,5 +1,5 @@
 import autocannon from "autocannon";
-import { withBusyShare } from "./cpu-time.js";
+import { withCpuShares } from "./load.js";
 
 export interface GetLoadOptions {
   url: string;
@@ -24,17 +24,8 @@ export interface GetLoadResult {
 }
 
 /** GETs `url` with autocannon for a while, the same request each time, and summarises. */
-export async function getLoad(options: GetLoadOptions): Promise<GetLoadResult> {
-  const clientBefore = process.cpuUsage();
-  const startedAt = performance.now();
-  const { value, busyShare } = await withBusyShare(options.serverPid, () => load(options));
-  const client = process.cpuUsage(clientBefore);
-  const wallMicros = (performance.now() - startedAt) * 1000;
-  return {
-    ...value,
-    serverBusy: busyShare,
-    clientBusy: (client.user + client.system) / wallMicros,
-  };
+export function getLoad(options: GetLoadOptions): Promise<GetLoadResult> {
+  return withCpuShares(options.serverPid, () => load(options));
 }
 
 function load(options: GetLoadOptions): Promise<Omit<GetLoadResult, "serverBusy" | "clientBusy">> {

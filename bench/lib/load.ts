@@ -36,10 +36,18 @@ export interface LoadResult {
 const FORM_HEADERS = { "content-type": "application/x-www-form-urlencoded" };
 
 /** POSTs form bodies at `url` with autocannon (64 connections by default) and summarises. */
-export async function postForms(options: LoadOptions): Promise<LoadResult> {
+export function postForms(options: LoadOptions): Promise<LoadResult> {
+  return withCpuShares(options.serverPid, () => load(options));
+}
+
+/** Runs a load and adds the shares of a core the server and this process used meanwhile. */
+export async function withCpuShares<T>(
+  serverPid: number,
+  run: () => Promise<T>,
+): Promise<T & { serverBusy: number | undefined; clientBusy: number }> {
   const clientBefore = process.cpuUsage();
   const startedAt = performance.now();
-  const { value, busyShare } = await withBusyShare(options.serverPid, () => load(options));
+  const { value, busyShare } = await withBusyShare(serverPid, run);
   const client = process.cpuUsage(clientBefore);
   const wallMicros = (performance.now() - startedAt) * 1000;
   return {
