@@ -4,7 +4,7 @@
 import { OAuth2Client } from "google-auth-library";
 import { Bench } from "tinybench";
 import type { TokenManager } from "../../src/tokens/token-manager.js";
-import type { Credential, CredentialLock, VaultStore } from "../../src/vault/store.js";
+import type { Credential, VaultStore } from "../../src/vault/store.js";
 
 /** Awaited calls per tinybench iteration, so the harness's own timing is amortised. */
 export const CALLS_PER_ITERATION = 1_000;
@@ -59,25 +59,35 @@ export function cachedGoogleClients(count: number): OAuth2Client[] {
 }
 
 /**
- * A store that answers `withCredentialLock` from memory with a valid stored token: only to fill
+ * A store that answers `withCredentialBatch` from memory with a valid stored token: only to fill
  * a TokenManager's cache with many users quickly. A cache hit never reaches the store.
  */
 export function inMemoryStore(): VaultStore {
   const expiresAt = new Date(Date.now() + 3_600_000);
-  const store = {
-    withCredentialLock: async <T>(sub: string, fn: (locked: CredentialLock) => Promise<T>) => {
-      const credential = {
-        sub,
-        status: "active",
-        grantedScopes: ["openid", "email", "profile"],
-        refreshToken: "1//0bench",
-        accessToken: `ya29.a0bench${sub}${"A".repeat(180)}`,
-        accessTokenExpiresAt: expiresAt,
-      } as unknown as Credential;
-      return fn({ credential } as unknown as CredentialLock);
-    },
+  const store: Pick<VaultStore, "withCredentialBatch"> = {
+    withCredentialBatch: async (subs, fn) =>
+      fn({
+        locked: subs,
+        busy: [],
+        credential: (sub): Credential => ({
+          sub,
+          status: "active",
+          grantedScopes: ["openid", "email", "profile"],
+          hasRefreshToken: true,
+          kid: "bench",
+          refreshToken: "1//0bench",
+          accessToken: `ya29.a0bench${sub}${"A".repeat(180)}`,
+          accessTokenExpiresAt: expiresAt,
+          revokedReason: null,
+          lastRefreshAt: null,
+          lastError: null,
+          createdAt: expiresAt,
+          updatedAt: expiresAt,
+        }),
+        settle: async () => {},
+      }),
   };
-  return store as unknown as VaultStore;
+  return store as VaultStore;
 }
 
 /** Calls per second of each loop: every round's rate and the median, rounds interleaved. */

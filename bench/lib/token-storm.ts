@@ -8,7 +8,7 @@ import pino from "pino";
 import { loadConfig } from "../../src/config/load.js";
 import { type Core, openCore } from "../../src/core/open-core.js";
 import { completeSignIn } from "../../src/signin/complete-sign-in.js";
-import { TokenManager } from "../../src/tokens/token-manager.js";
+import { MAX_REFRESH_BATCH, TokenManager } from "../../src/tokens/token-manager.js";
 import { openVault, type Vault } from "../../src/vault/vault.js";
 import { type EmulatorEndpoint, refreshForm, signIn } from "./emulator-control.js";
 
@@ -248,27 +248,37 @@ export async function emulatorAlone(
 }
 
 /**
- * What a refresh costs Steward's store without Google: per user, all at once, what
- * `TokenManager` does around the HTTP call (take the per-user lock, read and open the
- * credential, seal and record a new access token, release the lock).
+ * What a refresh costs Steward's store without Google: all users at once, what `TokenManager`
+ * does around the HTTP calls (lock a batch of users, read and open their credentials, seal and
+ * group-commit a new access token for each, release the locks).
  */
 export async function storeAlone(rig: StewardRig, subs: readonly string[]): Promise<StormResult> {
   const store = rig.core.vault.store;
   const expiresAt = new Date(Date.now() + 3_600_000);
   let failures = 0;
   let failure: string | undefined;
+  const failed = (error: unknown) => {
+    failures += 1;
+    failure ??= String(error);
+  };
+  const batches: string[][] = [];
+  for (let start = 0; start < subs.length; start += MAX_REFRESH_BATCH)
+    batches.push(subs.slice(start, start + MAX_REFRESH_BATCH));
   const startedAt = performance.now();
   await Promise.all(
-    subs.map((sub) =>
+    batches.map((batch) =>
       store
-        .withCredentialLock(sub, async (locked) => {
-          if (!locked.credential?.refreshToken) throw new Error(`no refresh token for ${sub}`);
-          await locked.recordRefresh({ accessToken: `ya29.a0storeonly${sub}`, expiresAt });
-        })
-        .catch((error: unknown) => {
-          failures += 1;
-          failure ??= String(error);
-        }),
+        .withCredentialBatch(batch, (locked) =>
+          Promise.all(
+            locked.locked.map(async (sub) => {
+              if (!locked.credential(sub)?.refreshToken)
+                throw new Error(`no refresh token for ${sub}`);
+              const result = { accessToken: `ya29.a0storeonly${sub}`, expiresAt };
+              await locked.settle(sub, { kind: "refreshed", result });
+            }),
+          ),
+        )
+        .catch(failed),
     ),
   );
   return {

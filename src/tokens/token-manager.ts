@@ -1,9 +1,10 @@
 import type * as oidc from "openid-client";
+import pLimit, { type LimitFunction } from "p-limit";
 import { isStewardError, StewardError } from "../errors.js";
 import type { EventBus, StewardEventName, StewardEvents } from "../events/bus.js";
 import { refreshTokenGrant } from "../oauth/grants.js";
 import { canonicalScope } from "../signin/scopes.js";
-import type { Credential, CredentialLock, VaultStore } from "../vault/store.js";
+import type { Credential, CredentialBatch, CredentialOutcome, VaultStore } from "../vault/store.js";
 import { LruCache } from "./lru.js";
 import { DEFAULT_RETRY, type RetryPolicy, withRetries } from "./retry.js";
 
@@ -32,6 +33,11 @@ export interface TokenManagerOptions {
   events: EventBus;
   /** Users whose token stays cached in memory. Default 10 000. */
   cacheSize?: number;
+  /**
+   * Refresh grants in flight at Google at once, at most; more wait their turn. Default 64:
+   * a storm of expired users reuses a few kept-alive connections instead of opening one each.
+   */
+  maxConcurrentRefreshes?: number;
   /** Refresh when less than this remains, on the next access. Default 300 000 ms (5 minutes). */
   refreshAheadMs?: number;
   retry?: RetryPolicy;
@@ -42,12 +48,32 @@ export interface TokenManagerOptions {
   };
 }
 
-interface Cached extends AccessToken {
+/** A cached token, with what a hit needs ready: its expiry in ms and an answer already made. */
+interface Cached {
+  readonly value: AccessToken;
   readonly expiresAtMs: number;
   readonly canonicalScopes: ReadonlySet<string>;
+  /** `value`, resolved once: a hit hands this out, creating nothing. */
+  readonly answer: Promise<AccessToken>;
 }
 
+/** One user's refresh, asked for and waiting for its batch. */
+interface RefreshRequest {
+  readonly sub: string;
+  readonly minValidityMs: number;
+  readonly rejectedToken: string | undefined;
+  readonly resolve: (token: Cached) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** What a refresh under the lock comes to: what to store, and the token or the error. */
+type Decision =
+  | { readonly outcome: CredentialOutcome; readonly token: Cached }
+  | { readonly outcome: CredentialOutcome; readonly token?: undefined; readonly error: unknown };
+
 const DEFAULT_MIN_VALIDITY_MS = 60_000;
+/** Users refreshed together under one connection's locks, at most. */
+export const MAX_REFRESH_BATCH = 500;
 
 type Notice = {
   [E in StewardEventName]: { event: E; payload: StewardEvents[E] };
@@ -56,20 +82,26 @@ type Notice = {
 /**
  * Hands out fresh access tokens for users who are not there.
  *
- * A cache hit costs a map lookup. A miss, or a token near expiry, refreshes once per user: in
- * this process every caller shares one promise; across processes the store's per-user lock is
- * taken and the credential is read again, so a token another instance just refreshed (stored
- * sealed) is reused instead of refreshed twice. Transient faults of the token endpoint are
- * retried with jittered backoff; `invalid_grant` marks the credential revoked for good.
+ * A cache hit costs a map lookup and hands out an answer made when the token was cached. A
+ * miss, or a token near expiry, refreshes once per user: in this process every caller shares
+ * one promise; across processes the store's per-user lock is taken and the credential is read
+ * again, so a token another instance just refreshed (stored sealed) is reused instead of
+ * refreshed twice. Misses of one turn of the event loop are refreshed as a batch: one lock
+ * statement, one read and group-committed writes for them all, so a storm of expired users costs
+ * the database a few statements rather than four per user. Transient faults of the token
+ * endpoint are retried with jittered backoff; `invalid_grant` marks the credential revoked.
  */
 export class TokenManager {
   private readonly cache: LruCache<string, Cached>;
   private readonly inflight = new Map<string, Promise<Cached>>();
+  private queued: RefreshRequest[] = [];
   private readonly refreshAheadMs: number;
   private readonly now: () => number;
+  private readonly atGoogle: LimitFunction;
 
   constructor(private readonly options: TokenManagerOptions) {
     this.cache = new LruCache(options.cacheSize ?? 10_000);
+    this.atGoogle = pLimit(options.maxConcurrentRefreshes ?? 64);
     this.refreshAheadMs = options.refreshAheadMs ?? 300_000;
     this.now = options.now ?? Date.now;
   }
@@ -81,23 +113,20 @@ export class TokenManager {
    *   dead: revoked, expired or disconnected), `scope_not_granted`, `client_rejected`,
    *   `upstream_unavailable` (after bounded retries), `credential_busy`.
    */
-  async accessToken(sub: string, options: AccessTokenOptions = {}): Promise<AccessToken> {
-    const minValidityMs = options.minValidityMs ?? DEFAULT_MIN_VALIDITY_MS;
+  accessToken(sub: string, options?: AccessTokenOptions): Promise<AccessToken> {
+    // Not async: a hit returns the answer made when the token was cached.
+    const minValidityMs = options?.minValidityMs ?? DEFAULT_MIN_VALIDITY_MS;
     const cached = this.cache.get(sub);
-    const now = this.now();
-    let token: Cached;
-    if (
-      cached !== undefined &&
-      cached.expiresAtMs - now >= minValidityMs &&
-      cached.token !== options.rejectedToken
-    ) {
-      token = cached;
-      if (cached.expiresAtMs - now < this.refreshAheadMs) this.refreshInBackground(sub);
-    } else {
-      token = await this.refreshOnce(sub, minValidityMs, options.rejectedToken);
+    if (cached !== undefined && cached.value.token !== options?.rejectedToken) {
+      const remainingMs = cached.expiresAtMs - this.now();
+      if (remainingMs >= minValidityMs) {
+        if (remainingMs < this.refreshAheadMs) this.refreshInBackground(sub);
+        return options?.scopes ? withScopes(cached, options.scopes) : cached.answer;
+      }
     }
-    if (options.scopes) requireScopes(token, options.scopes);
-    return token;
+    return this.refreshOnce(sub, minValidityMs, options?.rejectedToken).then((token) =>
+      options?.scopes ? withScopes(token, options.scopes) : token.value,
+    );
   }
 
   /** Forgets the cached token of `sub` (after a revocation or a delete). */
@@ -118,65 +147,118 @@ export class TokenManager {
   private refreshOnce(sub: string, minValidityMs: number, rejectedToken?: string): Promise<Cached> {
     let pending = this.inflight.get(sub);
     if (pending === undefined) {
-      pending = this.refreshLocked(sub, minValidityMs, rejectedToken).finally(() =>
-        this.inflight.delete(sub),
-      );
+      pending = new Promise<Cached>((resolve, reject) => {
+        if (this.queued.length === 0) setImmediate(() => this.refreshQueued());
+        this.queued.push({ sub, minValidityMs, rejectedToken, resolve, reject });
+      }).finally(() => this.inflight.delete(sub));
       this.inflight.set(sub, pending);
     }
     return pending;
   }
 
-  private async refreshLocked(
-    sub: string,
-    minValidityMs: number,
-    rejectedToken?: string,
-  ): Promise<Cached> {
+  /** Refreshes the users queued in this turn of the event loop, in batches. */
+  private refreshQueued(): void {
+    const requests = this.queued;
+    this.queued = [];
+    for (let start = 0; start < requests.length; start += MAX_REFRESH_BATCH) {
+      void this.refreshBatch(requests.slice(start, start + MAX_REFRESH_BATCH), false);
+    }
+  }
+
+  /**
+   * Locks the batch's users, reads them again and refreshes those whose stored token will not
+   * do. Users another instance holds are asked for again, waiting for its lock: by then it has
+   * usually stored a token this instance reuses. Settles every request; never rejects.
+   */
+  private async refreshBatch(requests: readonly RefreshRequest[], wait: boolean): Promise<void> {
+    const bySub = new Map(requests.map((request) => [request.sub, request]));
+    const handedOver = new Set<string>();
+    try {
+      await this.options.store.withCredentialBatch(
+        [...bySub.keys()],
+        async (batch) => {
+          for (const sub of batch.busy) {
+            handedOver.add(sub);
+            void this.refreshBatch([bySub.get(sub) as RefreshRequest], true);
+          }
+          await Promise.all(
+            batch.locked.map((sub) => this.refreshHeld(batch, bySub.get(sub) as RefreshRequest)),
+          );
+        },
+        { wait },
+      );
+    } catch (error) {
+      // The lock or the read failed: no request of the batch was answered (a second answer
+      // to a request is ignored, so this is safe after answers too).
+      for (const request of requests) if (!handedOver.has(request.sub)) request.reject(error);
+    }
+  }
+
+  /** Refreshes one locked user, stores the outcome, then answers and tells listeners. */
+  private async refreshHeld(batch: CredentialBatch, request: RefreshRequest): Promise<void> {
     // Events wait until the lock is released and the cache is set, so a handler that asks
     // for the token again sees the new one.
     const notices: Notice[] = [];
     try {
-      const token = await this.options.store.withCredentialLock(sub, async (locked) => {
-        const credential = usable(sub, locked.credential);
-        // Read again after the lock: another instance may have refreshed while we waited.
-        const stored = freshStoredToken(
-          credential,
-          this.now(),
-          Math.max(minValidityMs, this.refreshAheadMs),
-        );
-        const reusable = stored !== undefined && stored.token !== rejectedToken;
-        return reusable ? stored : await this.refreshAtGoogle(locked, credential, notices);
-      });
-      this.cache.set(sub, token);
-      return token;
+      const decision = await this.decide(batch, request, notices);
+      await batch.settle(request.sub, decision.outcome);
+      if (decision.token === undefined) {
+        request.reject(decision.error);
+      } else {
+        this.cache.set(request.sub, decision.token);
+        request.resolve(decision.token);
+      }
+    } catch (error) {
+      request.reject(error);
     } finally {
       for (const notice of notices) this.options.events.emit(notice.event, notice.payload as never);
     }
   }
 
-  private async refreshAtGoogle(
-    locked: CredentialLock,
-    credential: Credential,
+  private async decide(
+    batch: CredentialBatch,
+    request: RefreshRequest,
     notices: Notice[],
-  ): Promise<Cached> {
+  ): Promise<Decision> {
+    const unchanged = { kind: "unchanged" } as const;
+    let credential: Credential;
+    try {
+      credential = usable(request.sub, batch.credential(request.sub));
+    } catch (error) {
+      return { outcome: unchanged, error };
+    }
+    // Read again after the lock: another instance may have refreshed while we waited.
+    const neededMs = Math.max(request.minValidityMs, this.refreshAheadMs);
+    const stored = freshStoredToken(credential, this.now(), neededMs);
+    if (stored !== undefined && stored.value.token !== request.rejectedToken) {
+      return { outcome: unchanged, token: stored };
+    }
+    return this.refreshAtGoogle(credential, notices);
+  }
+
+  private async refreshAtGoogle(credential: Credential, notices: Notice[]): Promise<Decision> {
     const { sub } = credential;
     const { oauth } = this.options;
     let result: Awaited<ReturnType<typeof refreshTokenGrant>>;
     try {
-      result = await withRetries(
-        () => refreshTokenGrant(oauth, credential.refreshToken as string, this.now),
-        this.options.retry ?? DEFAULT_RETRY,
+      result = await this.atGoogle(() =>
+        withRetries(
+          () => refreshTokenGrant(oauth, credential.refreshToken as string, this.now),
+          this.options.retry ?? DEFAULT_RETRY,
+        ),
       );
     } catch (error) {
       if (isStewardError(error, "invalid_grant")) {
-        await locked.markRevoked("invalid_grant");
         notices.push({ event: "credential.revoked", payload: { sub, reason: "invalid_grant" } });
-        throw new StewardError("credential_revoked", {
-          detail: `sub ${sub}: Google answered invalid_grant`,
-          cause: error,
-        });
+        return {
+          outcome: { kind: "revoked", reason: "invalid_grant" },
+          error: new StewardError("credential_revoked", {
+            detail: `sub ${sub}: Google answered invalid_grant`,
+            cause: error,
+          }),
+        };
       }
       const code = isStewardError(error) ? error.code : "internal_error";
-      await locked.recordError(code);
       if (code === "client_rejected") {
         this.options.logger?.error(
           { sub, code },
@@ -184,21 +266,22 @@ export class TokenManager {
         );
         notices.push({ event: "config.client_rejected", payload: { sub, reason: code } });
       }
-      throw error;
+      return { outcome: { kind: "failed", reasonCode: code }, error };
     }
     const grantedScopes = result.scopes.length > 0 ? result.scopes : [...credential.grantedScopes];
-    await locked.recordRefresh({
-      accessToken: result.accessToken,
-      expiresAt: result.expiresAt,
-      grantedScopes,
-    });
     notices.push({ event: "credential.refreshed", payload: { sub, expiresAt: result.expiresAt } });
     const added = grantedScopes.filter((scope) => !credential.grantedScopes.includes(scope));
     const removed = credential.grantedScopes.filter((scope) => !grantedScopes.includes(scope));
     if (added.length > 0 || removed.length > 0) {
       notices.push({ event: "credential.scopes_changed", payload: { sub, added, removed } });
     }
-    return cached(result.accessToken, result.expiresAt, grantedScopes);
+    return {
+      outcome: {
+        kind: "refreshed",
+        result: { accessToken: result.accessToken, expiresAt: result.expiresAt, grantedScopes },
+      },
+      token: cached(result.accessToken, result.expiresAt, grantedScopes),
+    };
   }
 }
 
@@ -225,20 +308,26 @@ function freshStoredToken(
 }
 
 function cached(token: string, expiresAt: Date, scopes: readonly string[]): Cached {
-  return {
+  const value: AccessToken = Object.freeze({
     token,
     expiresAt,
-    scopes,
+    scopes: Object.freeze([...scopes]),
+  });
+  return {
+    value,
     expiresAtMs: expiresAt.getTime(),
     canonicalScopes: new Set(scopes.map(canonicalScope)),
+    answer: Promise.resolve(value),
   };
 }
 
-function requireScopes(token: Cached, scopes: readonly string[]): void {
+/** The token when its grant holds every scope asked for; `scope_not_granted` otherwise. */
+function withScopes(token: Cached, scopes: readonly string[]): Promise<AccessToken> {
   const missing = scopes.filter((scope) => !token.canonicalScopes.has(canonicalScope(scope)));
-  if (missing.length > 0) {
-    throw new StewardError("scope_not_granted", {
+  if (missing.length === 0) return token.answer;
+  return Promise.reject(
+    new StewardError("scope_not_granted", {
       message: `The user did not grant: ${missing.join(" ")}`,
-    });
-  }
+    }),
+  );
 }

@@ -1,5 +1,6 @@
 import { type Kysely, sql } from "kysely";
 import { StewardError } from "../errors.js";
+import { LOCK_NAMESPACE, runCredentialBatch } from "./credential-batch.js";
 import {
   type CredentialRow,
   openCredential,
@@ -13,6 +14,8 @@ import type {
   AuditEvent,
   AuditEventInput,
   Credential,
+  CredentialBatch,
+  CredentialBatchOptions,
   CredentialInfo,
   CredentialLock,
   ListOptions,
@@ -32,9 +35,6 @@ export interface PostgresStoreOptions {
   /** How long `withCredentialLock` waits for another holder, in ms; 30,000 by default. */
   readonly lockTimeoutMs?: number | undefined;
 }
-
-/** Namespace of the per-user advisory locks (two-int form), "STWD" in ASCII. */
-const LOCK_NAMESPACE = 0x53545744;
 
 /**
  * {@link VaultStore} on PostgreSQL through Kysely. Tokens are sealed with the keyring's active
@@ -213,6 +213,21 @@ export class PostgresStore implements VaultStore {
         held = false;
       }
     });
+  }
+
+  async withCredentialBatch<T>(
+    subs: readonly string[],
+    fn: (batch: CredentialBatch) => Promise<T>,
+    options?: CredentialBatchOptions,
+  ): Promise<T> {
+    const context = {
+      keyring: this.#keyring,
+      logger: this.#logger,
+      lockTimeoutMs: this.#lockTimeoutMs,
+    };
+    return this.#db
+      .connection()
+      .execute((db) => runCredentialBatch(db, context, subs, fn, options));
   }
 
   async appendAuditEvent(event: AuditEventInput): Promise<AuditEvent> {

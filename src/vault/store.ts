@@ -120,6 +120,52 @@ export interface CredentialLock {
   markRevoked(reason: string, status?: "revoked" | "expired"): Promise<boolean>;
 }
 
+/** What became of one user's credential under a {@link CredentialBatch}, written by `settle`. */
+export type CredentialOutcome =
+  /** A fresh access token (sealed on the way in); clears `lastError`. Kept only while active. */
+  | { readonly kind: "refreshed"; readonly result: RefreshResult }
+  /** A failed refresh's reason code (never a token or a response body). */
+  | { readonly kind: "failed"; readonly reasonCode: string }
+  /** The grant is dead: mark the credential revoked (or expired) and erase its tokens. */
+  | { readonly kind: "revoked"; readonly reason: string; readonly status?: "revoked" | "expired" }
+  /** Nothing to write; only release the lock. */
+  | { readonly kind: "unchanged" };
+
+/**
+ * Many users' credentials held under the cross-instance lock of
+ * {@link VaultStore.withCredentialBatch}, on one connection.
+ */
+export interface CredentialBatch {
+  /** The users locked here, in the order asked. */
+  readonly locked: readonly string[];
+  /**
+   * The users another holder had locked (only when the batch does not wait): they are not
+   * held here; ask for them again, waiting.
+   */
+  readonly busy: readonly string[];
+  /**
+   * A locked user's credential as read after the lock was taken.
+   *
+   * @throws StewardError `credential_corrupt` or `key_missing` for that user alone.
+   */
+  credential(sub: string): Credential | undefined;
+  /**
+   * Writes one locked user's outcome, then releases their lock. Outcomes settled while an
+   * earlier write is under way are written together, one statement for each kind of outcome
+   * (a group commit): a thousand users refreshed at once cost a handful of statements.
+   */
+  settle(sub: string, outcome: CredentialOutcome): Promise<void>;
+}
+
+export interface CredentialBatchOptions {
+  /**
+   * Wait for users another holder has locked (up to the store's lock timeout) instead of
+   * reporting them as `busy`. Locks are then taken in one global order, so two waiting
+   * batches cannot deadlock.
+   */
+  readonly wait?: boolean | undefined;
+}
+
 export interface AuditEventInput {
   /** What happened, e.g. `credential.saved`, `credential.revoked`. */
   readonly type: string;
@@ -197,6 +243,20 @@ export interface VaultStore {
    *   lock timeout; whatever `fn` throws; the errors of {@link VaultStore.getCredential}.
    */
   withCredentialLock<T>(sub: string, fn: (locked: CredentialLock) => Promise<T>): Promise<T>;
+
+  /**
+   * {@link VaultStore.withCredentialLock} for many users on one connection, with a few
+   * statements for the whole batch: lock, read, then group-committed writes and releases.
+   * Each user's lock is released by `settle`, or when `fn` settles for users never settled.
+   *
+   * @throws StewardError `credential_busy` when a waiting batch is not granted a lock within
+   *   the store's lock timeout; whatever `fn` throws.
+   */
+  withCredentialBatch<T>(
+    subs: readonly string[],
+    fn: (batch: CredentialBatch) => Promise<T>,
+    options?: CredentialBatchOptions,
+  ): Promise<T>;
 
   /** Appends an audit event. */
   appendAuditEvent(event: AuditEventInput): Promise<AuditEvent>;

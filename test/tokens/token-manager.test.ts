@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { sql } from "kysely";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { StewardError } from "../../src/errors.js";
 import { emulatorEndpoints } from "../../src/google/endpoints.js";
@@ -163,6 +164,85 @@ describe("TokenManager.accessToken", () => {
     await expect(manager().accessToken("404404404")).rejects.toMatchObject({
       code: "user_not_found",
     });
+  });
+});
+
+describe("refreshing many users at once", () => {
+  it("refreshes each expired user once, answering every caller with that user's token", async () => {
+    // One at a time: each sign-in sets the emulator's token lifetime.
+    const subs: string[] = [];
+    for (let i = 0; i < 30; i++) subs.push(await userWithTokenLiving(`many-${i}@example.com`, 2));
+    const tokens = manager();
+    const calls = subs.flatMap((sub) => Array.from({ length: 5 }, () => ({ sub })));
+    const results = await Promise.all(calls.map(({ sub }) => tokens.accessToken(sub)));
+    const bySub = new Map<string, Set<string>>();
+    results.forEach((result, i) => {
+      const sub = calls[i]?.sub as string;
+      bySub.set(sub, (bySub.get(sub) ?? new Set()).add(result.token));
+    });
+    expect([...bySub.values()].map((set) => set.size)).toEqual(subs.map(() => 1));
+    expect(new Set(results.map((result) => result.token)).size).toBe(30);
+    expect(await Promise.all(subs.map(refreshesOf))).toEqual(subs.map(() => 1));
+    // Each fresh token was stored: a cold manager reuses them all.
+    const cold = await Promise.all(subs.map((sub) => manager().accessToken(sub)));
+    expect(cold.map((token) => token.token)).toEqual(
+      subs.map((sub) => [...(bySub.get(sub) as Set<string>)][0]),
+    );
+    expect(await Promise.all(subs.map(refreshesOf))).toEqual(subs.map(() => 1));
+  });
+
+  it("does not hold the others up for a user another instance is refreshing, and reuses its token", async () => {
+    const [held, other] = [
+      await userWithTokenLiving("held@example.com", 2),
+      await userWithTokenLiving("other@example.com", 2),
+    ];
+    let release: () => void = () => {};
+    const holding = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let taken: () => void = () => {};
+    const lockTaken = new Promise<void>((resolve) => {
+      taken = resolve;
+    });
+    const expiresAt = new Date(Date.now() + 3_600_000);
+    const elsewhere = steward.service.vault.store.withCredentialLock(held, async (locked) => {
+      taken();
+      await holding;
+      await locked.recordRefresh({ accessToken: "ya29.from-elsewhere", expiresAt });
+    });
+    await lockTaken;
+    const tokens = manager();
+    const heldToken = tokens.accessToken(held);
+    const otherToken = await tokens.accessToken(other);
+    expect(otherToken.expiresAt.getTime()).toBeGreaterThan(Date.now() + 3500_000);
+    release();
+    await elsewhere;
+    expect((await heldToken).token).toBe("ya29.from-elsewhere");
+    expect(await refreshesOf(held)).toBe(0);
+    expect(await refreshesOf(other)).toBe(1);
+  });
+
+  it("fails a user whose sealed token is corrupt alone, refreshing the rest of the batch", async () => {
+    const [broken, fine] = [
+      await userWithTokenLiving("broken@example.com", 2),
+      await userWithTokenLiving("fine@example.com", 2),
+    ];
+    await sql`UPDATE credentials
+      SET refresh_token = set_byte(refresh_token, length(refresh_token) - 1,
+                                   get_byte(refresh_token, length(refresh_token) - 1) # 1)
+      WHERE sub = ${broken}`.execute(steward.service.vault.database.db);
+    const tokens = manager();
+    const [brokenResult, fineResult] = await Promise.allSettled([
+      tokens.accessToken(broken),
+      tokens.accessToken(fine),
+    ]);
+    expect(brokenResult).toMatchObject({
+      status: "rejected",
+      reason: { code: "credential_corrupt" },
+    });
+    expect(fineResult.status).toBe("fulfilled");
+    expect(await refreshesOf(broken)).toBe(0);
+    expect(await refreshesOf(fine)).toBe(1);
   });
 });
 

@@ -420,6 +420,156 @@ export function describeStoreContract(name: string, harness: () => Promise<Store
       });
     });
 
+    describe("the batch of credential locks", () => {
+      /** A lock on `sub` held by another instance until the returned release is called. */
+      const holdElsewhere = async (sub: string) => {
+        const other = await storage.open(k1);
+        let release: () => void = () => {};
+        const held = new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        let locked: () => void = () => {};
+        const taken = new Promise<void>((resolve) => {
+          locked = resolve;
+        });
+        const done = other.withCredentialLock(sub, async () => {
+          locked();
+          await held;
+        });
+        await taken;
+        return async () => {
+          release();
+          await done;
+        };
+      };
+
+      it("reads every user after the lock and writes each kind of outcome", async () => {
+        const [fresh, failing, dead, idle, none] = [
+          await aUser(),
+          await aUser(),
+          await aUser(),
+          await aUser(),
+          await aUser(),
+        ];
+        for (const sub of [fresh, failing, dead, idle]) {
+          await store.saveCredential({ sub, refreshToken: `1//${sub}`, grantedScopes: ["openid"] });
+        }
+        const expiresAt = later(3_600_000);
+        await store.withCredentialBatch(
+          [fresh, failing, dead, idle, none, fresh],
+          async (batch) => {
+            expect(batch.locked).toEqual([fresh, failing, dead, idle, none]);
+            expect(batch.busy).toEqual([]);
+            expect(batch.credential(fresh)?.refreshToken).toBe(`1//${fresh}`);
+            expect(batch.credential(none)).toBeUndefined();
+            expect(() => batch.credential(newSub())).toThrow(TypeError);
+            await Promise.all([
+              batch.settle(fresh, {
+                kind: "refreshed",
+                result: {
+                  accessToken: "ya29.batch",
+                  expiresAt,
+                  grantedScopes: ["openid", "email"],
+                },
+              }),
+              batch.settle(failing, { kind: "failed", reasonCode: "upstream_unavailable" }),
+              batch.settle(dead, { kind: "revoked", reason: "invalid_grant" }),
+              batch.settle(idle, { kind: "unchanged" }),
+            ]);
+            await expect(batch.settle(idle, { kind: "unchanged" })).rejects.toThrow(TypeError);
+          },
+        );
+        expect(await store.getCredential(fresh)).toMatchObject({
+          accessToken: "ya29.batch",
+          refreshToken: `1//${fresh}`,
+          grantedScopes: ["openid", "email"],
+          lastError: null,
+        });
+        expect((await store.getCredential(fresh))?.accessTokenExpiresAt?.getTime()).toBe(
+          expiresAt.getTime(),
+        );
+        expect(await store.getCredential(failing)).toMatchObject({
+          status: "active",
+          lastError: "upstream_unavailable",
+        });
+        expect(await store.getCredential(dead)).toMatchObject({
+          status: "revoked",
+          revokedReason: "invalid_grant",
+          refreshToken: null,
+        });
+        expect(await store.getCredential(idle)).toMatchObject({
+          accessToken: null,
+          lastError: null,
+        });
+      });
+
+      it("releases each user's lock at settle, and the rest when the callback ends", async () => {
+        const [a, b] = [await aUser(), await aUser()];
+        const other = await storage.open(k1, { lockTimeoutMs: 200 });
+        await store.withCredentialBatch([a, b], async (batch) => {
+          await batch.settle(a, { kind: "unchanged" });
+          // a is free for another instance at once; b is still held here.
+          expect(await other.withCredentialLock(a, async () => "a")).toBe("a");
+          await expect(other.withCredentialLock(b, async () => "b")).rejects.toMatchObject({
+            code: "credential_busy",
+          });
+        });
+        expect(await other.withCredentialLock(b, async () => "b")).toBe("b");
+      });
+
+      it("reports a user another instance holds as busy, and waits for it when asked to", async () => {
+        const [free, taken] = [await aUser(), await aUser()];
+        await store.saveCredential({ sub: taken, refreshToken: "1//t", grantedScopes: [] });
+        const release = await holdElsewhere(taken);
+        await store.withCredentialBatch([free, taken], async (batch) => {
+          expect(batch.locked).toEqual([free]);
+          expect(batch.busy).toEqual([taken]);
+          expect(() => batch.credential(taken)).toThrow(TypeError);
+          await expect(batch.settle(taken, { kind: "unchanged" })).rejects.toThrow(TypeError);
+        });
+        const waiting = store.withCredentialBatch(
+          [taken],
+          async (batch) => batch.credential(taken)?.refreshToken,
+          { wait: true },
+        );
+        await sleep(100);
+        await release();
+        expect(await waiting).toBe("1//t");
+      });
+
+      it("refuses a malformed outcome alone, without failing the others of its group", async () => {
+        const [good, bad] = [await aUser(), await aUser()];
+        for (const sub of [good, bad]) {
+          await store.saveCredential({ sub, refreshToken: "1//x", grantedScopes: [] });
+        }
+        await store.withCredentialBatch([good, bad], async (batch) => {
+          const results = await Promise.allSettled([
+            batch.settle(good, { kind: "failed", reasonCode: "upstream_unavailable" }),
+            batch.settle(bad, { kind: "failed", reasonCode: "a token? ya29.no" }),
+            batch.settle(bad, {
+              kind: "refreshed",
+              result: { accessToken: "", expiresAt: later(1_000) },
+            }),
+          ]);
+          expect(results.map((result) => result.status)).toEqual([
+            "fulfilled",
+            "rejected",
+            "rejected",
+          ]);
+        });
+        expect((await store.getCredential(good))?.lastError).toBe("upstream_unavailable");
+        expect((await store.getCredential(bad))?.lastError).toBeNull();
+      });
+
+      it("waits in one order, so two waiting batches over the same users do not deadlock", async () => {
+        const subs = [await aUser(), await aUser(), await aUser(), await aUser()];
+        const other = await storage.open(k1, { lockTimeoutMs: 5_000 });
+        const run = (on: VaultStore, order: string[]) =>
+          on.withCredentialBatch(order, () => sleep(50), { wait: true });
+        await Promise.all([run(store, subs), run(other, [...subs].reverse())]);
+      });
+    });
+
     describe("audit events", () => {
       it("appends events and lists them newest first, per user", async () => {
         const sub = await aUser();

@@ -1,0 +1,289 @@
+import { type Kysely, sql } from "kysely";
+import { StewardError } from "../errors.js";
+import { type CredentialRow, openCredential, sealField } from "./credential-codec.js";
+import type { Keyring } from "./keyring.js";
+import type { VaultLogger } from "./logger.js";
+import type { VaultSchema } from "./schema.js";
+import type {
+  Credential,
+  CredentialBatch,
+  CredentialBatchOptions,
+  CredentialOutcome,
+  RefreshResult,
+} from "./store.js";
+import { checkReason, checkSub } from "./store-checks.js";
+
+/** Namespace of the per-user advisory locks (two-int form), "STWD" in ASCII. */
+export const LOCK_NAMESPACE = 0x53545744;
+
+export interface BatchContext {
+  readonly keyring: Keyring;
+  readonly logger: VaultLogger;
+  readonly lockTimeoutMs: number;
+}
+
+/**
+ * Runs `fn` on one connection (`db`) holding the session-level advisory locks of `subs`.
+ *
+ * Four statements serve a whole batch in the common case: lock, read, write, unlock. Taking the
+ * lock and reading stay two statements, as do writing and unlocking: a statement's snapshot is
+ * taken before its locks, and its writes commit after its unlocks.
+ */
+export async function runCredentialBatch<T>(
+  db: Kysely<VaultSchema>,
+  context: BatchContext,
+  subs: readonly string[],
+  fn: (batch: CredentialBatch) => Promise<T>,
+  options: CredentialBatchOptions = {},
+): Promise<T> {
+  for (const sub of subs) checkSub(sub);
+  const asked = [...new Set(subs)];
+  const locked = options.wait
+    ? await lockWaiting(db, asked, context.lockTimeoutMs)
+    : await tryLock(db, asked);
+  const held = new Set(locked);
+  const rows = new Map<string, CredentialRow>();
+  const writer = new GroupCommit(db, context.keyring, held);
+  try {
+    if (locked.length > 0) {
+      const read = await db
+        .selectFrom("credentials")
+        .selectAll()
+        .where(sql<boolean>`sub = ANY(${locked}::text[])`)
+        .execute();
+      for (const row of read) rows.set(row.sub, row);
+    }
+    const batch: CredentialBatch = {
+      locked,
+      busy: asked.filter((sub) => !held.has(sub)),
+      credential(sub: string): Credential | undefined {
+        if (!held.has(sub)) throw new TypeError(`sub ${sub} is not locked in this batch`);
+        const row = rows.get(sub);
+        return row === undefined ? undefined : openCredential(context.keyring, context.logger, row);
+      },
+      settle: (sub, outcome) => writer.settle(sub, outcome),
+    };
+    return await fn(batch);
+  } finally {
+    await writer.releaseRest();
+  }
+}
+
+/** Locks what no one else holds now; returns those subs, in the order asked. */
+async function tryLock(db: Kysely<VaultSchema>, subs: readonly string[]): Promise<string[]> {
+  const { rows } = await sql<{ sub: string }>`
+    SELECT s.sub FROM unnest(${subs}::text[]) WITH ORDINALITY AS s(sub, n)
+    WHERE pg_try_advisory_lock(${LOCK_NAMESPACE}::int, hashtext(s.sub))
+    ORDER BY s.n`.execute(db);
+  return rows.map((row) => row.sub);
+}
+
+/** Locks every sub, waiting, in the order of the lock keys (one order for every instance). */
+async function lockWaiting(
+  db: Kysely<VaultSchema>,
+  subs: readonly string[],
+  lockTimeoutMs: number,
+): Promise<string[]> {
+  try {
+    // lock_timeout is set local to this statement's own transaction: it bounds each wait of
+    // this statement and nothing else on the pooled connection. The sort is in a subquery so
+    // the locks are taken in its order.
+    await sql`
+      WITH timeout AS (SELECT set_config('lock_timeout', ${`${lockTimeoutMs}ms`}, true))
+      SELECT pg_advisory_lock(${LOCK_NAMESPACE}::int, ordered.key)
+      FROM timeout, (SELECT hashtext(s) AS key FROM unnest(${subs}::text[]) AS s ORDER BY 1) AS ordered`.execute(
+      db,
+    );
+  } catch (error) {
+    if ((error as { code?: string }).code === "55P03") {
+      throw new StewardError("credential_busy", {
+        detail: `lock of ${subs.length === 1 ? `sub ${subs[0]}` : `${subs.length} users`} not granted within ${lockTimeoutMs} ms`,
+        cause: error,
+      });
+    }
+    throw error;
+  }
+  return [...subs];
+}
+
+interface Pending {
+  readonly sub: string;
+  readonly outcome: CredentialOutcome;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * Writes settled outcomes and releases their locks. While one group is being written, later
+ * outcomes queue and are written together after it.
+ */
+class GroupCommit {
+  #queue: Pending[] = [];
+  #draining: Promise<void> | undefined;
+  readonly #unsettled: Set<string>;
+
+  constructor(
+    private readonly db: Kysely<VaultSchema>,
+    private readonly keyring: Keyring,
+    held: ReadonlySet<string>,
+  ) {
+    this.#unsettled = new Set(held);
+  }
+
+  settle(sub: string, outcome: CredentialOutcome): Promise<void> {
+    try {
+      checkOutcome(outcome);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (!this.#unsettled.delete(sub)) {
+      return Promise.reject(new TypeError(`sub ${sub} is not held by this batch (or settled)`));
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({ sub, outcome, resolve, reject });
+      this.#draining ??= this.#drain();
+    });
+  }
+
+  /** Releases every lock not settled yet, once the writes under way are done. */
+  async releaseRest(): Promise<void> {
+    const rest = [...this.#unsettled];
+    await Promise.allSettled(rest.map((sub) => this.settle(sub, { kind: "unchanged" })));
+    await this.#draining;
+  }
+
+  async #drain(): Promise<void> {
+    // Let the outcomes settled in this same turn join the first group.
+    await Promise.resolve();
+    while (this.#queue.length > 0) {
+      const group = this.#queue;
+      this.#queue = [];
+      let failure: unknown;
+      try {
+        await writeOutcomes(this.db, this.keyring, group);
+      } catch (error) {
+        failure = error;
+      }
+      try {
+        await sql`SELECT pg_advisory_unlock(${LOCK_NAMESPACE}::int, hashtext(s))
+          FROM unnest(${group.map((pending) => pending.sub)}::text[]) AS s`.execute(this.db);
+      } catch (error) {
+        failure ??= error;
+      }
+      for (const pending of group) {
+        if (failure === undefined) pending.resolve();
+        else pending.reject(failure);
+      }
+    }
+    this.#draining = undefined;
+  }
+}
+
+/** A caller's mistake, refused before it can fail the writes of others in its group. */
+function checkOutcome(outcome: CredentialOutcome): void {
+  switch (outcome.kind) {
+    case "refreshed":
+      if (outcome.result.accessToken === "") throw new TypeError("accessToken is empty");
+      if (outcome.result.refreshToken === "")
+        throw new TypeError("refreshToken is empty; leave it out");
+      return;
+    case "failed":
+      checkReason(outcome.reasonCode);
+      return;
+    case "revoked":
+      checkReason(outcome.reason);
+      if (
+        outcome.status !== undefined &&
+        outcome.status !== "revoked" &&
+        outcome.status !== "expired"
+      )
+        throw new TypeError("status is 'revoked' or 'expired'");
+      return;
+    case "unchanged":
+      return;
+    default:
+      throw new TypeError("unknown outcome kind");
+  }
+}
+
+/** One statement per kind of outcome present in the group. */
+async function writeOutcomes(
+  db: Kysely<VaultSchema>,
+  keyring: Keyring,
+  group: readonly Pending[],
+): Promise<void> {
+  const refreshed: { sub: string; result: RefreshResult }[] = [];
+  const failed: { sub: string; reasonCode: string }[] = [];
+  const revoked: { sub: string; reason: string; status: "revoked" | "expired" }[] = [];
+  for (const { sub, outcome } of group) {
+    if (outcome.kind === "refreshed") refreshed.push({ sub, result: outcome.result });
+    else if (outcome.kind === "failed") failed.push({ sub, reasonCode: outcome.reasonCode });
+    else if (outcome.kind === "revoked")
+      revoked.push({ sub, reason: outcome.reason, status: outcome.status ?? "revoked" });
+  }
+  if (refreshed.length > 0) await writeRefreshed(db, keyring, refreshed);
+  if (failed.length > 0) {
+    await sql`
+      UPDATE credentials AS c SET last_error = u.code, updated_at = now()
+      FROM unnest(${failed.map((f) => f.sub)}::text[], ${failed.map((f) => f.reasonCode)}::text[]) AS u(sub, code)
+      WHERE c.sub = u.sub`.execute(db);
+  }
+  if (revoked.length > 0) {
+    await sql`
+      UPDATE credentials AS c SET status = u.status, revoked_reason = u.reason,
+        refresh_token = NULL, refresh_kid = NULL, access_token = NULL, access_kid = NULL,
+        access_token_expires_at = NULL, updated_at = now()
+      FROM unnest(${revoked.map((r) => r.sub)}::text[], ${revoked.map((r) => r.status)}::text[],
+        ${revoked.map((r) => r.reason)}::text[]) AS u(sub, status, reason)
+      WHERE c.sub = u.sub`.execute(db);
+  }
+}
+
+/**
+ * Stores fresh access tokens, sealed, for credentials still active. A rotated refresh token
+ * replaces the stored one; reported scopes replace the granted ones (scopes never hold a space,
+ * so they travel joined by one).
+ */
+async function writeRefreshed(
+  db: Kysely<VaultSchema>,
+  keyring: Keyring,
+  refreshed: readonly { sub: string; result: RefreshResult }[],
+): Promise<void> {
+  const column = {
+    sub: [] as string[],
+    access: [] as Buffer[],
+    accessKid: [] as string[],
+    expiresAt: [] as Date[],
+    refresh: [] as (Buffer | null)[],
+    refreshKid: [] as (string | null)[],
+    scopes: [] as (string | null)[],
+    refreshedAt: [] as Date[],
+  };
+  for (const { sub, result } of refreshed) {
+    const access = sealField(keyring, sub, "access_token", result.accessToken);
+    const refresh =
+      result.refreshToken === undefined
+        ? undefined
+        : sealField(keyring, sub, "refresh_token", result.refreshToken);
+    column.sub.push(sub);
+    column.access.push(access.sealed);
+    column.accessKid.push(access.kid);
+    column.expiresAt.push(result.expiresAt);
+    column.refresh.push(refresh?.sealed ?? null);
+    column.refreshKid.push(refresh?.kid ?? null);
+    column.scopes.push(result.grantedScopes === undefined ? null : result.grantedScopes.join(" "));
+    column.refreshedAt.push(result.refreshedAt ?? new Date());
+  }
+  await sql`
+    UPDATE credentials AS c SET
+      access_token = u.access, access_kid = u.access_kid, access_token_expires_at = u.expires_at,
+      refresh_token = COALESCE(u.refresh, c.refresh_token),
+      refresh_kid = COALESCE(u.refresh_kid, c.refresh_kid),
+      granted_scopes = COALESCE(string_to_array(u.scopes, ' '), c.granted_scopes),
+      last_refresh_at = u.refreshed_at, last_error = NULL, updated_at = now()
+    FROM unnest(${column.sub}::text[], ${column.access}::bytea[], ${column.accessKid}::text[],
+      ${column.expiresAt}::timestamptz[], ${column.refresh}::bytea[], ${column.refreshKid}::text[],
+      ${column.scopes}::text[], ${column.refreshedAt}::timestamptz[])
+      AS u(sub, access, access_kid, expires_at, refresh, refresh_kid, scopes, refreshed_at)
+    WHERE c.sub = u.sub AND c.status = 'active'`.execute(db);
+}
