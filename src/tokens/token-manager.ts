@@ -167,8 +167,9 @@ export class TokenManager {
 
   /**
    * Locks the batch's users, reads them again and refreshes those whose stored token will not
-   * do. Users another instance holds are asked for again, waiting for its lock: by then it has
-   * usually stored a token this instance reuses. Settles every request; never rejects.
+   * do. Users another instance holds are asked for again as one waiting batch: once that
+   * instance lets them go it has usually stored tokens this one reuses. Settles every request;
+   * never rejects.
    */
   private async refreshBatch(requests: readonly RefreshRequest[], wait: boolean): Promise<void> {
     const bySub = new Map(requests.map((request) => [request.sub, request]));
@@ -177,9 +178,12 @@ export class TokenManager {
       await this.options.store.withCredentialBatch(
         [...bySub.keys()],
         async (batch) => {
-          for (const sub of batch.busy) {
-            handedOver.add(sub);
-            void this.refreshBatch([bySub.get(sub) as RefreshRequest], true);
+          if (batch.busy.length > 0) {
+            for (const sub of batch.busy) handedOver.add(sub);
+            void this.refreshBatch(
+              batch.busy.map((sub) => bySub.get(sub) as RefreshRequest),
+              true,
+            );
           }
           await Promise.all(
             batch.locked.map((sub) => this.refreshHeld(batch, bySub.get(sub) as RefreshRequest)),

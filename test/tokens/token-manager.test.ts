@@ -191,6 +191,18 @@ describe("refreshing many users at once", () => {
     expect(await Promise.all(subs.map(refreshesOf))).toEqual(subs.map(() => 1));
   });
 
+  it("two managers (two instances' worth of connections) refresh a crowd of users once each", async () => {
+    const subs: string[] = [];
+    for (let i = 0; i < 20; i++) subs.push(await userWithTokenLiving(`crowd-${i}@example.com`, 2));
+    const [first, second] = [manager(), manager()];
+    const [a, b] = await Promise.all([
+      Promise.all(subs.map((sub) => first.accessToken(sub))),
+      Promise.all(subs.map((sub) => second.accessToken(sub))),
+    ]);
+    expect(b.map((token) => token.token)).toEqual(a.map((token) => token.token));
+    expect(await Promise.all(subs.map(refreshesOf))).toEqual(subs.map(() => 1));
+  });
+
   it("does not hold the others up for a user another instance is refreshing, and reuses its token", async () => {
     const [held, other] = [
       await userWithTokenLiving("held@example.com", 2),
