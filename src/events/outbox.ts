@@ -5,6 +5,11 @@ import type { VaultSchema } from "../vault/schema.js";
 import type { EventBus, StewardEventName, StewardEvents } from "./bus.js";
 import { WEBHOOK_EVENT_NAMES } from "./webhook-event.js";
 
+/** An event as the bus gave it. */
+export type QueuedEvent = {
+  [E in StewardEventName]: { readonly event: E; readonly payload: StewardEvents[E] };
+}[StewardEventName];
+
 /** A row claimed for one delivery attempt; `attempts` counts this one and fences the claim. */
 export interface OutboxClaim {
   readonly id: string;
@@ -41,12 +46,20 @@ export class WebhookOutbox {
    * @throws whatever the database throws (pg errors carry no parameter values).
    */
   async enqueue<E extends StewardEventName>(event: E, payload: StewardEvents[E]): Promise<string> {
-    const eventId = randomUUID();
-    await this.#db
-      .insertInto("webhook_outbox")
-      .values({ event_id: eventId, type: event, payload: JSON.stringify(payload) })
-      .execute();
-    return eventId;
+    const [eventId] = await this.enqueueAll([{ event, payload } as QueuedEvent]);
+    return eventId as string;
+  }
+
+  /** Queues several events in one statement; returns their ids, in order. */
+  async enqueueAll(events: readonly QueuedEvent[]): Promise<string[]> {
+    if (events.length === 0) return [];
+    const rows = events.map(({ event, payload }) => ({
+      event_id: randomUUID(),
+      type: event,
+      payload: JSON.stringify(payload),
+    }));
+    await this.#db.insertInto("webhook_outbox").values(rows).execute();
+    return rows.map((row) => row.event_id);
   }
 
   /**
@@ -162,11 +175,12 @@ export interface OutboxSubscription {
 }
 
 /**
- * Queues every event of the bus in the outbox. The bus calls handlers synchronously and ignores
- * their promises, so the inserts are tracked here: `close()` waits for them, which lets the
- * caller close the database afterwards without dropping an event. An insert that fails is
- * logged by event name and error code (the event is then lost: the bus fires after the change
- * is committed).
+ * Queues every event of the bus in the outbox. Events emitted in one turn of the event loop are
+ * inserted together, in one statement (a storm of refreshes emits a thousand at once). The bus
+ * calls handlers synchronously and ignores their promises, so the inserts are tracked here:
+ * `close()` waits for them, which lets the caller close the database afterwards without
+ * dropping an event. An insert that fails is logged by event names and error code (the events
+ * are then lost: the bus fires after the change is committed).
  *
  * @example
  *   const subscription = queueEvents(core.events, outbox, { logger, onQueued: () => dispatcher.wake() });
@@ -180,21 +194,38 @@ export function queueEvents(
 ): OutboxSubscription {
   const logger = options.logger ?? silentLogger;
   const pending = new Set<Promise<void>>();
-  const queue = <E extends StewardEventName>(event: E, payload: StewardEvents[E]): void => {
-    const insert: Promise<void> = outbox
-      .enqueue(event, payload)
+  let turn: QueuedEvent[] = [];
+  let flushed: Promise<void> | undefined;
+  const insert = (events: QueuedEvent[]): Promise<void> =>
+    outbox
+      .enqueueAll(events)
       .then(() => options.onQueued?.())
       .catch((error: unknown) =>
         logger.error(
-          { event, code: (error as { code?: unknown }).code ?? "unknown" },
-          "a webhook event could not be queued",
+          {
+            events: [...new Set(events.map(({ event }) => event))],
+            count: events.length,
+            code: (error as { code?: unknown }).code ?? "unknown",
+          },
+          "webhook events could not be queued",
         ),
-      )
-      .finally(() => pending.delete(insert));
-    pending.add(insert);
+      );
+  const queue = (event: QueuedEvent): void => {
+    turn.push(event);
+    if (flushed !== undefined) return;
+    const inserted: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => {
+        const events = turn;
+        turn = [];
+        flushed = undefined;
+        return insert(events);
+      })
+      .finally(() => pending.delete(inserted));
+    flushed = inserted;
+    pending.add(inserted);
   };
   const unsubscribes = WEBHOOK_EVENT_NAMES.map((event) =>
-    bus.on(event, (payload) => queue(event, payload)),
+    bus.on(event, (payload) => queue({ event, payload } as QueuedEvent)),
   );
   return {
     close: async () => {

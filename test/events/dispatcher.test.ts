@@ -157,6 +157,22 @@ describe("WebhookDispatcher", () => {
     expect(new Set(events.map((event) => event.id)).size).toBe(5);
   });
 
+  it("queues the events of one turn in one statement, in the order emitted", async () => {
+    const database = await migratedDatabase(server);
+    const db = await connect(database);
+    const bus = new EventBus();
+    const subscription = queueEvents(bus, new WebhookOutbox(db.db));
+    const expiresAt = new Date();
+    for (let i = 0; i < 300; i++) bus.emit("credential.refreshed", { sub: String(i), expiresAt });
+    await subscription.close();
+    const rows = await outboxRows(db.db);
+    expect(rows.map((row) => row.payload.sub)).toEqual(
+      Array.from({ length: 300 }, (_, i) => String(i)),
+    );
+    // One statement, one transaction: every row carries the same now().
+    expect(new Set(rows.map((row) => row.created_at.getTime())).size).toBe(1);
+  });
+
   it("with two dispatchers (two instances) on one database, delivers each event once", async () => {
     // A slow receiver keeps claims in flight, so that both dispatchers take part.
     const hooks = await receiver({ answer: () => ({ status: 204, delayMs: 30 }) });
