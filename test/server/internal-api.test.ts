@@ -1,4 +1,6 @@
+import type { FastifyRequest } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ApiAuth } from "../../src/server/plugins/api-auth.js";
 import { ApiKeys } from "../../src/vault/api-keys.js";
 import { control, sdkSignIn } from "../emulator/helpers.js";
 import { postCode, startTestService, type TestService } from "./helpers.js";
@@ -61,6 +63,32 @@ describe("API keys", () => {
     }
     const admin = await call("/v1/users", keys.tokens);
     expect(admin.status).toBe(403);
+  });
+
+  it("refuses a revoked key it had remembered once the verification window ends", async () => {
+    const apiKeys = new ApiKeys(steward.service.vault.database.db);
+    const { key, info } = await apiKeys.create("soon revoked", ["tokens:read"]);
+    let nowMs = Date.now();
+    const auth = new ApiAuth(apiKeys, ADMIN_TOKEN, { verifiedForMs: 30_000, now: () => nowMs });
+    const request = (bearer: string) =>
+      ({
+        protocol: "http",
+        ip: "127.0.0.1",
+        headers: { authorization: `Bearer ${bearer}` },
+      }) as unknown as FastifyRequest;
+    expect((await auth.require(request(key), "tokens:read")).id).toBe(`api_key:${info.id}`);
+    await apiKeys.revoke(info.id);
+    nowMs += 29_999;
+    expect((await auth.require(request(key), "tokens:read")).id).toBe(`api_key:${info.id}`);
+    nowMs += 1;
+    await expect(auth.require(request(key), "tokens:read")).rejects.toMatchObject({
+      code: "unauthenticated",
+    });
+    // The admin token is compared on every request, never remembered.
+    expect((await auth.require(request(ADMIN_TOKEN), "admin")).id).toBe("admin");
+    await expect(auth.require(request(`${ADMIN_TOKEN}x`), "admin")).rejects.toMatchObject({
+      code: "unauthenticated",
+    });
   });
 
   it("stores keys hashed: no key appears in the database", async () => {
