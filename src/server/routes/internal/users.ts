@@ -147,10 +147,8 @@ export function usersRoutes(app: FastifyInstance, options: UsersRouteOptions): v
   app.get<{ Params: { sub: string }; Querystring: { scope?: string | string[] } }>(
     "/v1/users/:sub/access-token",
     {
-      // The hot path of backends: no per-request info log (refusals still log at warn and up),
-      // and no browser security headers on a JSON answer no browser renders.
+      // The hot path of backends: no per-request info log (refusals still log at warn and up).
       logLevel: "warn",
-      helmet: false,
       schema: {
         summary: "A fresh access token for the user (tokens:read)",
         tags: ["internal"],
@@ -185,7 +183,7 @@ export function usersRoutes(app: FastifyInstance, options: UsersRouteOptions): v
       return {
         accessToken: token.token,
         expiresAt: token.expiresAt.toISOString(),
-        scopes: [...token.scopes],
+        scopes: token.scopes,
       };
     },
   );
