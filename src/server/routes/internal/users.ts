@@ -42,6 +42,18 @@ function view(record: UserRecord) {
   };
 }
 
+// A cached token, and so its expiry, is the same object on every call: its text is made once
+// (toISOString took ~1 µs of each access-token request).
+const expiryTexts = new WeakMap<Date, string>();
+function isoText(date: Date): string {
+  let text = expiryTexts.get(date);
+  if (text === undefined) {
+    text = date.toISOString();
+    expiryTexts.set(date, text);
+  }
+  return text;
+}
+
 /** The internal API over users, for backend code: `Authorization: Bearer <API key>`. */
 export function usersRoutes(app: FastifyInstance, options: UsersRouteOptions): void {
   const { apiAuth, store, tokens } = options;
@@ -182,7 +194,7 @@ export function usersRoutes(app: FastifyInstance, options: UsersRouteOptions): v
       reply.header("cache-control", "no-store");
       return {
         accessToken: token.token,
-        expiresAt: token.expiresAt.toISOString(),
+        expiresAt: isoText(token.expiresAt),
         scopes: token.scopes,
       };
     },
