@@ -61,7 +61,7 @@ class RequestLogger implements FastifyBaseLogger {
   }
 
   set level(level: string) {
-    this.child().level = level;
+    this.real().level = level;
   }
 
   fatal(...args: unknown[]): void {
@@ -84,15 +84,19 @@ class RequestLogger implements FastifyBaseLogger {
   }
   silent(): void {}
 
-  child(bindings?: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
+  child(bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
+    return this.real().child(bindings, options);
+  }
+
+  private real(): FastifyBaseLogger {
     this.made ??= this.parent.child(this.bindings, this.options);
-    return bindings === undefined ? this.made : this.made.child(bindings, options);
+    return this.made;
   }
 
   private write(level: LevelName, args: unknown[]): void {
     // An unknown (custom) level is let through: pino decides.
     const threshold = LEVEL_VALUES[this.level] ?? 0;
     if ((LEVEL_VALUES[level] as number) < threshold) return;
-    (this.child()[level] as (...line: unknown[]) => void)(...args);
+    (this.real()[level] as (...line: unknown[]) => void)(...args);
   }
 }

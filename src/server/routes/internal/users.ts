@@ -159,7 +159,8 @@ export function usersRoutes(app: FastifyInstance, options: UsersRouteOptions): v
   app.get<{ Params: { sub: string }; Querystring: { scope?: string | string[] } }>(
     "/v1/users/:sub/access-token",
     {
-      // The hot path of backends: no per-request info log (refusals still log at warn and up).
+      // The hot path of backends: no per-request info line, refusals included (they are counted
+      // in the metrics); a 5xx still logs at error. See docs/configuration.md, Logs.
       logLevel: "warn",
       schema: {
         summary: "A fresh access token for the user (tokens:read)",
