@@ -5,8 +5,12 @@
 //     answering a constant;
 // (c) a refresh storm (1,000 users with expired tokens, 10 concurrent calls each) vs the
 //     emulator alone doing the same 1,000 refresh grants.
+// `npx tsx bench/tokens.bench.ts` runs (b) alone and prints its section (docs/benchmarks.md is
+// left as it is); BENCH_TOKENS_CPU_PROF=DIR writes CPU profiles of the service logging at info and of
+// the bare route (see bench/cpu-profile-top.ts).
 import { randomBytes } from "node:crypto";
 import { cpus, loadavg } from "node:os";
+import { pathToFileURL } from "node:url";
 import { TokenManager } from "../src/tokens/token-manager.js";
 import { whilePinnedTo } from "./lib/affinity.js";
 import {
@@ -38,6 +42,7 @@ import {
 import {
   type HitRow,
   type HttpMeasurements,
+  httpSection,
   type StormMeasurements,
   type TimedStorm,
   type TokensSetup,
@@ -228,11 +233,14 @@ async function measureRoute(): Promise<HttpMeasurements> {
   try {
     // Two services: logging at info (as `steward serve`), and at warn (what the per-request
     // info lines cost). Started together, since each initialises its own PostgreSQL.
+    const profileDir = process.env.BENCH_TOKENS_CPU_PROF;
     const service = (level: string) =>
       startPinned<ServiceReady>({
         core: SETUP.serverCore,
         script: "servers/steward-service.ts",
         env: { STEWARD_ADMIN_TOKEN: adminToken, BENCH_STEWARD_LOG_LEVEL: level },
+        nodeFlags:
+          profileDir && level === "info" ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [],
         timeoutMs: 120_000,
       }).then((child) => {
         children.push(child);
@@ -248,6 +256,7 @@ async function measureRoute(): Promise<HttpMeasurements> {
       core: SETUP.serverCore,
       script: "servers/bare-fastify.ts",
       env: { CONSTANT_BODY: probe.body },
+      nodeFlags: profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [],
     });
     children.push(bare);
     const path = (sub: string) => `/v1/users/${sub}/access-token`;
@@ -286,4 +295,10 @@ interface ServiceReady {
   url: string;
   sub: string;
   probe: { status: number; body: string };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  const { value } = await whilePinnedTo(SETUP.loadCore, measureHttp);
+  console.log(httpSection(value, SETUP).markdown);
+  process.exit();
 }

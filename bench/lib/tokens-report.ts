@@ -170,7 +170,8 @@ function hitSection(rows: readonly HitRow[], setup: TokensSetup) {
   return { verdict, markdown };
 }
 
-function httpSection(http: HttpMeasurements, setup: TokensSetup) {
+/** (b)'s verdict and markdown; also printed alone by `npx tsx bench/tokens.bench.ts`. */
+export function httpSection(http: HttpMeasurements, setup: TokensSetup) {
   if (http.state !== "measured") {
     const absent = http.state === "absent";
     return {

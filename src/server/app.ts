@@ -13,6 +13,7 @@ import type { IdTokenRules } from "../identity/verify-id-token.js";
 import type { Jobs } from "../jobs/index.js";
 import type { TokenManager } from "../tokens/token-manager.js";
 import type { VaultStore } from "../vault/store.js";
+import { requestLogger } from "./logger.js";
 import type { ApiAuth } from "./plugins/api-auth.js";
 import { registerErrorHandling } from "./plugins/errors.js";
 import { Metrics } from "./plugins/metrics.js";
@@ -64,12 +65,16 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const metrics = deps.metrics ?? new Metrics();
   const app = Fastify({
-    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    ...(deps.logger
+      ? { loggerInstance: deps.logger, childLoggerFactory: requestLogger }
+      : { logger: false }),
     bodyLimit: BODY_LIMIT_BYTES,
     // Refuse what does not match a schema instead of silently converting or dropping it.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
     trustProxy: deps.trustProxy.length > 0 ? [...deps.trustProxy] : false,
-    requestIdHeader: "x-request-id",
+    // genReqId reads x-request-id itself: with requestIdHeader set, Fastify would take any value
+    // of the header as the id and never call genReqId, so the shape was never checked.
+    requestIdHeader: false,
     genReqId: (request) => {
       const given = request.headers["x-request-id"];
       return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
@@ -78,25 +83,32 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   }) as unknown as FastifyInstance;
 
   registerErrorHandling(app);
-  app.addHook("onSend", async (request, reply) => {
+  // Callback hooks, not async ones: they run on every request, and a promise each costs.
+  app.addHook("onRequest", (request, reply, done) => {
     reply.header("x-request-id", request.id);
+    done();
   });
-  app.addHook("onResponse", async (request, reply) => {
+  app.addHook("onResponse", (request, reply, done) => {
     metrics.httpSeconds.observe(
-      {
-        method: request.method,
-        route: request.routeOptions.url ?? "unknown",
-        status: String(reply.statusCode),
-      },
+      request.method,
+      request.routeOptions.url ?? "unknown",
+      reply.statusCode,
       reply.elapsedTime / 1000,
     );
+    done();
   });
 
-  await app.register(helmet, { global: true });
+  // Counted on the routes that ask for it only (one shared count per address): the internal API
+  // does not pay for a hook that would let it through anyway.
   await app.register(rateLimit, {
+    global: false,
     max: deps.rateLimitPerMinute ?? 120,
     timeWindow: "1 minute",
-    allowList: (request) => request.routeOptions.config?.rateLimited !== true,
+  });
+  app.addHook("onRoute", (route) => {
+    if (route.config?.rateLimited !== true) return;
+    const hooks = route.onRequest === undefined ? [] : [route.onRequest].flat();
+    route.onRequest = [...hooks, app.rateLimit()];
   });
   await app.register(formbody);
   // Google's own samples post the code raw, as application/octet-stream.
@@ -128,8 +140,37 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       },
     },
   });
-  await app.register(swaggerUi, { routePrefix: "/docs" });
 
+  // Browsers' security headers on what a browser loads or calls; the internal API (JSON for
+  // backends, behind a bearer key) is registered outside, where helmet's two hooks do not run.
+  await app.register(async (browser) => {
+    await browser.register(helmet, { global: true });
+    await browser.register(swaggerUi, { routePrefix: "/docs" });
+    await browserRoutes(browser, deps, metrics);
+  });
+  usersRoutes(app, {
+    apiAuth: deps.apiAuth,
+    store: deps.store,
+    oauth: deps.oauth,
+    tokens: deps.tokens,
+    events: deps.events,
+  });
+  await googleProxyRoutes(app, {
+    apiAuth: deps.apiAuth,
+    tokens: deps.tokens,
+    endpoints: deps.endpoints,
+  });
+  auditEventsRoutes(app, { apiAuth: deps.apiAuth, store: deps.store });
+  if (deps.jobs) jobsRoutes(app, { apiAuth: deps.apiAuth, jobs: deps.jobs });
+  return app;
+}
+
+/** The routes a browser loads or calls: sign-in, the admin and demo pages, operations. */
+async function browserRoutes(
+  app: FastifyInstance,
+  deps: AppDependencies,
+  metrics: Metrics,
+): Promise<void> {
   authCodeRoute(app, {
     signIn: {
       oauth: deps.oauth,
@@ -151,20 +192,6 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     requiredScopes: deps.requiredScopes,
     allowedOrigins: deps.allowedOrigins,
   });
-  usersRoutes(app, {
-    apiAuth: deps.apiAuth,
-    store: deps.store,
-    oauth: deps.oauth,
-    tokens: deps.tokens,
-    events: deps.events,
-  });
-  await googleProxyRoutes(app, {
-    apiAuth: deps.apiAuth,
-    tokens: deps.tokens,
-    endpoints: deps.endpoints,
-  });
-  auditEventsRoutes(app, { apiAuth: deps.apiAuth, store: deps.store });
-  if (deps.jobs) jobsRoutes(app, { apiAuth: deps.apiAuth, jobs: deps.jobs });
   await adminPageRoutes(app);
   if (deps.demo) {
     await demoRoutes(app, {
@@ -177,7 +204,6 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     });
   }
   opsRoutes(app, { metrics, readiness: deps.readiness });
-  return app;
 }
 
 declare module "fastify" {

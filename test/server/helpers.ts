@@ -23,7 +23,10 @@ export interface TestService {
  * Starts the real service as `npm start` does (embedded PostgreSQL in a fresh data dir, an
  * in-process emulator), on free loopback ports, logging at debug level into memory.
  */
-export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
+export async function startTestService(
+  env: Record<string, string> = {},
+  options: { rateLimitPerMinute?: number } = {},
+): Promise<TestService> {
   const dataDir = await mkdtemp(join(tmpdir(), "steward-service-"));
   let written = "";
   const sink = new Writable({
@@ -40,7 +43,7 @@ export async function startTestService(env: Record<string, string> = {}): Promis
   const service = await startService(config, {
     logger,
     emulatorPort: 0,
-    rateLimitPerMinute: 100_000,
+    rateLimitPerMinute: options.rateLimitPerMinute ?? 100_000,
     googleTimeoutSeconds: 2,
   });
   return {

@@ -3,6 +3,8 @@ import type { FastifyRequest } from "fastify";
 import { StewardError } from "../../errors.js";
 
 export function isLoopback(address: string): boolean {
+  // The usual answers first: this runs on every internal API request.
+  if (address === "127.0.0.1" || address === "::1" || address === "::ffff:127.0.0.1") return true;
   const plain = address.replace(/^::ffff:/, "");
   if (isIP(plain) === 4) return plain.startsWith("127.");
   return plain === "::1";

@@ -1,0 +1,52 @@
+import { Writable } from "node:stream";
+import pino from "pino";
+import { describe, expect, it } from "vitest";
+import { REDACTED_PATHS, requestLogger } from "../../src/server/logger.js";
+
+function capture(level: string) {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(JSON.parse(chunk.toString()));
+      done();
+    },
+  });
+  const parent = pino({ level, redact: { paths: REDACTED_PATHS, censor: "[redacted]" } }, sink);
+  return { parent, lines };
+}
+
+describe("requestLogger", () => {
+  it("writes the request's lines with its id, redacted, at the parent's level", () => {
+    const { parent, lines } = capture("info");
+    const log = requestLogger(parent, { reqId: "r-1" }, {});
+    log.debug("not written");
+    log.info({ body: { code: "4/secret-code" } }, "refused");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ reqId: "r-1", msg: "refused", body: { code: "[redacted]" } });
+    expect(log.level).toBe("info");
+  });
+
+  it("follows a route's level, and makes no pino child while nothing is written", () => {
+    const { parent, lines } = capture("info");
+    let children = 0;
+    const counted = Object.assign(Object.create(parent), {
+      child: (...args: Parameters<typeof parent.child>) => {
+        children++;
+        return parent.child(...args);
+      },
+    });
+    const log = requestLogger(counted, { reqId: "r-2" }, { level: "warn" });
+    log.info("incoming request");
+    log.info("request completed");
+    expect(children).toBe(0);
+    expect(log.level).toBe("warn");
+    log.error("request failed");
+    log.warn("slow");
+    expect(children).toBe(1);
+    expect(lines.map((line) => [line.reqId, line.msg])).toEqual([
+      ["r-2", "request failed"],
+      ["r-2", "slow"],
+    ]);
+    expect(log.child({ step: "x" }).level).toBe("warn");
+  });
+});
