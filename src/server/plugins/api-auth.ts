@@ -24,12 +24,10 @@ export interface ApiAuthOptions {
 /**
  * Authenticates the internal API: `Authorization: Bearer <API key or STEWARD_ADMIN_TOKEN>`.
  * Verified keys are remembered briefly (by the key's hash) so a hot route does not hit the
- * database on every request; and a keep-alive connection's verified header is remembered
- * with the connection, so its next requests compare it (in constant time) instead of hashing.
+ * database on every request.
  */
 export class ApiAuth {
-  private readonly verified = new LruCache<string, Verified>(1000);
-  private readonly byConnection = new WeakMap<object, Verified & { header: string }>();
+  private readonly verified = new LruCache<string, { caller: Caller; untilMs: number }>(1000);
   private readonly adminDigest: string | undefined;
   private readonly verifiedForMs: number;
   private readonly now: () => number;
@@ -60,60 +58,24 @@ export class ApiAuth {
   }
 
   private async authenticate(request: FastifyRequest): Promise<Caller> {
-    const header = request.headers.authorization ?? "";
-    const connection = request.raw.socket;
-    const known = this.byConnection.get(connection);
-    if (known !== undefined && known.untilMs > this.now() && sameText(header, known.header))
-      return known.caller;
-    const verified = await this.verify(header);
-    this.byConnection.set(connection, { ...verified, header });
-    return verified.caller;
-  }
-
-  private async verify(header: string): Promise<Verified> {
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? "");
     if (!match)
       throw new StewardError("unauthenticated", { message: "Send an API key as the bearer." });
     const key = digest(match[1] as string);
     // Digests are compared, never the secrets: a timing difference tells nothing usable.
     if (key === this.adminDigest) return ADMIN;
     const remembered = this.verified.get(key);
-    if (remembered && remembered.untilMs > this.now()) return remembered;
+    if (remembered && remembered.untilMs > this.now()) return remembered.caller;
     const info: ApiKeyInfo | undefined = await this.apiKeys.verify(match[1] as string);
     if (info === undefined)
       throw new StewardError("unauthenticated", { message: "This API key is not valid." });
-    const verified = {
-      caller: { id: `api_key:${info.id}`, scopes: info.scopes },
-      untilMs: this.now() + this.verifiedForMs,
-    };
-    this.verified.set(key, verified);
-    return verified;
+    const caller = { id: `api_key:${info.id}`, scopes: info.scopes };
+    this.verified.set(key, { caller, untilMs: this.now() + this.verifiedForMs });
+    return caller;
   }
 }
 
-interface Verified {
-  readonly caller: Caller;
-  /** Trusted until then (ms since the epoch); the admin token for as long as the process runs. */
-  readonly untilMs: number;
-}
-
-const ADMIN: Verified = Object.freeze({
-  caller: Object.freeze({ id: "admin", scopes: Object.freeze(["admin"] as const) }),
-  untilMs: Number.POSITIVE_INFINITY,
-});
-
-/**
- * Whether `presented` equals `known`, in a time that depends on `presented` only: a proxy may
- * carry several clients' requests on one connection, and none may learn another's header.
- */
-function sameText(presented: string, known: string): boolean {
-  let difference = presented.length ^ known.length;
-  for (let index = 0; index < presented.length; index++) {
-    // Past the end of `known`, charCodeAt is NaN, and NaN | 0 is 0.
-    difference |= presented.charCodeAt(index) ^ (known.charCodeAt(index) | 0);
-  }
-  return difference === 0;
-}
+const ADMIN: Caller = Object.freeze({ id: "admin", scopes: Object.freeze(["admin"] as const) });
 
 // One-shot, as text: a Hash object and a Buffer per request were most of this check's cost
 // (bench/tokens.bench.ts, part b).
