@@ -90,9 +90,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   });
   app.addHook("onResponse", (request, reply, done) => {
     metrics.httpSeconds.observe(
-      request.method,
-      request.routeOptions.url ?? "unknown",
-      reply.statusCode,
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? "unknown",
+        status: String(reply.statusCode),
+      },
       reply.elapsedTime / 1000,
     );
     done();
