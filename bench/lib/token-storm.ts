@@ -9,7 +9,7 @@ import { loadConfig } from "../../src/config/load.js";
 import { type Core, openCore } from "../../src/core/open-core.js";
 import { completeSignIn } from "../../src/signin/complete-sign-in.js";
 import { MAX_REFRESH_BATCH, TokenManager } from "../../src/tokens/token-manager.js";
-import { openVault, type Vault } from "../../src/vault/vault.js";
+import type { Vault } from "../../src/vault/vault.js";
 import { type EmulatorEndpoint, refreshForm, signIn } from "./emulator-control.js";
 
 /** Steward in this process (the library's core) against an emulator in another. */
@@ -330,15 +330,6 @@ export async function emulatorAloneAutocannon(
     distinctTokens: result["2xx"],
     splitUsers: 0,
   };
-}
-
-/** A second pool of `poolSize` connections on the rig's database (for a what-if row). */
-export function openPool(rig: StewardRig, poolSize: number): Promise<Vault> {
-  return openVault({
-    databaseUrl: rig.databaseUrl,
-    keyring: rig.core.vault.keyring,
-    poolSize,
-  });
 }
 
 async function putSettings(emulator: EmulatorEndpoint, settings: Record<string, number>) {

@@ -1,5 +1,6 @@
 import * as oidc from "openid-client";
 import type { GoogleEndpoints } from "../google/endpoints.js";
+import { undiciFetch } from "./http.js";
 
 export interface OAuthClientOptions {
   endpoints: GoogleEndpoints;
@@ -7,7 +8,6 @@ export interface OAuthClientOptions {
   clientSecret: string;
   /** Give up on a token-endpoint call after this long. Default 10 s. */
   timeoutSeconds?: number;
-  fetch?: typeof fetch;
 }
 
 /**
@@ -29,8 +29,7 @@ export function createOAuthClient(options: OAuthClientOptions): oidc.Configurati
     oidc.ClientSecretPost(options.clientSecret),
   );
   config.timeout = options.timeoutSeconds ?? 10;
-  const fetchImpl = options.fetch;
-  if (fetchImpl) config[oidc.customFetch] = (url, init) => fetchImpl(url, init as RequestInit);
+  config[oidc.customFetch] = undiciFetch();
   if (isLoopbackHttp(endpoints.tokenUrl)) oidc.allowInsecureRequests(config);
   return config;
 }
