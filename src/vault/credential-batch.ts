@@ -14,7 +14,7 @@ import type {
 import { checkReason, checkSub } from "./store-checks.js";
 
 /** Namespace of the per-user advisory locks (two-int form), "STWD" in ASCII. */
-export const LOCK_NAMESPACE = 0x53545744;
+const LOCK_NAMESPACE = 0x53545744;
 
 export interface BatchContext {
   readonly keyring: Keyring;
@@ -78,8 +78,12 @@ async function tryLock(db: Kysely<VaultSchema>, subs: readonly string[]): Promis
   return rows.map((row) => row.sub);
 }
 
-/** Locks every sub, waiting, in the order of the lock keys (one order for every instance). */
-async function lockWaiting(
+/**
+ * Locks every sub, waiting, in the order of the lock keys (one order for every instance).
+ *
+ * @throws StewardError `credential_busy` when a lock is not granted within `lockTimeoutMs`.
+ */
+export async function lockWaiting(
   db: Kysely<VaultSchema>,
   subs: readonly string[],
   lockTimeoutMs: number,
@@ -104,6 +108,12 @@ async function lockWaiting(
     throw error;
   }
   return [...subs];
+}
+
+/** Releases one lock level of each sub (a sub locked twice is listed twice). */
+export async function unlock(db: Kysely<VaultSchema>, subs: readonly string[]): Promise<void> {
+  await sql`SELECT pg_advisory_unlock(${LOCK_NAMESPACE}::int, hashtext(s))
+    FROM unnest(${subs}::text[]) AS s`.execute(db);
 }
 
 interface Pending {
@@ -165,8 +175,10 @@ class GroupCommit {
         failure = error;
       }
       try {
-        await sql`SELECT pg_advisory_unlock(${LOCK_NAMESPACE}::int, hashtext(s))
-          FROM unnest(${group.map((pending) => pending.sub)}::text[]) AS s`.execute(this.db);
+        await unlock(
+          this.db,
+          group.map((pending) => pending.sub),
+        );
       } catch (error) {
         failure ??= error;
       }

@@ -1,6 +1,6 @@
 import { type Kysely, sql } from "kysely";
 import { StewardError } from "../errors.js";
-import { LOCK_NAMESPACE, runCredentialBatch } from "./credential-batch.js";
+import { lockWaiting, runCredentialBatch, unlock } from "./credential-batch.js";
 import {
   type CredentialRow,
   openCredential,
@@ -294,27 +294,11 @@ export class PostgresStore implements VaultStore {
    */
   async #locked<T>(sub: string, fn: (db: Kysely<VaultSchema>) => Promise<T>): Promise<T> {
     return this.#db.connection().execute(async (db) => {
-      try {
-        // lock_timeout is set local to this statement's own transaction, so it bounds this
-        // one wait and nothing else on the pooled connection.
-        await sql`
-          WITH timeout AS (SELECT set_config('lock_timeout', ${`${this.#lockTimeoutMs}ms`}, true))
-          SELECT pg_advisory_lock(${LOCK_NAMESPACE}::int, hashtext(${sub})) FROM timeout`.execute(
-          db,
-        );
-      } catch (error) {
-        if ((error as { code?: string }).code === "55P03") {
-          throw new StewardError("credential_busy", {
-            detail: `lock of sub ${sub} not granted within ${this.#lockTimeoutMs} ms`,
-            cause: error,
-          });
-        }
-        throw error;
-      }
+      await lockWaiting(db, [sub], this.#lockTimeoutMs);
       try {
         return await fn(db);
       } finally {
-        await sql`SELECT pg_advisory_unlock(${LOCK_NAMESPACE}::int, hashtext(${sub}))`.execute(db);
+        await unlock(db, [sub]);
       }
     });
   }
