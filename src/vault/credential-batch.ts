@@ -192,7 +192,7 @@ class GroupCommit {
 }
 
 /** A caller's mistake, refused before it can fail the writes of others in its group. */
-function checkOutcome(outcome: CredentialOutcome): void {
+export function checkOutcome(outcome: CredentialOutcome): void {
   switch (outcome.kind) {
     case "refreshed":
       if (outcome.result.accessToken === "") throw new TypeError("accessToken is empty");
@@ -218,12 +218,15 @@ function checkOutcome(outcome: CredentialOutcome): void {
   }
 }
 
-/** One statement per kind of outcome present in the group. */
-async function writeOutcomes(
+/**
+ * One statement per kind of outcome present in the group (check each with `checkOutcome`
+ * first). Returns the subs whose row the writes changed: a refresh is kept only while active.
+ */
+export async function writeOutcomes(
   db: Kysely<VaultSchema>,
   keyring: Keyring,
-  group: readonly Pending[],
-): Promise<void> {
+  group: readonly { readonly sub: string; readonly outcome: CredentialOutcome }[],
+): Promise<Set<string>> {
   const refreshed: { sub: string; result: RefreshResult }[] = [];
   const failed: { sub: string; reasonCode: string }[] = [];
   const revoked: { sub: string; reason: string; status: "revoked" | "expired" }[] = [];
@@ -233,22 +236,28 @@ async function writeOutcomes(
     else if (outcome.kind === "revoked")
       revoked.push({ sub, reason: outcome.reason, status: outcome.status ?? "revoked" });
   }
-  if (refreshed.length > 0) await writeRefreshed(db, keyring, refreshed);
+  const changed: { sub: string }[] = [];
+  if (refreshed.length > 0) changed.push(...(await writeRefreshed(db, keyring, refreshed)));
   if (failed.length > 0) {
-    await sql`
+    const { rows } = await sql<{ sub: string }>`
       UPDATE credentials AS c SET last_error = u.code, updated_at = now()
       FROM unnest(${failed.map((f) => f.sub)}::text[], ${failed.map((f) => f.reasonCode)}::text[]) AS u(sub, code)
-      WHERE c.sub = u.sub`.execute(db);
+      WHERE c.sub = u.sub
+      RETURNING c.sub`.execute(db);
+    changed.push(...rows);
   }
   if (revoked.length > 0) {
-    await sql`
+    const { rows } = await sql<{ sub: string }>`
       UPDATE credentials AS c SET status = u.status, revoked_reason = u.reason,
         refresh_token = NULL, refresh_kid = NULL, access_token = NULL, access_kid = NULL,
         access_token_expires_at = NULL, updated_at = now()
       FROM unnest(${revoked.map((r) => r.sub)}::text[], ${revoked.map((r) => r.status)}::text[],
         ${revoked.map((r) => r.reason)}::text[]) AS u(sub, status, reason)
-      WHERE c.sub = u.sub`.execute(db);
+      WHERE c.sub = u.sub
+      RETURNING c.sub`.execute(db);
+    changed.push(...rows);
   }
+  return new Set(changed.map((row) => row.sub));
 }
 
 /**
@@ -260,7 +269,7 @@ async function writeRefreshed(
   db: Kysely<VaultSchema>,
   keyring: Keyring,
   refreshed: readonly { sub: string; result: RefreshResult }[],
-): Promise<void> {
+): Promise<{ sub: string }[]> {
   const column = {
     sub: [] as string[],
     access: [] as Buffer[],
@@ -286,7 +295,7 @@ async function writeRefreshed(
     column.scopes.push(result.grantedScopes === undefined ? null : result.grantedScopes.join(" "));
     column.refreshedAt.push(result.refreshedAt ?? new Date());
   }
-  await sql`
+  const { rows } = await sql<{ sub: string }>`
     UPDATE credentials AS c SET
       access_token = u.access, access_kid = u.access_kid, access_token_expires_at = u.expires_at,
       refresh_token = COALESCE(u.refresh, c.refresh_token),
@@ -297,5 +306,7 @@ async function writeRefreshed(
       ${column.expiresAt}::timestamptz[], ${column.refresh}::bytea[], ${column.refreshKid}::text[],
       ${column.scopes}::text[], ${column.refreshedAt}::timestamptz[])
       AS u(sub, access, access_kid, expires_at, refresh, refresh_kid, scopes, refreshed_at)
-    WHERE c.sub = u.sub AND c.status = 'active'`.execute(db);
+    WHERE c.sub = u.sub AND c.status = 'active'
+    RETURNING c.sub`.execute(db);
+  return rows;
 }

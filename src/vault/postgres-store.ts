@@ -1,6 +1,12 @@
 import { type Kysely, sql } from "kysely";
 import { StewardError } from "../errors.js";
-import { lockWaiting, runCredentialBatch, unlock } from "./credential-batch.js";
+import {
+  checkOutcome,
+  lockWaiting,
+  runCredentialBatch,
+  unlock,
+  writeOutcomes,
+} from "./credential-batch.js";
 import {
   type CredentialRow,
   openCredential,
@@ -18,15 +24,15 @@ import type {
   CredentialBatchOptions,
   CredentialInfo,
   CredentialLock,
+  CredentialOutcome,
   ListOptions,
-  RefreshResult,
   SaveCredentialInput,
   User,
   UserProfile,
   UserRecord,
   VaultStore,
 } from "./store.js";
-import { checkLimit, checkReason, checkSub, REASON_CODE } from "./store-checks.js";
+import { checkLimit, checkSub, REASON_CODE } from "./store-checks.js";
 import { selectUserRecords, toAuditEvent, toUser, toUserRecord } from "./store-rows.js";
 
 export interface PostgresStoreOptions {
@@ -174,7 +180,9 @@ export class PostgresStore implements VaultStore {
     status: "revoked" | "expired" = "revoked",
   ): Promise<boolean> {
     checkSub(sub);
-    return revoke(this.#db, sub, reason, status);
+    const outcome = { kind: "revoked", reason, status } as const;
+    checkOutcome(outcome);
+    return (await writeOutcomes(this.#db, this.#keyring, [{ sub, outcome }])).has(sub);
   }
 
   async withCredentialLock<T>(sub: string, fn: (locked: CredentialLock) => Promise<T>): Promise<T> {
@@ -184,28 +192,19 @@ export class PostgresStore implements VaultStore {
       const credential =
         row === undefined ? undefined : openCredential(this.#keyring, this.#logger, row);
       let held = true;
-      const whileHeld = () => {
+      // The batch's writer, for a batch of one.
+      const write = async (outcome: CredentialOutcome) => {
         if (!held) throw new TypeError("the credential lock was already released");
+        checkOutcome(outcome);
+        return (await writeOutcomes(db, this.#keyring, [{ sub, outcome }])).has(sub);
       };
       const locked: CredentialLock = {
         credential,
-        recordRefresh: async (result) => {
-          whileHeld();
-          return this.#recordRefresh(db, sub, result);
-        },
+        recordRefresh: (result) => write({ kind: "refreshed", result }),
         recordError: async (reasonCode) => {
-          whileHeld();
-          checkReason(reasonCode);
-          await db
-            .updateTable("credentials")
-            .set({ last_error: reasonCode, updated_at: sql`now()` })
-            .where("sub", "=", sub)
-            .execute();
+          await write({ kind: "failed", reasonCode });
         },
-        markRevoked: async (reason, status = "revoked") => {
-          whileHeld();
-          return revoke(db, sub, reason, status);
-        },
+        markRevoked: (reason, status = "revoked") => write({ kind: "revoked", reason, status }),
       };
       try {
         return await fn(locked);
@@ -261,32 +260,6 @@ export class PostgresStore implements VaultStore {
     return { access_token: sealed, access_kid: kid, access_token_expires_at: access.expiresAt };
   }
 
-  async #recordRefresh(db: Kysely<VaultSchema>, sub: string, result: RefreshResult) {
-    if (result.refreshToken === "") throw new TypeError("refreshToken is empty; leave it out");
-    const refresh =
-      result.refreshToken === undefined
-        ? {}
-        : (({ sealed, kid }) => ({ refresh_token: sealed, refresh_kid: kid }))(
-            sealField(this.#keyring, sub, "refresh_token", result.refreshToken),
-          );
-    const updated = await db
-      .updateTable("credentials")
-      .set({
-        ...this.#sealAccess(sub, { token: result.accessToken, expiresAt: result.expiresAt }),
-        ...refresh,
-        ...(result.grantedScopes === undefined
-          ? {}
-          : { granted_scopes: [...result.grantedScopes] }),
-        last_refresh_at: result.refreshedAt ?? new Date(),
-        last_error: null,
-        updated_at: sql`now()`,
-      })
-      .where("sub", "=", sub)
-      .where("status", "=", "active")
-      .executeTakeFirst();
-    return updated.numUpdatedRows > 0n;
-  }
-
   /**
    * Runs `fn` on one connection holding the user's session-level advisory lock. Each statement
    * `fn` runs commits on its own; the lock is released when `fn` settles, and with the session
@@ -309,33 +282,6 @@ async function selectCredential(
   sub: string,
 ): Promise<CredentialRow | undefined> {
   return db.selectFrom("credentials").selectAll().where("sub", "=", sub).executeTakeFirst();
-}
-
-async function revoke(
-  db: Kysely<VaultSchema>,
-  sub: string,
-  reason: string,
-  status: "revoked" | "expired",
-): Promise<boolean> {
-  checkReason(reason);
-  if (status !== "revoked" && status !== "expired") {
-    throw new TypeError("status is 'revoked' or 'expired'");
-  }
-  const result = await db
-    .updateTable("credentials")
-    .set({
-      status,
-      revoked_reason: reason,
-      refresh_token: null,
-      refresh_kid: null,
-      access_token: null,
-      access_kid: null,
-      access_token_expires_at: null,
-      updated_at: sql`now()`,
-    })
-    .where("sub", "=", sub)
-    .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
 }
 
 function userNotFound(sub: string, cause?: unknown): StewardError {
