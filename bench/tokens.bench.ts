@@ -59,7 +59,7 @@ const SETUP: TokensSetup = {
   bigCache: 10_000,
   httpSeconds: Number(process.env.BENCH_SECONDS ?? 4),
   httpWarmUpSeconds: 2,
-  httpRounds: 3,
+  httpRounds: 5,
   connections: 64,
 };
 /** Each Steward storm moves its fresh TokenManager's clock this much further (see freshTokenManager). */
@@ -227,22 +227,16 @@ async function measureRoute(): Promise<HttpMeasurements> {
   const adminToken = randomBytes(32).toString("base64url");
   const children: PinnedChild<unknown>[] = [];
   try {
-    // Two services: logging at info (as `steward serve`), and at warn (what the per-request
-    // info lines cost). Started together, since each initialises its own PostgreSQL.
+    // The service logs at info, as `steward serve` does (the route itself logs at warn).
     const profileDir = process.env.BENCH_TOKENS_CPU_PROF;
-    const service = (level: string) =>
-      startPinned<ServiceReady>({
-        core: SETUP.serverCore,
-        script: "servers/steward-service.ts",
-        env: { STEWARD_ADMIN_TOKEN: adminToken, BENCH_STEWARD_LOG_LEVEL: level },
-        nodeFlags:
-          profileDir && level === "info" ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [],
-        timeoutMs: 120_000,
-      }).then((child) => {
-        children.push(child);
-        return child;
-      });
-    const [steward, quiet] = await Promise.all([service("info"), service("warn")]);
+    const steward = await startPinned<ServiceReady>({
+      core: SETUP.serverCore,
+      script: "servers/steward-service.ts",
+      env: { STEWARD_ADMIN_TOKEN: adminToken },
+      nodeFlags: profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [],
+      timeoutMs: 120_000,
+    });
+    children.push(steward);
     const probe = steward.ready.probe;
     if (probe.status === 404 && probe.body.includes('"not_found"')) {
       return { state: "absent", probe };
@@ -258,7 +252,6 @@ async function measureRoute(): Promise<HttpMeasurements> {
     const path = (sub: string) => `/v1/users/${sub}/access-token`;
     const targets = {
       steward: { child: steward, url: `${steward.ready.url}${path(steward.ready.sub)}` },
-      quiet: { child: quiet, url: `${quiet.ready.url}${path(quiet.ready.sub)}` },
       bare: { child: bare, url: `${bare.ready.url}${path("109876543210987654321")}` },
     };
     const headers = { authorization: `Bearer ${adminToken}` };
@@ -273,11 +266,10 @@ async function measureRoute(): Promise<HttpMeasurements> {
     for (const target of Object.values(targets)) await load(target, SETUP.httpWarmUpSeconds);
     const rounds: Record<keyof typeof targets, GetLoadResult[]> = {
       steward: [],
-      quiet: [],
       bare: [],
     };
     for (let round = 0; round < SETUP.httpRounds; round++) {
-      for (const name of ["bare", "steward", "quiet"] as const) {
+      for (const name of ["bare", "steward"] as const) {
         rounds[name].push(await load(targets[name], SETUP.httpSeconds));
       }
     }
