@@ -28,7 +28,12 @@ export async function revokeGrant(
   const revokedAtGoogle = credential?.refreshToken
     ? await tokenRevocation(deps.oauth, credential.refreshToken)
     : false;
-  const marked = credential ? await deps.store.markRevoked(sub, context.reason) : false;
+  const announcement = { sub, reason: context.reason };
+  const marked = credential
+    ? await deps.store.markRevoked(sub, context.reason, {
+        events: [{ event: "credential.revoked", payload: announcement }],
+      })
+    : false;
   deps.tokens.forget(sub);
   await deps.store.appendAuditEvent({
     type: "credential.revoked",
@@ -36,6 +41,6 @@ export async function revokeGrant(
     actor: context.actor,
     data: { reason: context.reason, revokedAtGoogle },
   });
-  if (marked) deps.events.emit("credential.revoked", { sub, reason: context.reason });
+  if (marked) deps.events.emit("credential.revoked", announcement);
   return { revokedAtGoogle };
 }

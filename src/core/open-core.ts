@@ -90,6 +90,8 @@ export async function openCore(config: Config, options: CoreOptions): Promise<Co
       handleSignals: false,
       whenDataDirInUse: options.attach ? "attach" : "fail",
       createIfMissing: !options.attach,
+      // With webhooks, every change is written with its events, for the dispatchers to send.
+      queueEvents: config.webhook !== undefined,
     });
     const { client, endpoints } = target;
     const oauth = createOAuthClient({
@@ -101,16 +103,12 @@ export async function openCore(config: Config, options: CoreOptions): Promise<Co
     const events = new EventBus((error, event) =>
       logger.error({ err: error, event }, "event handler failed"),
     );
-    // Every event is queued in PostgreSQL and POSTed, signed, by this instance's dispatcher.
+    // The store queues the events (above); a dispatcher POSTs them, signed.
+    // (A short-lived CLI command only queues; the running service delivers.)
     const webhooks =
-      config.webhook &&
-      startWebhooks({
-        db: vault.database.db,
-        events,
-        logger,
-        ...config.webhook,
-        queueOnly: options.attach,
-      });
+      config.webhook && !options.attach
+        ? startWebhooks({ db: vault.database.db, events, logger, ...config.webhook })
+        : undefined;
     const clientIds = [client.clientId, ...config.extraAudiences];
     return {
       vault,

@@ -1,9 +1,7 @@
-import { randomUUID } from "node:crypto";
 import { type Kysely, sql } from "kysely";
-import { silentLogger, type VaultLogger } from "../vault/logger.js";
+import { insertOutboxEvents } from "../vault/outbox-rows.js";
 import type { VaultSchema } from "../vault/schema.js";
-import type { EventBus, StewardEventName, StewardEvents } from "./bus.js";
-import { WEBHOOK_EVENT_NAMES } from "./webhook-event.js";
+import type { StewardEventName, StewardEvents } from "./bus.js";
 
 /** An event as the bus gave it. */
 export type QueuedEvent = {
@@ -51,15 +49,8 @@ export class WebhookOutbox {
   }
 
   /** Queues several events in one statement; returns their ids, in order. */
-  async enqueueAll(events: readonly QueuedEvent[]): Promise<string[]> {
-    if (events.length === 0) return [];
-    const rows = events.map(({ event, payload }) => ({
-      event_id: randomUUID(),
-      type: event,
-      payload: JSON.stringify(payload),
-    }));
-    await this.#db.insertInto("webhook_outbox").values(rows).execute();
-    return rows.map((row) => row.event_id);
+  enqueueAll(events: readonly QueuedEvent[]): Promise<string[]> {
+    return insertOutboxEvents(this.#db, events);
   }
 
   /**
@@ -166,71 +157,4 @@ export class WebhookOutbox {
 
 function after(delayMs: number) {
   return sql<Date>`now() + ${delayMs}::double precision * interval '1 millisecond'`;
-}
-
-/** A subscription of the outbox to the event bus. */
-export interface OutboxSubscription {
-  /** Unsubscribes, then waits for the inserts under way. */
-  close(): Promise<void>;
-}
-
-/**
- * Queues every event of the bus in the outbox. Events emitted in one turn of the event loop are
- * inserted together, in one statement (a storm of refreshes emits a thousand at once). The bus
- * calls handlers synchronously and ignores their promises, so the inserts are tracked here:
- * `close()` waits for them, which lets the caller close the database afterwards without
- * dropping an event. An insert that fails is logged by event names and error code (the events
- * are then lost: the bus fires after the change is committed).
- *
- * @example
- *   const subscription = queueEvents(core.events, outbox, { logger, onQueued: () => dispatcher.wake() });
- *   // ...
- *   await subscription.close();
- */
-export function queueEvents(
-  bus: EventBus,
-  outbox: WebhookOutbox,
-  options: { logger?: VaultLogger; onQueued?: () => void } = {},
-): OutboxSubscription {
-  const logger = options.logger ?? silentLogger;
-  const pending = new Set<Promise<void>>();
-  let turn: QueuedEvent[] = [];
-  let flushed: Promise<void> | undefined;
-  const insert = (events: QueuedEvent[]): Promise<void> =>
-    outbox
-      .enqueueAll(events)
-      .then(() => options.onQueued?.())
-      .catch((error: unknown) =>
-        logger.error(
-          {
-            events: [...new Set(events.map(({ event }) => event))],
-            count: events.length,
-            code: (error as { code?: unknown }).code ?? "unknown",
-          },
-          "webhook events could not be queued",
-        ),
-      );
-  const queue = (event: QueuedEvent): void => {
-    turn.push(event);
-    if (flushed !== undefined) return;
-    const inserted: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => {
-        const events = turn;
-        turn = [];
-        flushed = undefined;
-        return insert(events);
-      })
-      .finally(() => pending.delete(inserted));
-    flushed = inserted;
-    pending.add(inserted);
-  };
-  const unsubscribes = WEBHOOK_EVENT_NAMES.map((event) =>
-    bus.on(event, (payload) => queue({ event, payload } as QueuedEvent)),
-  );
-  return {
-    close: async () => {
-      for (const unsubscribe of unsubscribes) unsubscribe();
-      await Promise.all(pending);
-    },
-  };
 }

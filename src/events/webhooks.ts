@@ -2,7 +2,7 @@ import type { Kysely } from "kysely";
 import { silentLogger, type VaultLogger } from "../vault/logger.js";
 import type { VaultSchema } from "../vault/schema.js";
 import type { EventBus } from "./bus.js";
-import { type OutboxClaim, queueEvents, WebhookOutbox } from "./outbox.js";
+import { type OutboxClaim, WebhookOutbox } from "./outbox.js";
 import {
   checkRetrySchedule,
   DEFAULT_RETRY_SCHEDULE,
@@ -10,7 +10,7 @@ import {
   retryDelayMs,
 } from "./retry-schedule.js";
 import { signWebhook } from "./signature.js";
-import { WEBHOOK_HEADERS } from "./webhook-event.js";
+import { WEBHOOK_EVENT_NAMES, WEBHOOK_HEADERS } from "./webhook-event.js";
 
 export interface WebhookDispatcherOptions {
   readonly db: Kysely<VaultSchema>;
@@ -239,17 +239,18 @@ export interface WebhooksOptions extends WebhookDispatcherOptions {
   readonly events: EventBus;
 }
 
-/** Webhooks at work: the bus feeding the outbox, and a dispatcher emptying it. */
+/** Webhooks at work: a dispatcher emptying the outbox, woken by the bus. */
 export interface Webhooks {
   readonly dispatcher: WebhookDispatcher;
   readonly outbox: WebhookOutbox;
-  /** Stops queueing (waiting for the inserts under way), then stops the dispatcher. */
+  /** Stops listening to the bus, then stops the dispatcher. */
   stop(): Promise<void>;
 }
 
 /**
- * Queues every event of `events` in the outbox and starts a dispatcher, woken by each event so
- * that delivery does not wait for the next poll.
+ * Starts a dispatcher for the outbox, woken by each event of `events` so that delivery does not
+ * wait for the next poll. The events themselves are queued by the store, in the transaction of
+ * the change they report (`openVault({ queueEvents: true })`).
  *
  * @throws TypeError naming a bad option.
  * @example
@@ -257,20 +258,17 @@ export interface Webhooks {
  *   // ...
  *   await webhooks.stop(); // before the database closes
  */
-export function startWebhooks(options: WebhooksOptions & { queueOnly?: boolean }): Webhooks {
+export function startWebhooks(options: WebhooksOptions): Webhooks {
   const dispatcher = new WebhookDispatcher(options);
-  const outbox = new WebhookOutbox(options.db);
-  const subscription = queueEvents(options.events, outbox, {
-    logger: options.logger,
-    onQueued: () => dispatcher.wake(),
-  });
-  // A short-lived CLI command only queues; the running service delivers.
-  if (!options.queueOnly) dispatcher.start();
+  const unsubscribes = WEBHOOK_EVENT_NAMES.map((event) =>
+    options.events.on(event, () => dispatcher.wake()),
+  );
+  dispatcher.start();
   return {
     dispatcher,
-    outbox,
+    outbox: new WebhookOutbox(options.db),
     stop: async () => {
-      await subscription.close();
+      for (const unsubscribe of unsubscribes) unsubscribe();
       await dispatcher.stop();
     },
   };

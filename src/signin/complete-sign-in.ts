@@ -57,11 +57,14 @@ export async function completeSignIn(
     familyName: identity.familyName ?? null,
     hd: identity.hd ?? null,
   });
+  // A refresh token means a (new) grant of offline access; a repeat sign-in brings none.
+  const created = { sub: identity.sub, grantedScopes: tokens.scopes };
   const credential = await deps.store.saveCredential({
     sub: identity.sub,
     grantedScopes: tokens.scopes,
     refreshToken: tokens.refreshToken,
     accessToken: { token: tokens.accessToken, expiresAt: tokens.expiresAt },
+    events: [{ event: "credential.created", payload: created }],
   });
   await deps.store.appendAuditEvent({
     type: "user.signed_in",
@@ -73,10 +76,7 @@ export async function completeSignIn(
       authorizedParty: identity.authorizedParty ?? null,
     },
   });
-  // A refresh token means a (new) grant of offline access; a repeat sign-in brings none.
-  if (tokens.refreshToken !== undefined) {
-    deps.events?.emit("credential.created", { sub: identity.sub, grantedScopes: tokens.scopes });
-  }
+  if (tokens.refreshToken !== undefined) deps.events?.emit("credential.created", created);
   return {
     user,
     grantedScopes: tokens.scopes,

@@ -205,7 +205,14 @@ export class TokenManager {
     const notices: Notice[] = [];
     try {
       const decision = await this.decide(batch, request, notices);
-      await batch.settle(request.sub, decision.outcome);
+      const { outcome } = decision;
+      // The events go with the write, so a webhook is queued with the change it reports.
+      await batch.settle(
+        request.sub,
+        outcome.kind === "unchanged" || notices.length === 0
+          ? outcome
+          : { ...outcome, events: notices },
+      );
       if (decision.token === undefined) {
         request.reject(decision.error);
       } else {

@@ -3,8 +3,10 @@ import { StewardError } from "../errors.js";
 import { type CredentialRow, openCredential, sealField } from "./credential-codec.js";
 import type { Keyring } from "./keyring.js";
 import type { VaultLogger } from "./logger.js";
+import { insertOutboxEvents } from "./outbox-rows.js";
 import type { VaultSchema } from "./schema.js";
 import type {
+  ChangeEvent,
   Credential,
   CredentialBatch,
   CredentialBatchOptions,
@@ -20,6 +22,8 @@ export interface BatchContext {
   readonly keyring: Keyring;
   readonly logger: VaultLogger;
   readonly lockTimeoutMs: number;
+  /** Write outcomes' events to the webhook outbox (see {@link writeOutcomes}). */
+  readonly queueEvents: boolean;
 }
 
 /**
@@ -43,7 +47,7 @@ export async function runCredentialBatch<T>(
     : await tryLock(db, asked);
   const held = new Set(locked);
   const rows = new Map<string, CredentialRow>();
-  const writer = new GroupCommit(db, context.keyring, held);
+  const writer = new GroupCommit(db, context, held);
   try {
     if (locked.length > 0) {
       const read = await db
@@ -134,7 +138,7 @@ class GroupCommit {
 
   constructor(
     private readonly db: Kysely<VaultSchema>,
-    private readonly keyring: Keyring,
+    private readonly context: Pick<BatchContext, "keyring" | "queueEvents">,
     held: ReadonlySet<string>,
   ) {
     this.#unsettled = new Set(held);
@@ -170,7 +174,7 @@ class GroupCommit {
       this.#queue = [];
       let failure: unknown;
       try {
-        await writeOutcomes(this.db, this.keyring, group);
+        await writeOutcomes(this.db, this.context, group);
       } catch (error) {
         failure = error;
       }
@@ -193,6 +197,7 @@ class GroupCommit {
 
 /** A caller's mistake, refused before it can fail the writes of others in its group. */
 export function checkOutcome(outcome: CredentialOutcome): void {
+  if (outcome.kind !== "unchanged") checkEvents(outcome.events);
   switch (outcome.kind) {
     case "refreshed":
       if (outcome.result.accessToken === "") throw new TypeError("accessToken is empty");
@@ -218,11 +223,46 @@ export function checkOutcome(outcome: CredentialOutcome): void {
   }
 }
 
+/** Events given with a change (see `ChangeEvent`): a name and an object each. */
+export function checkEvents(events: readonly ChangeEvent[] | undefined): void {
+  if (events === undefined) return;
+  if (!Array.isArray(events)) throw new TypeError("events must be an array");
+  for (const { event, payload } of events) {
+    if (typeof event !== "string" || event === "") throw new TypeError("an event needs a name");
+    if (typeof payload !== "object" || payload === null)
+      throw new TypeError(`event ${event} needs an object payload`);
+  }
+}
+
 /**
  * One statement per kind of outcome present in the group (check each with `checkOutcome`
  * first). Returns the subs whose row the writes changed: a refresh is kept only while active.
+ * With `queueEvents`, the events of the outcomes that changed a row are inserted into the webhook
+ * outbox in the same transaction: a change is never committed without its announcement.
  */
 export async function writeOutcomes(
+  db: Kysely<VaultSchema>,
+  context: Pick<BatchContext, "keyring" | "queueEvents">,
+  group: readonly { readonly sub: string; readonly outcome: CredentialOutcome }[],
+): Promise<Set<string>> {
+  const announced =
+    context.queueEvents && group.some(({ outcome }) => eventsOf(outcome).length > 0);
+  if (!announced) return writeChanges(db, context.keyring, group);
+  return db.transaction().execute(async (transaction) => {
+    const changed = await writeChanges(transaction, context.keyring, group);
+    await insertOutboxEvents(
+      transaction,
+      group.flatMap(({ sub, outcome }) => (changed.has(sub) ? eventsOf(outcome) : [])),
+    );
+    return changed;
+  });
+}
+
+function eventsOf(outcome: CredentialOutcome): readonly ChangeEvent[] {
+  return (outcome.kind === "unchanged" ? undefined : outcome.events) ?? [];
+}
+
+async function writeChanges(
   db: Kysely<VaultSchema>,
   keyring: Keyring,
   group: readonly { readonly sub: string; readonly outcome: CredentialOutcome }[],

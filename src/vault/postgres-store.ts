@@ -1,6 +1,7 @@
 import { type Kysely, sql } from "kysely";
 import { StewardError } from "../errors.js";
 import {
+  checkEvents,
   checkOutcome,
   lockWaiting,
   runCredentialBatch,
@@ -15,6 +16,7 @@ import {
 } from "./credential-codec.js";
 import type { Keyring } from "./keyring.js";
 import { silentLogger, type VaultLogger } from "./logger.js";
+import { insertOutboxEvents } from "./outbox-rows.js";
 import type { VaultSchema } from "./schema.js";
 import type {
   AuditEvent,
@@ -26,6 +28,7 @@ import type {
   CredentialLock,
   CredentialOutcome,
   ListOptions,
+  MarkRevokedOptions,
   SaveCredentialInput,
   User,
   UserProfile,
@@ -40,6 +43,11 @@ export interface PostgresStoreOptions {
   readonly logger?: VaultLogger | undefined;
   /** How long `withCredentialLock` waits for another holder, in ms; 30,000 by default. */
   readonly lockTimeoutMs?: number | undefined;
+  /**
+   * Write the events given with a change to the webhook outbox, in the change's transaction
+   * (turn on when webhooks are configured: nothing else empties the outbox). Default false.
+   */
+  readonly queueEvents?: boolean | undefined;
 }
 
 /**
@@ -56,12 +64,14 @@ export class PostgresStore implements VaultStore {
   readonly #keyring: Keyring;
   readonly #logger: VaultLogger;
   readonly #lockTimeoutMs: number;
+  readonly #queueEvents: boolean;
 
   constructor(db: Kysely<VaultSchema>, options: PostgresStoreOptions) {
     this.#db = db;
     this.#keyring = options.keyring;
     this.#logger = options.logger ?? silentLogger;
     this.#lockTimeoutMs = options.lockTimeoutMs ?? 30_000;
+    this.#queueEvents = options.queueEvents ?? false;
     if (!Number.isInteger(this.#lockTimeoutMs) || this.#lockTimeoutMs < 1) {
       throw new TypeError("lockTimeoutMs must be a positive integer");
     }
@@ -115,7 +125,9 @@ export class PostgresStore implements VaultStore {
   async saveCredential(input: SaveCredentialInput): Promise<CredentialInfo | undefined> {
     checkSub(input.sub);
     if (input.refreshToken === "") throw new TypeError("refreshToken is empty; leave it out");
+    checkEvents(input.events);
     const { sub } = input;
+    const events = this.#queueEvents ? (input.events ?? []) : [];
     const scopes = [...input.grantedScopes];
     return this.#locked(sub, async (db) => {
       const access = input.accessToken && this.#sealAccess(sub, input.accessToken);
@@ -132,8 +144,8 @@ export class PostgresStore implements VaultStore {
           revoked_reason: null,
           last_error: null,
         };
-        try {
-          const row = await db
+        const save = (db: Kysely<VaultSchema>) =>
+          db
             .insertInto("credentials")
             .values({ sub, ...fields })
             .onConflict((conflict) =>
@@ -141,6 +153,16 @@ export class PostgresStore implements VaultStore {
             )
             .returningAll()
             .executeTakeFirstOrThrow();
+        try {
+          // The new grant and the events announcing it commit together.
+          const row =
+            events.length === 0
+              ? await save(db)
+              : await db.transaction().execute(async (transaction) => {
+                  const saved = await save(transaction);
+                  await insertOutboxEvents(transaction, events);
+                  return saved;
+                });
           return toCredentialInfo(row);
         } catch (error) {
           if ((error as { code?: string }).code === "23503") throw userNotFound(sub, error);
@@ -177,12 +199,13 @@ export class PostgresStore implements VaultStore {
   async markRevoked(
     sub: string,
     reason: string,
-    status: "revoked" | "expired" = "revoked",
+    options: MarkRevokedOptions = {},
   ): Promise<boolean> {
     checkSub(sub);
-    const outcome = { kind: "revoked", reason, status } as const;
+    const { status = "revoked", events } = options;
+    const outcome = { kind: "revoked", reason, status, events } as const;
     checkOutcome(outcome);
-    return (await writeOutcomes(this.#db, this.#keyring, [{ sub, outcome }])).has(sub);
+    return (await writeOutcomes(this.#db, this.#writeContext(), [{ sub, outcome }])).has(sub);
   }
 
   async withCredentialLock<T>(sub: string, fn: (locked: CredentialLock) => Promise<T>): Promise<T> {
@@ -196,7 +219,7 @@ export class PostgresStore implements VaultStore {
       const write = async (outcome: CredentialOutcome) => {
         if (!held) throw new TypeError("the credential lock was already released");
         checkOutcome(outcome);
-        return (await writeOutcomes(db, this.#keyring, [{ sub, outcome }])).has(sub);
+        return (await writeOutcomes(db, this.#writeContext(), [{ sub, outcome }])).has(sub);
       };
       const locked: CredentialLock = {
         credential,
@@ -220,7 +243,7 @@ export class PostgresStore implements VaultStore {
     options?: CredentialBatchOptions,
   ): Promise<T> {
     const context = {
-      keyring: this.#keyring,
+      ...this.#writeContext(),
       logger: this.#logger,
       lockTimeoutMs: this.#lockTimeoutMs,
     };
@@ -265,6 +288,10 @@ export class PostgresStore implements VaultStore {
    * `fn` runs commits on its own; the lock is released when `fn` settles, and with the session
    * if the process dies.
    */
+  #writeContext() {
+    return { keyring: this.#keyring, queueEvents: this.#queueEvents };
+  }
+
   async #locked<T>(sub: string, fn: (db: Kysely<VaultSchema>) => Promise<T>): Promise<T> {
     return this.#db.connection().execute(async (db) => {
       await lockWaiting(db, [sub], this.#lockTimeoutMs);

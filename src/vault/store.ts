@@ -78,6 +78,16 @@ export interface AccessTokenInput {
   readonly expiresAt: Date;
 }
 
+/**
+ * An event announcing a change, e.g. `credential.revoked`. A store that queues events (webhooks
+ * configured) writes it to the webhook outbox in the same transaction as the change, so the
+ * change is never committed without it; it is left out when the write changes nothing.
+ */
+export interface ChangeEvent {
+  readonly event: string;
+  readonly payload: object;
+}
+
 export interface SaveCredentialInput {
   readonly sub: string;
   /** The scopes Google reports as granted; they replace the stored ones. */
@@ -88,6 +98,8 @@ export interface SaveCredentialInput {
    */
   readonly refreshToken?: string | undefined;
   readonly accessToken?: AccessTokenInput | undefined;
+  /** Events announcing this change; written only with a new refresh token (see {@link ChangeEvent}). */
+  readonly events?: readonly ChangeEvent[] | undefined;
 }
 
 export interface RefreshResult {
@@ -120,14 +132,22 @@ export interface CredentialLock {
   markRevoked(reason: string, status?: "revoked" | "expired"): Promise<boolean>;
 }
 
+/** The events announcing an outcome (see {@link ChangeEvent}). */
+type ChangeEvents = readonly ChangeEvent[] | undefined;
+
 /** What became of one user's credential under a {@link CredentialBatch}, written by `settle`. */
 export type CredentialOutcome =
   /** A fresh access token (sealed on the way in); clears `lastError`. Kept only while active. */
-  | { readonly kind: "refreshed"; readonly result: RefreshResult }
+  | { readonly kind: "refreshed"; readonly result: RefreshResult; readonly events?: ChangeEvents }
   /** A failed refresh's reason code (never a token or a response body). */
-  | { readonly kind: "failed"; readonly reasonCode: string }
+  | { readonly kind: "failed"; readonly reasonCode: string; readonly events?: ChangeEvents }
   /** The grant is dead: mark the credential revoked (or expired) and erase its tokens. */
-  | { readonly kind: "revoked"; readonly reason: string; readonly status?: "revoked" | "expired" }
+  | {
+      readonly kind: "revoked";
+      readonly reason: string;
+      readonly status?: "revoked" | "expired";
+      readonly events?: ChangeEvents;
+    }
   /** Nothing to write; only release the lock. */
   | { readonly kind: "unchanged" };
 
@@ -155,6 +175,13 @@ export interface CredentialBatch {
    * (a group commit): a thousand users refreshed at once cost a handful of statements.
    */
   settle(sub: string, outcome: CredentialOutcome): Promise<void>;
+}
+
+export interface MarkRevokedOptions {
+  /** Default `revoked`. */
+  readonly status?: "revoked" | "expired" | undefined;
+  /** Events announcing the revocation (see {@link ChangeEvent}). */
+  readonly events?: readonly ChangeEvent[] | undefined;
 }
 
 export interface CredentialBatchOptions {
@@ -232,7 +259,7 @@ export interface VaultStore {
    */
   getCredential(sub: string): Promise<Credential | undefined>;
   /** Marks the credential revoked (or expired) and erases its tokens; false when none exists. */
-  markRevoked(sub: string, reason: string, status?: "revoked" | "expired"): Promise<boolean>;
+  markRevoked(sub: string, reason: string, options?: MarkRevokedOptions): Promise<boolean>;
   /**
    * Runs `fn` holding a lock on the user's credential that every instance sharing the database
    * respects, with the credential read after the lock was taken. The lock holds one pooled

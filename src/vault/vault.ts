@@ -9,6 +9,8 @@ export interface VaultOptions extends DatabaseOptions {
   readonly keyring: Keyring;
   /** See {@link PostgresStoreOptions.lockTimeoutMs}. */
   readonly lockTimeoutMs?: number | undefined;
+  /** See {@link PostgresStoreOptions.queueEvents}. */
+  readonly queueEvents?: boolean | undefined;
 }
 
 /** Storage opened, checked against the keyring and migrated. */
@@ -46,6 +48,7 @@ export async function openVault(options: VaultOptions): Promise<Vault> {
     keyring: options.keyring,
     logger,
     lockTimeoutMs: options.lockTimeoutMs,
+    queueEvents: options.queueEvents,
   });
   return { store, database, keyring: options.keyring, close: () => database.close() };
 }

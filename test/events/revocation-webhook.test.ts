@@ -43,6 +43,13 @@ describe("a user removes access in their Google Account", () => {
     await expect(steward.service.tokens.accessToken(sub)).rejects.toMatchObject({
       code: "credential_revoked",
     });
+    // Queued with the revocation itself, not after it: a crash now would lose nothing.
+    const queued = await steward.service.vault.database.db
+      .selectFrom("webhook_outbox")
+      .select("payload")
+      .where("type", "=", "credential.revoked")
+      .execute();
+    expect(queued.map((row) => row.payload)).toEqual([{ sub, reason: "invalid_grant" }]);
     await expect(steward.service.tokens.accessToken(sub)).rejects.toMatchObject({
       code: "credential_revoked",
     });

@@ -245,7 +245,7 @@ export function describeStoreContract(name: string, harness: () => Promise<Store
         expect(await store.saveCredential({ sub, grantedScopes: ["openid"] })).toMatchObject({
           status: "revoked",
         });
-        expect(await store.markRevoked(sub, "token_expired", "expired")).toBe(true);
+        expect(await store.markRevoked(sub, "token_expired", { status: "expired" })).toBe(true);
         expect((await store.getCredential(sub))?.status).toBe("expired");
         expect(await store.markRevoked(newSub(), "invalid_grant")).toBe(false);
       });
