@@ -7,6 +7,7 @@ import { REDACTED_PATHS } from "../server/logger.js";
 import { startService } from "../server/service.js";
 import { EMULATOR_CLIENT_FILE } from "./core.js";
 import { parsePort, stopOnSignal } from "./emulator.js";
+import { loadJobDefinitions } from "./job-definitions.js";
 
 interface ServeFlags {
   host?: string;
@@ -14,6 +15,7 @@ interface ServeFlags {
   tlsCert?: string;
   tlsKey?: string;
   emulatorPort: number;
+  jobs?: string;
 }
 
 /** `steward serve` (and `steward start`, what `npm start` runs): the service, until SIGTERM. */
@@ -29,15 +31,25 @@ export function serveCommand(name: "serve" | "start"): Command {
     .option("--tls-cert <file>", "serve HTTPS with this certificate (STEWARD_TLS_CERT)")
     .option("--tls-key <file>", "and this private key (STEWARD_TLS_KEY)")
     .option("--emulator-port <port>", "port of the in-process Google emulator", parsePort, 9099)
+    .option("--jobs <module>", "also work the jobs a module defines (see steward worker)")
     .action(async (flags: ServeFlags) => {
       const config = loadConfig(process.env, flags);
+      // A bad module is refused before anything starts.
+      const define = flags.jobs === undefined ? undefined : await loadJobDefinitions(flags.jobs);
       const logger = pino({
         level: process.env.STEWARD_LOG_LEVEL ?? "info",
         redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
       });
       const service = await startService(config, { logger, emulatorPort: flags.emulatorPort });
       stopOnSignal(() => service.close());
+      try {
+        await define?.(service.jobs);
+      } catch (error) {
+        await service.close();
+        throw error;
+      }
       const lines = [`Steward is listening on ${service.url}`, `  API docs: ${service.url}/docs`];
+      if (flags.jobs !== undefined) lines.push(`  Jobs: working the jobs of ${flags.jobs}`);
       if (service.emulator) {
         const file = join(config.dataDir, EMULATOR_CLIENT_FILE);
         await writeClientSecretFile(file, service.emulator.url, service.emulator.defaultClient);

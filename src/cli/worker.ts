@@ -1,14 +1,10 @@
-import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { Command, InvalidArgumentError } from "commander";
 import pino from "pino";
 import { loadConfig } from "../config/load.js";
-import { createJobs, type Jobs, jobsConnectionString } from "../jobs/index.js";
+import { createJobs, jobsConnectionString } from "../jobs/index.js";
 import { REDACTED_PATHS } from "../server/logger.js";
 import { withCore } from "./core.js";
-
-/** What a `--jobs` module exports: `define` (or a default function) that defines the jobs. */
-type DefineJobs = (jobs: Jobs) => Promise<void> | void;
+import { loadJobDefinitions } from "./job-definitions.js";
 
 /**
  * `steward worker --jobs ./jobs.js`: a process that only works jobs, beside the service (same
@@ -30,7 +26,7 @@ export function workerCommand(env: NodeJS.ProcessEnv = process.env): Command {
     .requiredOption("--jobs <module>", "a module exporting define(jobs), which defines the jobs")
     .option("--concurrency <n>", "jobs of one queue run at once", positiveInteger, 4)
     .action(async (flags: { jobs: string; concurrency: number }) => {
-      const define = await loadDefinitions(flags.jobs);
+      const define = await loadJobDefinitions(flags.jobs);
       const { databaseUrl } = loadConfig(env);
       await withCore(env, "steward worker", async (core) => {
         const jobs = await createJobs({
@@ -56,18 +52,6 @@ export function workerCommand(env: NodeJS.ProcessEnv = process.env): Command {
         }
       });
     });
-}
-
-async function loadDefinitions(specifier: string): Promise<DefineJobs> {
-  const module = (await import(pathToFileURL(resolve(specifier)).href)) as {
-    define?: unknown;
-    default?: unknown;
-  };
-  const define = module.define ?? module.default;
-  if (typeof define !== "function") {
-    throw new InvalidArgumentError(`${specifier} exports no define(jobs) function`);
-  }
-  return define as DefineJobs;
 }
 
 function untilSignal(): Promise<void> {
