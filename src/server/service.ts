@@ -4,7 +4,7 @@ import pino, { type Logger } from "pino";
 import type { Config } from "../config/load.js";
 import { type Core, openCore } from "../core/open-core.js";
 import { createJobs, type Jobs, jobsConnectionString } from "../jobs/index.js";
-import { ApiKeys } from "../vault/api-keys.js";
+import { API_KEY_REVOKED_CHANNEL, ApiKeys } from "../vault/api-keys.js";
 import { freeLoopbackPort } from "../vault/free-port.js";
 import { buildApp } from "./app.js";
 import { REDACTED_PATHS } from "./logger.js";
@@ -59,6 +59,11 @@ export async function startService(
   });
   let app: FastifyInstance | undefined;
   let jobs: Jobs | undefined;
+  const apiAuth = new ApiAuth(new ApiKeys(core.vault.database.db), config.adminToken);
+  // A key revoked anywhere (`steward api-keys revoke`, another instance) is refused at once.
+  const revocations = core.vault.database.listen(API_KEY_REVOKED_CHANNEL, () =>
+    apiAuth.forgetVerified(),
+  );
   try {
     jobs = await createJobs({
       connectionString: jobsConnectionString(config.databaseUrl, core.vault.database),
@@ -73,7 +78,7 @@ export async function startService(
       oauth: core.oauth,
       tokens: core.tokens,
       events: core.events,
-      apiAuth: new ApiAuth(new ApiKeys(core.vault.database.db), config.adminToken),
+      apiAuth,
       endpoints: core.endpoints,
       idTokenRules: core.idTokenRules,
       requiredScopes: config.requiredScopes,
@@ -114,6 +119,7 @@ export async function startService(
   } catch (error) {
     await app?.close();
     await jobs?.stop();
+    await revocations.close();
     await core.close();
     throw error;
   }
@@ -127,6 +133,7 @@ export async function startService(
     close: async () => {
       await started.close();
       await startedJobs.stop();
+      await revocations.close();
       await core.close();
     },
   };

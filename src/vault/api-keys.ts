@@ -3,6 +3,9 @@ import { type Kysely, sql } from "kysely";
 import { StewardError } from "../errors.js";
 import type { VaultSchema } from "./schema.js";
 
+/** The `NOTIFY` channel of key revocations (see {@link ApiKeys.revoke}). */
+export const API_KEY_REVOKED_CHANNEL = "steward_api_key_revoked";
+
 /** What an API key may do. `admin` may do everything. */
 export const API_KEY_SCOPES = ["tokens:read", "proxy", "admin"] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
@@ -78,17 +81,18 @@ export class ApiKeys {
   }
 
   /**
-   * Revokes a key for good.
+   * Revokes a key for good, and tells every running service (a `NOTIFY` on
+   * {@link API_KEY_REVOKED_CHANNEL}, sent when the revocation commits) to forget the keys it
+   * had verified.
    * @throws StewardError `api_key_not_found`
    */
   async revoke(id: string): Promise<void> {
-    const result = await this.db
-      .updateTable("api_keys")
-      .set({ revoked_at: new Date() })
-      .where("id", "=", id)
-      .where("revoked_at", "is", null)
-      .executeTakeFirst();
-    if (result.numUpdatedRows === 0n) throw new StewardError("api_key_not_found");
+    const { rows } = await sql<{ id: string }>`
+      WITH revoked AS (
+        UPDATE api_keys SET revoked_at = now() WHERE id = ${id} AND revoked_at IS NULL RETURNING id
+      )
+      SELECT id, pg_notify(${API_KEY_REVOKED_CHANNEL}, '') FROM revoked`.execute(this.db);
+    if (rows.length === 0) throw new StewardError("api_key_not_found");
   }
 }
 

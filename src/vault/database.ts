@@ -6,6 +6,7 @@ import {
   type EmbeddedPostgres,
   startEmbeddedPostgres,
 } from "./embedded-postgres.js";
+import { type Listening, listen } from "./listener.js";
 import { silentLogger, type VaultLogger } from "./logger.js";
 import type { VaultSchema } from "./schema.js";
 
@@ -37,6 +38,11 @@ export interface Database {
   readonly description: string;
   /** The embedded server, when `DATABASE_URL` was unset. */
   readonly embedded: EmbeddedPostgres | undefined;
+  /**
+   * Calls `onNotify` for each `NOTIFY` on `channel`, on a connection of its own that is
+   * reopened when lost (see {@link listen}). Close it before the database.
+   */
+  listen(channel: string, onNotify: () => void): Listening;
   /** Closes the pool, then stops the embedded server if this process started it. Idempotent. */
   close(): Promise<void>;
 }
@@ -59,8 +65,9 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<Datab
   const url = options.databaseUrl?.trim() ?? "";
   const poolSize = options.poolSize ?? 10;
   if (url !== "") {
-    const pool = new pg.Pool({ connectionString: url, max: poolSize });
-    return connect(pool, `DATABASE_URL (${redact(url)})`, undefined, logger);
+    const settings = { connectionString: url };
+    const pool = new pg.Pool({ ...settings, max: poolSize });
+    return connect(pool, settings, `DATABASE_URL (${redact(url)})`, undefined, logger);
   }
   const dataDir = options.dataDir ?? DEFAULT_DATA_DIR;
   let embedded: EmbeddedPostgres | undefined;
@@ -72,13 +79,15 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<Datab
     createIfMissing: options.createIfMissing,
     handleSignals: options.handleSignals,
   });
-  const pool = new pg.Pool({ ...embedded.connection(), max: poolSize });
+  const settings = embedded.connection();
+  const pool = new pg.Pool({ ...settings, max: poolSize });
   const description = `the embedded PostgreSQL in ${embedded.dataDir} (port ${embedded.port})`;
-  return connect(pool, description, embedded, logger);
+  return connect(pool, settings, description, embedded, logger);
 }
 
 async function connect(
   pool: pg.Pool,
+  settings: pg.ClientConfig,
   description: string,
   embedded: EmbeddedPostgres | undefined,
   logger: VaultLogger,
@@ -105,6 +114,7 @@ async function connect(
     db,
     description,
     embedded,
+    listen: (channel, onNotify) => listen(settings, channel, onNotify, logger),
     close: () => {
       closed ??= (async () => {
         await db.destroy();

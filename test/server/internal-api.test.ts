@@ -2,8 +2,10 @@ import type { FastifyRequest } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiAuth } from "../../src/server/plugins/api-auth.js";
 import { ApiKeys } from "../../src/vault/api-keys.js";
+import { openDatabase } from "../../src/vault/index.js";
 import { control, sdkSignIn } from "../emulator/helpers.js";
-import { postCode, startTestService, type TestService } from "./helpers.js";
+import { waitUntil } from "../events/support/receiver.js";
+import { postCode, sharedEnvironment, startTestService, type TestService } from "./helpers.js";
 
 const APPDATA = "https://www.googleapis.com/auth/drive.appdata";
 const PHOTOS = "https://www.googleapis.com/auth/photoslibrary.appendonly";
@@ -27,6 +29,8 @@ beforeAll(async () => {
   };
 }, 120_000);
 afterAll(() => steward?.close());
+
+const sharedDatabaseUrl = async () => (await sharedEnvironment(steward)).DATABASE_URL as string;
 
 async function signedIn(email: string, scopes = [APPDATA, PHOTOS]): Promise<string> {
   const { serverAuthCode, sub } = await sdkSignIn(steward.google, { email, scopes });
@@ -89,6 +93,26 @@ describe("API keys", () => {
     await expect(auth.require(request(`${ADMIN_TOKEN}x`), "admin")).rejects.toMatchObject({
       code: "unauthenticated",
     });
+  });
+
+  it("refuses a key revoked elsewhere at once, though it had remembered it", async () => {
+    const sub = await signedIn("revoked-now@example.com");
+    const path = `/v1/users/${sub}/access-token`;
+    // Another process's view of the keys (as `steward api-keys revoke` has).
+    const elsewhere = await openDatabase({ databaseUrl: await sharedDatabaseUrl() });
+    try {
+      const apiKeys = new ApiKeys(elsewhere.db);
+      const { key, info } = await apiKeys.create("leaked", ["tokens:read"]);
+      expect((await call(path, key)).status).toBe(200);
+      await apiKeys.revoke(info.id);
+      const revokedAt = Date.now();
+      await waitUntil(async () => (await call(path, key)).status === 401, "the 401");
+      // Well within the 30 s a remembered key is otherwise trusted.
+      expect(Date.now() - revokedAt).toBeLessThan(5_000);
+      expect((await call(path, keys.tokens)).status).toBe(200);
+    } finally {
+      await elsewhere.close();
+    }
   });
 
   it("stores keys hashed: no key appears in the database", async () => {

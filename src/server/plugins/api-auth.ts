@@ -13,8 +13,9 @@ export interface Caller {
 
 export interface ApiAuthOptions {
   /**
-   * A verified API key is trusted this long before the database is asked again, so a key
-   * revoked (by `steward api-keys revoke`) is refused within this. Default 30,000 ms.
+   * A verified API key is trusted this long before the database is asked again. A revocation
+   * makes the service forget verified keys at once (see `forgetVerified`); this bounds how long
+   * a revoked key works when that news is lost (the LISTEN connection down). Default 30,000 ms.
    */
   verifiedForMs?: number;
   /** The clock, in ms since the epoch. Default `Date.now`. */
@@ -40,6 +41,11 @@ export class ApiAuth {
     this.adminDigest = adminToken === undefined ? undefined : digest(adminToken);
     this.verifiedForMs = options.verifiedForMs ?? 30_000;
     this.now = options.now ?? Date.now;
+  }
+
+  /** Forgets every verified key: the next request with any key asks the database again. */
+  forgetVerified(): void {
+    this.verified.clear();
   }
 
   /**
