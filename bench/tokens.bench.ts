@@ -54,7 +54,7 @@ const SETUP: TokensSetup = {
   users: Number(process.env.BENCH_TOKENS_USERS ?? 1_000),
   callsPerUser: 10,
   stormRounds: 3,
-  hitRounds: 5,
+  hitRounds: 9,
   hitTaskMs: 300,
   bigCache: 10_000,
   httpSeconds: Number(process.env.BENCH_SECONDS ?? 4),
