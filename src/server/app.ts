@@ -13,7 +13,7 @@ import type { IdTokenRules } from "../identity/verify-id-token.js";
 import type { Jobs } from "../jobs/index.js";
 import type { TokenManager } from "../tokens/token-manager.js";
 import type { VaultStore } from "../vault/store.js";
-import { requestLogger } from "./logger.js";
+import { RequestLines, requestLogger } from "./logger.js";
 import type { ApiAuth } from "./plugins/api-auth.js";
 import { registerErrorHandling } from "./plugins/errors.js";
 import { Metrics } from "./plugins/metrics.js";
@@ -66,7 +66,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const metrics = deps.metrics ?? new Metrics();
   const app = Fastify({
     ...(deps.logger
-      ? { loggerInstance: deps.logger, childLoggerFactory: requestLogger }
+      ? {
+          loggerInstance: deps.logger,
+          childLoggerFactory: requestLogger,
+          logController: new RequestLines(),
+        }
       : { logger: false }),
     bodyLimit: BODY_LIMIT_BYTES,
     // Refuse what does not match a schema instead of silently converting or dropping it.

@@ -62,6 +62,16 @@ describe("request ids", () => {
     expect(steward.logs()).not.toContain("not-a-key-0123456789");
   });
 
+  it("writes incoming request and request completed for a route that logs at info", async () => {
+    expect((await get("/healthz", { "x-request-id": "loud-1" })).status).toBe(200);
+    const lines = steward
+      .logs()
+      .split("\n")
+      .filter((row) => row.includes('"reqId":"loud-1"'))
+      .map((row) => JSON.parse(row).msg);
+    expect(lines).toEqual(["incoming request", "request completed"]);
+  });
+
   it("writes no per-request line for the access-token route when it answers", async () => {
     const response = await get(tokenPath(), { ...asAdmin, "x-request-id": "quiet-1" });
     expect(response.status).toBe(200);
