@@ -242,7 +242,6 @@ export interface WebhooksOptions extends WebhookDispatcherOptions {
 /** Webhooks at work: a dispatcher emptying the outbox, woken by the bus. */
 export interface Webhooks {
   readonly dispatcher: WebhookDispatcher;
-  readonly outbox: WebhookOutbox;
   /** Stops listening to the bus, then stops the dispatcher. */
   stop(): Promise<void>;
 }
@@ -266,7 +265,6 @@ export function startWebhooks(options: WebhooksOptions): Webhooks {
   dispatcher.start();
   return {
     dispatcher,
-    outbox: new WebhookOutbox(options.db),
     stop: async () => {
       for (const unsubscribe of unsubscribes) unsubscribe();
       await dispatcher.stop();

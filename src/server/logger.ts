@@ -99,9 +99,7 @@ class RequestLogger implements FastifyBaseLogger {
   }
 
   private write(level: LevelName, args: unknown[]): void {
-    // An unknown (custom) level is let through: pino decides.
-    const threshold = LEVEL_VALUES[this.level] ?? 0;
-    if ((LEVEL_VALUES[level] as number) < threshold) return;
+    if (!writes(this, level)) return;
     (this.real()[level] as (...line: unknown[]) => void)(...args);
   }
 }
@@ -114,7 +112,7 @@ class RequestLogger implements FastifyBaseLogger {
  */
 export class RequestLines extends LogController {
   override incomingRequest(request: FastifyRequest, reply: FastifyReply): void {
-    if (writesInfo(request.log)) super.incomingRequest(request, reply);
+    if (writes(request.log, "info")) super.incomingRequest(request, reply);
   }
 
   override requestCompleted(
@@ -122,11 +120,12 @@ export class RequestLines extends LogController {
     request: FastifyRequest,
     reply: FastifyReply,
   ): void {
-    if (error || writesInfo(reply.log)) super.requestCompleted(error, request, reply);
+    if (error || writes(reply.log, "info")) super.requestCompleted(error, request, reply);
   }
 }
 
-function writesInfo(logger: FastifyBaseLogger): boolean {
+/** Whether a line at `level` passes the logger's level. */
+function writes(logger: FastifyBaseLogger, level: LevelName): boolean {
   // An unknown (custom) level is let through: pino decides.
-  return (LEVEL_VALUES[logger.level] ?? 0) <= (LEVEL_VALUES.info as number);
+  return (LEVEL_VALUES[level] as number) >= (LEVEL_VALUES[logger.level] ?? 0);
 }
