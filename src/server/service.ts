@@ -5,7 +5,7 @@ import type { Config } from "../config/load.js";
 import { type Core, openCore } from "../core/open-core.js";
 import { createJobs, type Jobs, jobsConnectionString } from "../jobs/index.js";
 import { API_KEY_REVOKED_CHANNEL, ApiKeys } from "../vault/api-keys.js";
-import { freeLoopbackPort } from "../vault/free-port.js";
+import { reserveLoopbackPort } from "../vault/free-port.js";
 import { buildApp } from "./app.js";
 import { REDACTED_PATHS } from "./logger.js";
 import { ApiAuth } from "./plugins/api-auth.js";
@@ -46,8 +46,10 @@ export async function startService(
   const logger =
     options.logger ??
     pino({ level: "info", redact: { paths: REDACTED_PATHS, censor: "[redacted]" } });
-  // The demo page is served by us; the emulator must know its origin before we listen.
-  const port = config.port === 0 ? await freeLoopbackPort() : config.port;
+  // The demo page is served by us; the emulator must know its origin before we listen. A port
+  // picked for us is held until then, so that nothing else takes it during start-up.
+  const reserved = config.port === 0 ? await reserveLoopbackPort() : undefined;
+  const port = reserved?.port ?? config.port;
   const scheme = config.tls ? "https" : "http";
   const url = `${scheme}://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
   const core = await openCore(config, {
@@ -56,6 +58,9 @@ export async function startService(
     appOrigin: new URL(url).origin,
     googleTimeoutSeconds: options.googleTimeoutSeconds,
     purpose: "steward serve",
+  }).catch(async (error: unknown) => {
+    await reserved?.release();
+    throw error;
   });
   let app: FastifyInstance | undefined;
   let jobs: Jobs | undefined;
@@ -115,8 +120,10 @@ export async function startService(
         ? { cert: await readFile(config.tls.certFile), key: await readFile(config.tls.keyFile) }
         : undefined,
     });
+    await reserved?.release();
     await app.listen({ host: config.host, port });
   } catch (error) {
+    await reserved?.release();
     await app?.close();
     await jobs?.stop();
     await revocations.close();

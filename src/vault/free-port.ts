@@ -1,18 +1,42 @@
 import { createServer } from "node:net";
 
+/** A port on 127.0.0.1 held by a listener of ours until `release()`. */
+export interface ReservedPort {
+  readonly port: number;
+  /** Closes the holding listener; idempotent. Use the port right after. */
+  release(): Promise<void>;
+}
+
 /**
- * A TCP port on 127.0.0.1 that was free a moment ago: the kernel picks one for a listener on
- * port 0, which is then closed. Someone may take it before it is used; callers retry.
+ * Picks a free TCP port on 127.0.0.1 (the kernel's choice for a listener on port 0) and keeps
+ * it taken until `release()`: a port picked long before it is used (a service learns its URL
+ * before its start-up ends) would otherwise be open to anyone who asks for a port meanwhile.
+ */
+export async function reserveLoopbackPort(): Promise<ReservedPort> {
+  const server = createServer();
+  server.unref();
+  await new Promise<void>((listening, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", listening);
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address !== null ? address.port : 0;
+  let released: Promise<void> | undefined;
+  return {
+    port,
+    release: () => {
+      released ??= new Promise((closed) => server.close(() => closed()));
+      return released;
+    },
+  };
+}
+
+/**
+ * A TCP port on 127.0.0.1 that was free a moment ago. Someone may take it before it is used;
+ * callers retry, or hold it with {@link reserveLoopbackPort}.
  */
 export async function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
+  const reserved = await reserveLoopbackPort();
+  await reserved.release();
+  return reserved.port;
 }
