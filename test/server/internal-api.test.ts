@@ -1,7 +1,7 @@
 import type { FastifyRequest } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiAuth } from "../../src/server/plugins/api-auth.js";
-import { ApiKeys } from "../../src/vault/api-keys.js";
+import { type ApiKeyScope, ApiKeys } from "../../src/vault/api-keys.js";
 import { openDatabase } from "../../src/vault/index.js";
 import { control, sdkSignIn } from "../emulator/helpers.js";
 import { waitUntil } from "../events/support/receiver.js";
@@ -74,12 +74,8 @@ describe("API keys", () => {
     const { key, info } = await apiKeys.create("soon revoked", ["tokens:read"]);
     let nowMs = Date.now();
     const auth = new ApiAuth(apiKeys, ADMIN_TOKEN, { verifiedForMs: 30_000, now: () => nowMs });
-    const request = (bearer: string) =>
-      ({
-        protocol: "http",
-        ip: "127.0.0.1",
-        headers: { authorization: `Bearer ${bearer}` },
-      }) as unknown as FastifyRequest;
+    // A new connection each time: what one connection remembers is tested below.
+    const request = (bearer: string) => onConnection({}, bearer);
     expect((await auth.require(request(key), "tokens:read")).id).toBe(`api_key:${info.id}`);
     await apiKeys.revoke(info.id);
     nowMs += 29_999;
@@ -93,6 +89,37 @@ describe("API keys", () => {
     await expect(auth.require(request(`${ADMIN_TOKEN}x`), "admin")).rejects.toMatchObject({
       code: "unauthenticated",
     });
+  });
+
+  it("lets a connection repeat the key it presented only while the key is trusted", async () => {
+    const apiKeys = new ApiKeys(steward.service.vault.database.db);
+    const { key, info } = await apiKeys.create("one connection", ["tokens:read"]);
+    const other = await apiKeys.create("the same connection, later", ["proxy"]);
+    let nowMs = Date.now();
+    const auth = new ApiAuth(apiKeys, ADMIN_TOKEN, { verifiedForMs: 30_000, now: () => nowMs });
+    const socket = {};
+    const caller = async (bearer: string | undefined, scope: ApiKeyScope = "tokens:read") =>
+      (await auth.require(onConnection(socket, bearer), scope)).id;
+    expect(await caller(key)).toBe(`api_key:${info.id}`);
+    // What the connection remembers answers for that key only, and still checks the scope.
+    await expect(caller(`${key}x`)).rejects.toMatchObject({ code: "unauthenticated" });
+    await expect(caller(undefined)).rejects.toMatchObject({ code: "unauthenticated" });
+    await expect(caller(key, "proxy")).rejects.toMatchObject({ code: "forbidden" });
+    expect(await caller(other.key, "proxy")).toBe(`api_key:${other.info.id}`);
+    expect(await caller(key)).toBe(`api_key:${info.id}`);
+
+    // Revoked: within the window the connection's key still works, as any remembered key does...
+    await apiKeys.revoke(info.id);
+    nowMs += 29_999;
+    expect(await caller(key)).toBe(`api_key:${info.id}`);
+    // ...until the window ends,
+    nowMs += 1;
+    await expect(caller(key)).rejects.toMatchObject({ code: "unauthenticated" });
+    // or at once when the service hears of a revocation.
+    expect(await caller(other.key, "proxy")).toBe(`api_key:${other.info.id}`);
+    await apiKeys.revoke(other.info.id);
+    auth.forgetVerified();
+    await expect(caller(other.key, "proxy")).rejects.toMatchObject({ code: "unauthenticated" });
   });
 
   it("refuses a key revoked elsewhere at once, though it had remembered it", async () => {
@@ -253,3 +280,13 @@ describe("the Google proxy", () => {
     expect((await redirected.json()).error.code).toBe("url_not_allowed");
   });
 });
+
+/** A request as ApiAuth reads it, arriving on `socket` with `bearer` (no header when undefined). */
+function onConnection(socket: object, bearer: string | undefined): FastifyRequest {
+  return {
+    protocol: "http",
+    ip: "127.0.0.1",
+    raw: { socket },
+    headers: bearer === undefined ? {} : { authorization: `Bearer ${bearer}` },
+  } as unknown as FastifyRequest;
+}
