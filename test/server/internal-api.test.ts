@@ -117,6 +117,21 @@ describe("API keys", () => {
     await expect(caller(key)).rejects.toMatchObject({ code: "unauthenticated" });
     // or at once when the service hears of a revocation.
     expect(await caller(other.key, "proxy")).toBe(`api_key:${other.info.id}`);
+    // A connection that takes up a remembered key late in its window gets only what is left.
+    const third = await apiKeys.create("taken up late", ["tokens:read"]);
+    const firstUse = await auth.require(onConnection({}, third.key), "tokens:read");
+    expect(firstUse.id).toBe(`api_key:${third.info.id}`);
+    nowMs += 29_999;
+    const late = {};
+    expect((await auth.require(onConnection(late, third.key), "tokens:read")).id).toBe(
+      `api_key:${third.info.id}`,
+    );
+    await apiKeys.revoke(third.info.id);
+    nowMs += 1;
+    await expect(
+      (async () => auth.require(onConnection(late, third.key), "tokens:read"))(),
+    ).rejects.toMatchObject({ code: "unauthenticated" });
+    expect(await caller(other.key, "proxy")).toBe(`api_key:${other.info.id}`);
     await apiKeys.revoke(other.info.id);
     auth.forgetVerified();
     await expect(caller(other.key, "proxy")).rejects.toMatchObject({ code: "unauthenticated" });

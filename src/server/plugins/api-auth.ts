@@ -29,7 +29,7 @@ export interface ApiAuthOptions {
  * presented, so its next requests skip even the hash.
  */
 export class ApiAuth {
-  private readonly verified = new LruCache<string, { caller: Caller; untilMs: number }>(1000);
+  private readonly verified = new LruCache<string, Trusted>(1000);
   private readonly byConnection = new WeakMap<object, ConnectionCredential>();
   /** Bumped by `forgetVerified`: what connections remember from before no longer counts. */
   private generation = 0;
@@ -88,36 +88,45 @@ export class ApiAuth {
     if (!match)
       throw new StewardError("unauthenticated", { message: "Send an API key as the bearer." });
     const generation = this.generation;
-    const caller = await this.verify(match[1] as string);
+    const trusted = await this.verify(match[1] as string);
+    // Until the key's own window ends, not a new one: a connection must not stretch the trust
+    // in a key verified long ago.
     this.byConnection.set(request.raw.socket, {
       presented: Buffer.from(header),
-      caller,
-      untilMs: this.now() + this.verifiedForMs,
+      ...trusted,
       generation,
     });
-    return caller;
+    return trusted.caller;
   }
 
-  private async verify(secret: string): Promise<Caller> {
+  private async verify(secret: string): Promise<Trusted> {
     const key = digest(secret);
     // Digests are compared, never the secrets: a timing difference tells nothing usable.
-    if (key === this.adminDigest) return ADMIN;
+    if (key === this.adminDigest)
+      return { caller: ADMIN, untilMs: this.now() + this.verifiedForMs };
     const remembered = this.verified.get(key);
-    if (remembered && remembered.untilMs > this.now()) return remembered.caller;
+    if (remembered && remembered.untilMs > this.now()) return remembered;
     const info: ApiKeyInfo | undefined = await this.apiKeys.verify(secret);
     if (info === undefined)
       throw new StewardError("unauthenticated", { message: "This API key is not valid." });
-    const caller = { id: `api_key:${info.id}`, scopes: info.scopes };
-    this.verified.set(key, { caller, untilMs: this.now() + this.verifiedForMs });
-    return caller;
+    const trusted = {
+      caller: { id: `api_key:${info.id}`, scopes: info.scopes },
+      untilMs: this.now() + this.verifiedForMs,
+    };
+    this.verified.set(key, trusted);
+    return trusted;
   }
 }
 
-interface ConnectionCredential {
-  /** The whole Authorization header the connection presented. */
-  presented: Buffer;
+/** A caller, and until when it is believed without asking the database again. */
+interface Trusted {
   caller: Caller;
   untilMs: number;
+}
+
+interface ConnectionCredential extends Trusted {
+  /** The whole Authorization header the connection presented. */
+  presented: Buffer;
   generation: number;
 }
 
