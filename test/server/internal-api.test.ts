@@ -1,7 +1,7 @@
 import type { FastifyRequest } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiAuth } from "../../src/server/plugins/api-auth.js";
-import { type ApiKeyScope, ApiKeys } from "../../src/vault/api-keys.js";
+import { type ApiKeyInfo, type ApiKeyScope, ApiKeys } from "../../src/vault/api-keys.js";
 import { openDatabase } from "../../src/vault/index.js";
 import { control, sdkSignIn } from "../emulator/helpers.js";
 import { waitUntil } from "../events/support/receiver.js";
@@ -135,6 +135,33 @@ describe("API keys", () => {
     await apiKeys.revoke(other.info.id);
     auth.forgetVerified();
     await expect(caller(other.key, "proxy")).rejects.toMatchObject({ code: "unauthenticated" });
+  });
+
+  it("does not remember a key whose check was under way when a revocation was heard", async () => {
+    let answer: (info: ApiKeyInfo) => void = () => undefined;
+    let checks = 0;
+    const apiKeys = {
+      verify: () => {
+        checks++;
+        return new Promise<ApiKeyInfo>((resolve) => {
+          answer = resolve;
+        });
+      },
+    } as unknown as ApiKeys;
+    const auth = new ApiAuth(apiKeys, ADMIN_TOKEN);
+    const key = "stw_0123456789abcdef_secret";
+    const socket = {};
+    const inFlight = auth.require(onConnection(socket, key), "tokens:read");
+    auth.forgetVerified();
+    const info = { id: "0123456789abcdef", scopes: ["tokens:read"] } as unknown as ApiKeyInfo;
+    answer(info);
+    // The request already under way is answered as the database said...
+    expect((await inFlight).id).toBe("api_key:0123456789abcdef");
+    // ...but neither the service nor that connection goes on believing it.
+    const next = auth.require(onConnection(socket, key), "tokens:read");
+    expect(checks).toBe(2);
+    answer(info);
+    await next;
   });
 
   it("refuses a key revoked elsewhere at once, though it had remembered it", async () => {

@@ -106,6 +106,7 @@ export class ApiAuth {
       return { caller: ADMIN, untilMs: this.now() + this.verifiedForMs };
     const remembered = this.verified.get(key);
     if (remembered && remembered.untilMs > this.now()) return remembered;
+    const generation = this.generation;
     const info: ApiKeyInfo | undefined = await this.apiKeys.verify(secret);
     if (info === undefined)
       throw new StewardError("unauthenticated", { message: "This API key is not valid." });
@@ -113,7 +114,9 @@ export class ApiAuth {
       caller: { id: `api_key:${info.id}`, scopes: info.scopes },
       untilMs: this.now() + this.verifiedForMs,
     };
-    this.verified.set(key, trusted);
+    // A revocation heard while the database answered may be this key's: believe the answer
+    // for this request only.
+    if (generation === this.generation) this.verified.set(key, trusted);
     return trusted;
   }
 }
