@@ -83,7 +83,8 @@ async function tryLock(db: Kysely<VaultSchema>, subs: readonly string[]): Promis
 }
 
 /**
- * Locks every sub, waiting, in the order of the lock keys (one order for every instance).
+ * Locks every sub, waiting, in the order of the lock keys (one order for every instance). `db`
+ * is a connection that holds no advisory lock yet: on failure every one it holds is released.
  *
  * @throws StewardError `credential_busy` when a lock is not granted within `lockTimeoutMs`.
  */
@@ -103,6 +104,9 @@ export async function lockWaiting(
       db,
     );
   } catch (error) {
+    // Session-level locks outlive the failed statement: those granted before the timeout would
+    // stay with the pooled connection, held from every instance.
+    await sql`SELECT pg_advisory_unlock_all()`.execute(db);
     if ((error as { code?: string }).code === "55P03") {
       throw new StewardError("credential_busy", {
         detail: `lock of ${subs.length === 1 ? `sub ${subs[0]}` : `${subs.length} users`} not granted within ${lockTimeoutMs} ms`,

@@ -537,6 +537,25 @@ export function describeStoreContract(name: string, harness: () => Promise<Store
         expect(await waiting).toBe("1//t");
       });
 
+      it("keeps none of the locks a waiting batch got when it gives up", async () => {
+        const [a, b] = [await aUser(), await aUser()];
+        const impatient = await storage.open(k1, { lockTimeoutMs: 200 });
+        const probe = await storage.open(k1, { lockTimeoutMs: 200 });
+        // Locks are taken in the order of their keys: holding each user in turn, the other one is
+        // granted before the wait for the held one times out, once.
+        for (const [held, free] of [
+          [a, b],
+          [b, a],
+        ] as const) {
+          const release = await holdElsewhere(held);
+          await expect(
+            impatient.withCredentialBatch([a, b], async () => "never", { wait: true }),
+          ).rejects.toMatchObject({ code: "credential_busy" });
+          expect(await probe.withCredentialLock(free, async () => "free")).toBe("free");
+          await release();
+        }
+      });
+
       it("refuses a malformed outcome alone, without failing the others of its group", async () => {
         const [good, bad] = [await aUser(), await aUser()];
         for (const sub of [good, bad]) {
