@@ -1,3 +1,4 @@
+import { request as httpRequest } from "node:http";
 import type { FastifyRequest } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiAuth } from "../../src/server/plugins/api-auth.js";
@@ -321,6 +322,49 @@ describe("the Google proxy", () => {
     expect(redirected.status).toBe(400);
     expect((await redirected.json()).error.code).toBe("url_not_allowed");
   });
+
+  it("passes the API path on as sent: an encoded slash stays in its segment", async () => {
+    const sub = await signedIn("proxy-path@example.com");
+    await control(steward.google, "DELETE", "/emulator/stats");
+    // A file id a backend encoded, which decoded would climb out of Drive into Gmail.
+    const id = encodeURIComponent("../../gmail/v1/users/me/messages");
+    await call(`/v1/users/${sub}/google/drive/v3/files/${id}?fields=id`, keys.proxy);
+    const { requests } = (await control(steward.google, "GET", "/emulator/stats")).body;
+    expect(Object.keys(requests)).toContain(`/drive/v3/files/${id}`);
+    expect(Object.keys(requests).some((path) => path.startsWith("/gmail"))).toBe(false);
+  });
+
+  it("refuses dot segments, encoded or not, and backslashes in the API path", async () => {
+    const sub = await signedIn("proxy-dots@example.com");
+    const paths = [
+      "drive/v3/files/%2e%2e/%2E%2E/gmail/v1/users/me/messages",
+      "drive/v3/files/.%2e/x",
+      "drive/v3/files/%5c..%5cx",
+    ];
+    for (const path of paths) {
+      const response = await rawGet(`/v1/users/${sub}/google/${path}`, keys.proxy);
+      expect(response.status, path).toBe(400);
+      expect(JSON.parse(response.body).error.code, path).toBe("url_not_allowed");
+    }
+    // Sent raw (fetch would resolve it first), a plain `..` is refused too.
+    const plain = await rawGet(
+      `/v1/users/${sub}/google/drive/v3/../../oauth2/v2/userinfo`,
+      keys.proxy,
+    );
+    expect(plain.status).toBe(400);
+  });
+
+  it("reads no body before the key is checked", async () => {
+    // 1 MiB announced and never sent: answering at all shows the body was not awaited.
+    const response = await rawRequest({
+      method: "POST",
+      path: "/v1/users/123/google/upload/drive/v3/files",
+      headers: { "content-type": "application/octet-stream", "content-length": String(1 << 20) },
+      bodyWithheld: true,
+    });
+    expect(response.status).toBe(401);
+    expect(JSON.parse(response.body).error.code).toBe("unauthenticated");
+  });
 });
 
 /** A request as ApiAuth reads it, arriving on `socket` with `bearer` (no header when undefined). */
@@ -331,4 +375,41 @@ function onConnection(socket: object, bearer: string | undefined): FastifyReques
     raw: { socket },
     headers: bearer === undefined ? {} : { authorization: `Bearer ${bearer}` },
   } as unknown as FastifyRequest;
+}
+
+/**
+ * A request sent as written, path included (fetch would normalise dot segments). With
+ * `bodyWithheld`, the announced body is never sent.
+ */
+function rawRequest(options: {
+  method: string;
+  path: string;
+  headers?: Record<string, string>;
+  bodyWithheld?: boolean;
+}): Promise<{ status: number; body: string }> {
+  const { hostname, port } = new URL(steward.url);
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(
+      { hostname, port, method: options.method, path: options.path, headers: options.headers },
+      (response) => {
+        let body = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk: string) => {
+          body += chunk;
+        });
+        response.on("end", () => {
+          // A withheld body would otherwise keep the connection, and the service, open.
+          request.destroy();
+          resolve({ status: response.statusCode ?? 0, body });
+        });
+      },
+    );
+    request.on("error", reject);
+    if (options.bodyWithheld) request.flushHeaders();
+    else request.end();
+  });
+}
+
+function rawGet(path: string, bearer: string): Promise<{ status: number; body: string }> {
+  return rawRequest({ method: "GET", path, headers: { authorization: `Bearer ${bearer}` } });
 }

@@ -49,17 +49,19 @@ export async function googleProxyRoutes(
           tags: ["internal"],
           security: [{ apiKey: [] }],
         },
+        // Before the body is read: a caller without the key must not make us buffer 64 MiB.
+        onRequest: async (request) => {
+          await options.apiAuth.require(request, "proxy");
+        },
       },
       async (request, reply) => {
-        await options.apiAuth.require(request, "proxy");
         const host = request.headers["x-google-host"] ?? "www.googleapis.com";
         if (typeof host !== "string" || !GOOGLE_API_HOST.test(host)) {
           throw new StewardError("url_not_allowed", {
             message: "X-Google-Host must be a *.googleapis.com host.",
           });
         }
-        const query = request.url.includes("?") ? request.url.slice(request.url.indexOf("?")) : "";
-        const target = `${options.endpoints.apiBaseUrl(host)}/${request.params["*"]}${query}`;
+        const target = `${options.endpoints.apiBaseUrl(host)}/${apiPathAndQuery(request.url)}`;
         const headers = new Headers();
         for (const name of FORWARDED_REQUEST_HEADERS) {
           const value = request.headers[name];
@@ -92,4 +94,28 @@ export async function googleProxyRoutes(
       },
     );
   });
+}
+
+/** The segments before the API path: "", "v1", "users", the sub, "google". */
+const PROXY_PREFIX_SEGMENTS = 5;
+/** `.` and `..`, also percent-encoded: URL parsing would still resolve them. */
+const DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i;
+
+/**
+ * The API path and query as the caller sent them. Fastify's `*` parameter is decoded: from it,
+ * `files/..%2F..%2Fgmail%2F…` would become a path to another API, and an object name holding
+ * `%2F` would lose it.
+ *
+ * @throws StewardError `url_not_allowed` for a dot segment, a backslash or a fragment.
+ */
+function apiPathAndQuery(url: string): string {
+  const queryAt = url.indexOf("?");
+  const path = queryAt === -1 ? url : url.slice(0, queryAt);
+  const segments = path.split("/").slice(PROXY_PREFIX_SEGMENTS);
+  if (segments.some((segment) => DOT_SEGMENT.test(segment)) || /[\\#]|%5c/i.test(path)) {
+    throw new StewardError("url_not_allowed", {
+      message: "The API path may not hold dot segments, backslashes or a fragment.",
+    });
+  }
+  return segments.join("/") + (queryAt === -1 ? "" : url.slice(queryAt));
 }
