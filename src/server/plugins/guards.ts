@@ -13,13 +13,25 @@ export function isLoopback(address: string): boolean {
 /**
  * Off loopback, a request must arrive over HTTPS: directly, or through a trusted proxy that says
  * `X-Forwarded-Proto: https` (Fastify believes that header only from `STEWARD_TRUST_PROXY`).
+ * A request relayed by a proxy on this host is not a loopback client: one carrying forwarding
+ * headers must be HTTPS too, or every client of a same-host proxy not named in
+ * `STEWARD_TRUST_PROXY` could send keys in clear.
  *
  * @throws StewardError `https_required`
  */
 export function requireHttps(request: FastifyRequest): void {
-  if (request.protocol !== "https" && !isLoopback(request.ip)) {
-    throw new StewardError("https_required");
-  }
+  if (request.protocol === "https") return;
+  if (isLoopback(request.ip) && !relayed(request)) return;
+  throw new StewardError("https_required");
+}
+
+function relayed(request: FastifyRequest): boolean {
+  const { headers } = request;
+  return (
+    headers["x-forwarded-for"] !== undefined ||
+    headers["x-forwarded-proto"] !== undefined ||
+    headers.forwarded !== undefined
+  );
 }
 
 /**
