@@ -84,7 +84,7 @@ export function inMemoryStore(): VaultStore {
           createdAt: expiresAt,
           updatedAt: expiresAt,
         }),
-        settle: async () => {},
+        settle: async () => false,
       }),
   };
   return store as VaultStore;

@@ -52,6 +52,8 @@ export interface TokenManagerOptions {
 interface Cached {
   readonly value: AccessToken;
   readonly expiresAtMs: number;
+  /** From then on a hit refreshes ahead of expiry, in the background. */
+  readonly refreshAheadAtMs: number;
   readonly canonicalScopes: ReadonlySet<string>;
   /** `value`, resolved once: a hit hands this out, creating nothing. */
   readonly answer: Promise<AccessToken>;
@@ -72,6 +74,8 @@ type Decision =
   | { readonly outcome: CredentialOutcome; readonly token?: undefined; readonly error: unknown };
 
 const DEFAULT_MIN_VALIDITY_MS = 60_000;
+/** Longest `sub` the store keeps (see `checkSub`). */
+const MAX_SUB_LENGTH = 255;
 /** Users refreshed together under one connection's locks, at most. */
 export const MAX_REFRESH_BATCH = 500;
 
@@ -94,6 +98,8 @@ type Notice = {
 export class TokenManager {
   private readonly cache: LruCache<string, Cached>;
   private readonly inflight = new Map<string, Promise<Cached>>();
+  /** Users forgotten while their refresh was in flight: that refresh must not cache its token. */
+  private readonly forgottenInFlight = new Set<string>();
   private queued: RefreshRequest[] = [];
   private readonly refreshAheadMs: number;
   private readonly now: () => number;
@@ -118,13 +124,25 @@ export class TokenManager {
     const minValidityMs = options?.minValidityMs ?? DEFAULT_MIN_VALIDITY_MS;
     const cached = this.cache.get(sub);
     if (cached !== undefined && cached.value.token !== options?.rejectedToken) {
-      const remainingMs = cached.expiresAtMs - this.now();
-      if (remainingMs >= minValidityMs) {
-        if (remainingMs < this.refreshAheadMs) this.refreshInBackground(sub);
-        return options?.scopes ? withScopes(cached, options.scopes) : cached.answer;
+      const nowMs = this.now();
+      // A hit lacking a scope falls through: a later sign-in may have stored a wider grant.
+      if (
+        cached.expiresAtMs - nowMs >= minValidityMs &&
+        (options?.scopes === undefined || missingScopes(cached, options.scopes).length === 0)
+      ) {
+        if (nowMs >= cached.refreshAheadAtMs) this.refreshInBackground(sub);
+        return cached.answer;
       }
     }
-    return this.refreshOnce(sub, minValidityMs, options?.rejectedToken).then((token) =>
+    // A sub the store cannot hold would fail the whole batch it joins; it fails alone here.
+    if (!canExist(sub)) {
+      return Promise.reject(
+        new StewardError("user_not_found", {
+          detail: `sub cannot exist: empty, over ${MAX_SUB_LENGTH} characters or holding NUL`,
+        }),
+      );
+    }
+    return this.refreshFor(sub, minValidityMs, options?.rejectedToken).then((token) =>
       options?.scopes ? withScopes(token, options.scopes) : token.value,
     );
   }
@@ -132,6 +150,24 @@ export class TokenManager {
   /** Forgets the cached token of `sub` (after a revocation or a delete). */
   forget(sub: string): void {
     this.cache.delete(sub);
+    // A refresh under way read the credential before: its token must not come back.
+    if (this.inflight.has(sub)) this.forgottenInFlight.add(sub);
+  }
+
+  /**
+   * A refresh serving this caller. Joining one under way, the caller gets what another asked
+   * for: when that is the token it rejected, or too short-lived for it, it refreshes once more.
+   */
+  private async refreshFor(
+    sub: string,
+    minValidityMs: number,
+    rejectedToken: string | undefined,
+  ): Promise<Cached> {
+    const joined = this.inflight.has(sub);
+    const token = await this.refreshOnce(sub, minValidityMs, rejectedToken);
+    const serves =
+      token.value.token !== rejectedToken && token.expiresAtMs - this.now() >= minValidityMs;
+    return joined && !serves ? this.refreshOnce(sub, minValidityMs, rejectedToken) : token;
   }
 
   private refreshInBackground(sub: string): void {
@@ -150,7 +186,10 @@ export class TokenManager {
       pending = new Promise<Cached>((resolve, reject) => {
         if (this.queued.length === 0) setImmediate(() => this.refreshQueued());
         this.queued.push({ sub, minValidityMs, rejectedToken, resolve, reject });
-      }).finally(() => this.inflight.delete(sub));
+      }).finally(() => {
+        this.inflight.delete(sub);
+        this.forgottenInFlight.delete(sub);
+      });
       this.inflight.set(sub, pending);
     }
     return pending;
@@ -207,23 +246,46 @@ export class TokenManager {
       const decision = await this.decide(batch, request, notices);
       const { outcome } = decision;
       // The events go with the write, so a webhook is queued with the change it reports.
-      await batch.settle(
+      const written = await batch.settle(
         request.sub,
         outcome.kind === "unchanged" || notices.length === 0
           ? outcome
           : { ...outcome, events: notices },
       );
-      if (decision.token === undefined) {
-        request.reject(decision.error);
+      if (outcome.kind === "refreshed" && !written) {
+        // Revoked (or deleted) while Google answered: the new token and its events are void.
+        notices.length = 0;
+        this.answer(request, {
+          error: new StewardError("credential_revoked", {
+            detail: `sub ${request.sub}: revoked during its refresh`,
+          }),
+        });
       } else {
-        this.cache.set(request.sub, decision.token);
-        request.resolve(decision.token);
+        this.answer(request, decision);
       }
     } catch (error) {
       request.reject(error);
     } finally {
       for (const notice of notices) this.options.events.emit(notice.event, notice.payload as never);
     }
+  }
+
+  private answer(
+    request: RefreshRequest,
+    decision: { readonly token: Cached } | { readonly token?: undefined; readonly error: unknown },
+  ): void {
+    const { sub } = request;
+    if (decision.token !== undefined) {
+      if (!this.forgottenInFlight.has(sub)) this.cache.set(sub, decision.token);
+      request.resolve(decision.token);
+      return;
+    }
+    // Other callers must not keep getting a dead grant's token from the cache.
+    const { error } = decision;
+    if (isStewardError(error, "credential_revoked") || isStewardError(error, "user_not_found")) {
+      this.cache.delete(sub);
+    }
+    request.reject(error);
   }
 
   private async decide(
@@ -240,7 +302,7 @@ export class TokenManager {
     }
     // Read again after the lock: another instance may have refreshed while we waited.
     const neededMs = Math.max(request.minValidityMs, this.refreshAheadMs);
-    const stored = freshStoredToken(credential, this.now(), neededMs);
+    const stored = freshStoredToken(credential, this.now(), neededMs, this.refreshAheadMs);
     if (stored !== undefined && stored.value.token !== request.rejectedToken) {
       return { outcome: unchanged, token: stored };
     }
@@ -289,9 +351,18 @@ export class TokenManager {
     return {
       outcome: {
         kind: "refreshed",
-        result: { accessToken: result.accessToken, expiresAt: result.expiresAt, grantedScopes },
+        result: {
+          accessToken: result.accessToken,
+          expiresAt: result.expiresAt,
+          // A provider that rotates refresh tokens voids the old one.
+          refreshToken: result.refreshToken,
+          grantedScopes,
+        },
       },
-      token: cached(result.accessToken, result.expiresAt, grantedScopes),
+      token: cached(result.accessToken, result.expiresAt, grantedScopes, {
+        nowMs: this.now(),
+        refreshAheadMs: this.refreshAheadMs,
+      }),
     };
   }
 }
@@ -307,34 +378,61 @@ function usable(sub: string, credential: Credential | undefined): Credential {
   return credential;
 }
 
+/** Whether the store could hold `sub` (the rule of `checkSub`; PostgreSQL text holds no NUL). */
+function canExist(sub: string): boolean {
+  return (
+    typeof sub === "string" &&
+    sub.length > 0 &&
+    sub.length <= MAX_SUB_LENGTH &&
+    !sub.includes("\u0000")
+  );
+}
+
 function freshStoredToken(
   credential: Credential,
   now: number,
   neededMs: number,
+  refreshAheadMs: number,
 ): Cached | undefined {
   const expiresAt = credential.accessTokenExpiresAt;
   if (credential.accessToken === null || expiresAt === null || expiresAt.getTime() - now < neededMs)
     return undefined;
-  return cached(credential.accessToken, expiresAt, credential.grantedScopes);
+  return cached(credential.accessToken, expiresAt, credential.grantedScopes, {
+    nowMs: now,
+    refreshAheadMs,
+  });
 }
 
-function cached(token: string, expiresAt: Date, scopes: readonly string[]): Cached {
+function cached(
+  token: string,
+  expiresAt: Date,
+  scopes: readonly string[],
+  timing: { readonly nowMs: number; readonly refreshAheadMs: number },
+): Cached {
   const value: AccessToken = Object.freeze({
     token,
     expiresAt,
     scopes: Object.freeze([...scopes]),
   });
+  const expiresAtMs = expiresAt.getTime();
+  // A token living less than the window would be refreshed on every hit: at most half its life.
+  const aheadMs = Math.min(timing.refreshAheadMs, (expiresAtMs - timing.nowMs) / 2);
   return {
     value,
-    expiresAtMs: expiresAt.getTime(),
+    expiresAtMs,
+    refreshAheadAtMs: expiresAtMs - aheadMs,
     canonicalScopes: new Set(scopes.map(canonicalScope)),
     answer: Promise.resolve(value),
   };
 }
 
+function missingScopes(token: Cached, scopes: readonly string[]): string[] {
+  return scopes.filter((scope) => !token.canonicalScopes.has(canonicalScope(scope)));
+}
+
 /** The token when its grant holds every scope asked for; `scope_not_granted` otherwise. */
 function withScopes(token: Cached, scopes: readonly string[]): Promise<AccessToken> {
-  const missing = scopes.filter((scope) => !token.canonicalScopes.has(canonicalScope(scope)));
+  const missing = missingScopes(token, scopes);
   if (missing.length === 0) return token.answer;
   return Promise.reject(
     new StewardError("scope_not_granted", {

@@ -127,7 +127,8 @@ export async function unlock(db: Kysely<VaultSchema>, subs: readonly string[]): 
 interface Pending {
   readonly sub: string;
   readonly outcome: CredentialOutcome;
-  readonly resolve: () => void;
+  /** Told whether the write changed the user's row. */
+  readonly resolve: (changed: boolean) => void;
   readonly reject: (error: unknown) => void;
 }
 
@@ -148,7 +149,7 @@ class GroupCommit {
     this.#unsettled = new Set(held);
   }
 
-  settle(sub: string, outcome: CredentialOutcome): Promise<void> {
+  settle(sub: string, outcome: CredentialOutcome): Promise<boolean> {
     try {
       checkOutcome(outcome);
     } catch (error) {
@@ -157,7 +158,7 @@ class GroupCommit {
     if (!this.#unsettled.delete(sub)) {
       return Promise.reject(new TypeError(`sub ${sub} is not held by this batch (or settled)`));
     }
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<boolean>((resolve, reject) => {
       this.#queue.push({ sub, outcome, resolve, reject });
       this.#draining ??= this.#drain();
     });
@@ -177,8 +178,9 @@ class GroupCommit {
       const group = this.#queue;
       this.#queue = [];
       let failure: unknown;
+      let changed = new Set<string>();
       try {
-        await writeOutcomes(this.db, this.context, group);
+        changed = await writeOutcomes(this.db, this.context, group);
       } catch (error) {
         failure = error;
       }
@@ -191,7 +193,7 @@ class GroupCommit {
         failure ??= error;
       }
       for (const pending of group) {
-        if (failure === undefined) pending.resolve();
+        if (failure === undefined) pending.resolve(changed.has(pending.sub));
         else pending.reject(failure);
       }
     }

@@ -173,8 +173,11 @@ export interface CredentialBatch {
    * Writes one locked user's outcome, then releases their lock. Outcomes settled while an
    * earlier write is under way are written together, one statement for each kind of outcome
    * (a group commit): a thousand users refreshed at once cost a handful of statements.
+   *
+   * @returns whether the write changed the stored row: false for `unchanged`, and for a
+   *   refresh of a credential no longer active (revoked or deleted meanwhile).
    */
-  settle(sub: string, outcome: CredentialOutcome): Promise<void>;
+  settle(sub: string, outcome: CredentialOutcome): Promise<boolean>;
 }
 
 export interface MarkRevokedOptions {

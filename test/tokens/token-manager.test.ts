@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { sql } from "kysely";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { StewardError } from "../../src/errors.js";
+import type { StewardEvents } from "../../src/events/bus.js";
 import { emulatorEndpoints } from "../../src/google/endpoints.js";
 import { createOAuthClient } from "../../src/oauth/client.js";
 import { TokenManager } from "../../src/tokens/token-manager.js";
@@ -15,6 +16,7 @@ import {
 } from "../server/helpers.js";
 
 const APPDATA = "https://www.googleapis.com/auth/drive.appdata";
+const DRIVE_FILE = "https://www.googleapis.com/auth/drive.file";
 let steward: TestService;
 
 beforeAll(async () => {
@@ -72,12 +74,12 @@ describe("TokenManager.accessToken", () => {
   it("refreshes ahead of expiry: hands out the valid token and refreshes in the background", async () => {
     const sub = await userWithTokenLiving("ahead@example.com", 240);
     let clock = Date.now();
-    const tokens = manager({ refreshAheadMs: 200_000, now: () => clock });
+    const tokens = manager({ refreshAheadMs: 100_000, now: () => clock });
     const first = await tokens.accessToken(sub);
     expect(first.expiresAt.getTime()).toBeLessThan(Date.now() + 241_000);
     expect(await refreshesOf(sub)).toBe(0);
-    // A minute later, under 200 s remain: the caller still gets the valid token at once...
-    clock += 60_000;
+    // 150 s later, under 100 s remain: the caller still gets the valid token at once...
+    clock += 150_000;
     const refreshed = new Promise((resolve) =>
       steward.service.events.on(
         "credential.refreshed",
@@ -255,6 +257,192 @@ describe("refreshing many users at once", () => {
     expect(fineResult.status).toBe("fulfilled");
     expect(await refreshesOf(broken)).toBe(0);
     expect(await refreshesOf(fine)).toBe(1);
+  });
+});
+
+describe("regressions of the offline-access path", () => {
+  const store = () => steward.service.vault.store;
+  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  /** Records the service's events of `name` for `sub`; call the result to stop and read them. */
+  function eventsOf<E extends keyof StewardEvents>(name: E, sub: string) {
+    const seen: StewardEvents[E][] = [];
+    const off = steward.service.events.on(name, (event) => {
+      if ((event as { sub?: string }).sub === sub) seen.push(event);
+    });
+    return () => {
+      off();
+      return seen;
+    };
+  }
+
+  it("drops the cached token of a grant found dead, instead of handing it out for an hour", async () => {
+    const [atGoogle, elsewhere] = [
+      await userWithTokenLiving("dead-at-google@example.com", 3599),
+      await userWithTokenLiving("revoked-elsewhere@example.com", 3599),
+    ];
+    const tokens = manager();
+    const [first, second] = [
+      await tokens.accessToken(atGoogle),
+      await tokens.accessToken(elsewhere),
+    ];
+    // One grant dies at Google (invalid_grant); the other was marked revoked by another instance.
+    await control(steward.google, "POST", `/emulator/users/${atGoogle}/revoke`, {});
+    await store().markRevoked(elsewhere, "user_request");
+    for (const [sub, token] of [
+      [atGoogle, first],
+      [elsewhere, second],
+    ] as const) {
+      await expect(tokens.accessToken(sub, { rejectedToken: token.token })).rejects.toMatchObject({
+        code: "credential_revoked",
+      });
+      await expect(tokens.accessToken(sub)).rejects.toMatchObject({ code: "credential_revoked" });
+    }
+  });
+
+  it("neither caches nor announces a refresh that lands after the user was revoked", async () => {
+    const sub = await userWithTokenLiving("revoked-mid-refresh@example.com", 2);
+    await control(steward.google, "POST", "/emulator/faults", { path: "/token", latencyMs: 600 });
+    const tokens = manager();
+    const stop = eventsOf("credential.refreshed", sub);
+    const asked = tokens.accessToken(sub);
+    asked.catch(() => {});
+    // While the refresh is at Google, the user is revoked (revokeGrant's steps after Google).
+    await pause(250);
+    expect(await store().markRevoked(sub, "user_request")).toBe(true);
+    tokens.forget(sub);
+    await expect(asked).rejects.toMatchObject({ code: "credential_revoked" });
+    await expect(tokens.accessToken(sub)).rejects.toMatchObject({ code: "credential_revoked" });
+    expect(stop()).toEqual([]);
+  });
+
+  it("does not cache a refreshed token again after forget() ran during its write", async () => {
+    const sub = await userWithTokenLiving("forgotten-mid-write@example.com", 2);
+    const real = store();
+    let tokens: TokenManager | undefined;
+    // Revocation commits and forgets right after the refresh's write, before it is answered.
+    const racing: typeof real = Object.create(real, {
+      withCredentialBatch: {
+        value: (subs: readonly string[], fn: (batch: any) => Promise<unknown>, options: object) =>
+          real.withCredentialBatch(
+            subs,
+            (batch) =>
+              fn({
+                ...batch,
+                credential: (s: string) => batch.credential(s),
+                settle: async (s: string, outcome: any) => {
+                  const written = await batch.settle(s, outcome);
+                  await real.markRevoked(s, "user_request");
+                  tokens?.forget(s);
+                  return written;
+                },
+              }),
+            options,
+          ),
+      },
+    });
+    tokens = manager({ store: racing });
+    await tokens.accessToken(sub);
+    await expect(tokens.accessToken(sub)).rejects.toMatchObject({ code: "credential_revoked" });
+  });
+
+  it("keeps a refresh token the provider rotated", async () => {
+    const sub = await userWithTokenLiving("rotated@example.com", 2);
+    await control(steward.google, "POST", "/emulator/faults", {
+      path: "/token",
+      status: 200,
+      body: {
+        access_token: "ya29.after-rotation",
+        expires_in: 3599,
+        token_type: "Bearer",
+        scope: APPDATA,
+        refresh_token: "1//rotated-refresh-token",
+      },
+    });
+    expect((await manager().accessToken(sub)).token).toBe("ya29.after-rotation");
+    expect(await store().getCredential(sub)).toMatchObject({
+      status: "active",
+      refreshToken: "1//rotated-refresh-token",
+    });
+  });
+
+  it("sees scopes added by a later sign-in although the old token is still cached", async () => {
+    const sub = await userWithTokenLiving("incremental@example.com", 3599);
+    const tokens = manager();
+    await tokens.accessToken(sub);
+    await signInThroughService(steward, "incremental@example.com", {
+      scopes: [APPDATA, DRIVE_FILE],
+    });
+    const token = await tokens.accessToken(sub, { scopes: [DRIVE_FILE] });
+    expect(token.scopes).toContain(DRIVE_FILE);
+    expect(token.token).toBe((await store().getCredential(sub))?.accessToken);
+    expect(await tokenRequests()).toBe(0);
+    await expect(
+      tokens.accessToken(sub, { scopes: ["https://www.googleapis.com/auth/photoslibrary"] }),
+    ).rejects.toMatchObject({ code: "scope_not_granted" });
+  });
+
+  it("does not hand a caller who joins a refresh the token it rejected", async () => {
+    const sub = await userWithTokenLiving("joiner-rejected@example.com", 3599);
+    const stored = (await store().getCredential(sub))?.accessToken as string;
+    const tokens = manager();
+    // The first caller's refresh reuses the stored token; the second rejected exactly that one.
+    const [first, second] = await Promise.all([
+      tokens.accessToken(sub),
+      tokens.accessToken(sub, { rejectedToken: stored }),
+    ]);
+    expect(first.token).toBe(stored);
+    expect(second.token).not.toBe(stored);
+    expect(await refreshesOf(sub)).toBe(1);
+  });
+
+  it("does not hand a caller who joins a refresh a token shorter-lived than it asked for", async () => {
+    const sub = await userWithTokenLiving("joiner-validity@example.com", 600);
+    const tokens = manager();
+    const [first, second] = await Promise.all([
+      tokens.accessToken(sub),
+      tokens.accessToken(sub, { minValidityMs: 1_200_000 }),
+    ]);
+    expect(first.expiresAt.getTime()).toBeLessThan(Date.now() + 601_000);
+    expect(second.expiresAt.getTime()).toBeGreaterThan(Date.now() + 1_200_000);
+    expect(await refreshesOf(sub)).toBe(1);
+  });
+
+  it("does not refresh on every hit a token living less than the refresh-ahead window", async () => {
+    const sub = await userWithTokenLiving("short-lived@example.com", 2);
+    await control(steward.google, "PUT", "/emulator/settings", { accessTokenTtlSeconds: 120 });
+    let clock = Date.now();
+    const tokens = manager({ refreshAheadMs: 300_000, now: () => clock });
+    const first = await tokens.accessToken(sub);
+    expect(await refreshesOf(sub)).toBe(1);
+    for (let i = 0; i < 5; i++) expect((await tokens.accessToken(sub)).token).toBe(first.token);
+    await pause(300);
+    expect(await refreshesOf(sub)).toBe(1);
+    // Past half its life, it is refreshed ahead of expiry as usual.
+    clock += 70_000;
+    const refreshed = new Promise((resolve) =>
+      steward.service.events.on(
+        "credential.refreshed",
+        (event) => event.sub === sub && resolve(event),
+      ),
+    );
+    expect((await tokens.accessToken(sub, { minValidityMs: 10_000 })).token).toBe(first.token);
+    await refreshed;
+    expect(await refreshesOf(sub)).toBe(2);
+  });
+
+  it("rejects a sub that cannot exist alone, without failing the batch it joined", async () => {
+    const sub = await userWithTokenLiving("batch-mate@example.com", 2);
+    const tokens = manager();
+    const [good, ...bad] = await Promise.allSettled([
+      tokens.accessToken(sub),
+      tokens.accessToken("nul\u0000sub"),
+      tokens.accessToken(""),
+      tokens.accessToken("9".repeat(256)),
+    ]);
+    expect(good.status).toBe("fulfilled");
+    for (const result of bad) {
+      expect(result).toMatchObject({ status: "rejected", reason: { code: "user_not_found" } });
+    }
   });
 });
 
