@@ -323,6 +323,32 @@ describe("the Google proxy", () => {
     expect((await redirected.json()).error.code).toBe("url_not_allowed");
   });
 
+  it("answers with the headers a resumable upload goes on with", async () => {
+    const sub = await signedIn("proxy-resumable@example.com");
+    const session = {
+      location:
+        "https://www.googleapis.com/upload/drive/v3/files?uploadType=resumable&upload_id=u1",
+      range: "bytes=0-1023",
+      "x-goog-upload-url": "https://photoslibrary.googleapis.com/v1/uploads?upload_id=u2",
+      "x-goog-upload-status": "active",
+    };
+    await control(steward.google, "POST", "/emulator/faults", {
+      path: "/upload/drive/v3/files",
+      status: 200,
+      headers: session,
+      body: {},
+    });
+    const response = await call(
+      `/v1/users/${sub}/google/upload/drive/v3/files?uploadType=resumable`,
+      keys.proxy,
+      { method: "POST", headers: { "content-type": "application/json" }, body: "{}" },
+    );
+    expect(response.status).toBe(200);
+    for (const [name, value] of Object.entries(session)) {
+      expect(response.headers.get(name), name).toBe(value);
+    }
+  });
+
   it("passes the API path on as sent: an encoded slash stays in its segment", async () => {
     const sub = await signedIn("proxy-path@example.com");
     await control(steward.google, "DELETE", "/emulator/stats");

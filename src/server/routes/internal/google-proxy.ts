@@ -21,6 +21,10 @@ const FORWARDED_RESPONSE_HEADERS = [
   "retry-after",
   "cache-control",
   "content-range",
+  // Resumable uploads: the session URI (redirects themselves are followed by fetchAs) and the
+  // bytes Google holds so far.
+  "location",
+  "range",
 ];
 
 /**
@@ -90,6 +94,10 @@ export async function googleProxyRoutes(
           const value = response.headers.get(name);
           if (value !== null) reply.header(name, value);
         }
+        // Photos' upload protocol answers in its own headers (X-Goog-Upload-URL, -Status, ...).
+        response.headers.forEach((value, name) => {
+          if (name.startsWith("x-goog-upload-")) reply.header(name, value);
+        });
         return reply.send(Buffer.from(await response.arrayBuffer()));
       },
     );
