@@ -158,16 +158,18 @@ export class TokenManager {
    * A refresh serving this caller. Joining one under way, the caller gets what another asked
    * for: when that is the token it rejected, or too short-lived for it, it refreshes once more.
    */
-  private async refreshFor(
+  private refreshFor(
     sub: string,
     minValidityMs: number,
     rejectedToken: string | undefined,
   ): Promise<Cached> {
-    const joined = this.inflight.has(sub);
-    const token = await this.refreshOnce(sub, minValidityMs, rejectedToken);
-    const serves =
-      token.value.token !== rejectedToken && token.expiresAtMs - this.now() >= minValidityMs;
-    return joined && !serves ? this.refreshOnce(sub, minValidityMs, rejectedToken) : token;
+    const refresh = () => this.refreshOnce(sub, minValidityMs, rejectedToken);
+    if (!this.inflight.has(sub)) return refresh();
+    return refresh().then((token) =>
+      token.value.token !== rejectedToken && token.expiresAtMs - this.now() >= minValidityMs
+        ? token
+        : refresh(),
+    );
   }
 
   private refreshInBackground(sub: string): void {
