@@ -5,6 +5,7 @@ import type { EventBus, StewardEventName, StewardEvents } from "../events/bus.js
 import { refreshTokenGrant } from "../oauth/grants.js";
 import { canonicalScope } from "../signin/scopes.js";
 import type { Credential, CredentialBatch, CredentialOutcome, VaultStore } from "../vault/store.js";
+import { isStorableSub } from "../vault/store-checks.js";
 import { LruCache } from "./lru.js";
 import { DEFAULT_RETRY, type RetryPolicy, withRetries } from "./retry.js";
 
@@ -74,8 +75,6 @@ type Decision =
   | { readonly outcome: CredentialOutcome; readonly token?: undefined; readonly error: unknown };
 
 const DEFAULT_MIN_VALIDITY_MS = 60_000;
-/** Longest `sub` the store keeps (see `checkSub`). */
-const MAX_SUB_LENGTH = 255;
 /** Users refreshed together under one connection's locks, at most. */
 export const MAX_REFRESH_BATCH = 500;
 
@@ -135,10 +134,10 @@ export class TokenManager {
       }
     }
     // A sub the store cannot hold would fail the whole batch it joins; it fails alone here.
-    if (!canExist(sub)) {
+    if (!isStorableSub(sub)) {
       return Promise.reject(
         new StewardError("user_not_found", {
-          detail: `sub cannot exist: empty, over ${MAX_SUB_LENGTH} characters or holding NUL`,
+          detail: "sub cannot exist: empty, over 255 characters or holding NUL",
         }),
       );
     }
@@ -378,16 +377,6 @@ function usable(sub: string, credential: Credential | undefined): Credential {
     });
   }
   return credential;
-}
-
-/** Whether the store could hold `sub` (the rule of `checkSub`; PostgreSQL text holds no NUL). */
-function canExist(sub: string): boolean {
-  return (
-    typeof sub === "string" &&
-    sub.length > 0 &&
-    sub.length <= MAX_SUB_LENGTH &&
-    !sub.includes("\u0000")
-  );
 }
 
 function freshStoredToken(

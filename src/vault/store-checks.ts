@@ -3,9 +3,14 @@
 /** Reason codes are short identifiers; this keeps a token or a response body out of them. */
 export const REASON_CODE = /^[A-Za-z0-9_.:-]{1,64}$/;
 
+/** Whether the store can hold `sub`: 1 to 255 characters, no NUL (PostgreSQL text holds none). */
+export function isStorableSub(sub: unknown): sub is string {
+  return typeof sub === "string" && sub.length > 0 && sub.length <= 255 && !sub.includes("\u0000");
+}
+
 export function checkSub(sub: unknown): asserts sub is string {
-  if (typeof sub !== "string" || sub.length === 0 || sub.length > 255) {
-    throw new TypeError("sub must be a non-empty string of at most 255 characters");
+  if (!isStorableSub(sub)) {
+    throw new TypeError("sub must be a non-empty string of at most 255 characters, without NUL");
   }
 }
 
