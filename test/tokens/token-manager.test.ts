@@ -31,6 +31,17 @@ beforeEach(async () => {
 const userWithTokenLiving = (email: string, ttlSeconds: number) =>
   signInThroughService(steward, email, { ttlSeconds, scopes: [APPDATA] });
 const refreshesOf = (sub: string) => refreshGrantsOf(steward, sub);
+
+/** Resolves at the service's next `credential.refreshed` event for `sub`. */
+function nextRefreshOf(sub: string): Promise<void> {
+  return new Promise((resolve) => {
+    const off = steward.service.events.on("credential.refreshed", (event) => {
+      if (event.sub !== sub) return;
+      off();
+      resolve();
+    });
+  });
+}
 const tokenRequests = async () =>
   (await control(steward.google, "GET", "/emulator/stats")).body.requests["/token"] ?? 0;
 
@@ -80,12 +91,7 @@ describe("TokenManager.accessToken", () => {
     expect(await refreshesOf(sub)).toBe(0);
     // 150 s later, under 100 s remain: the caller still gets the valid token at once...
     clock += 150_000;
-    const refreshed = new Promise((resolve) =>
-      steward.service.events.on(
-        "credential.refreshed",
-        (event) => event.sub === sub && resolve(event),
-      ),
-    );
+    const refreshed = nextRefreshOf(sub);
     expect((await tokens.accessToken(sub)).token).toBe(first.token);
     // ...and the refresh happens behind it.
     await refreshed;
@@ -419,12 +425,7 @@ describe("regressions of the offline-access path", () => {
     expect(await refreshesOf(sub)).toBe(1);
     // Past half its life, it is refreshed ahead of expiry as usual.
     clock += 70_000;
-    const refreshed = new Promise((resolve) =>
-      steward.service.events.on(
-        "credential.refreshed",
-        (event) => event.sub === sub && resolve(event),
-      ),
-    );
+    const refreshed = nextRefreshOf(sub);
     expect((await tokens.accessToken(sub, { minValidityMs: 10_000 })).token).toBe(first.token);
     await refreshed;
     expect(await refreshesOf(sub)).toBe(2);
