@@ -253,8 +253,9 @@ export class TokenManager {
           ? outcome
           : { ...outcome, events: notices },
       );
-      if (outcome.kind === "refreshed" && !written) {
-        // Revoked (or deleted) while Google answered: the new token and its events are void.
+      if (!written && (outcome.kind === "refreshed" || outcome.kind === "revoked")) {
+        // Revoked (or deleted) while Google answered: a new token is void, and whoever revoked
+        // it has announced the revocation already.
         notices.length = 0;
         this.answer(request, {
           error: new StewardError("credential_revoked", {

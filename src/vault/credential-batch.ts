@@ -299,7 +299,7 @@ async function writeChanges(
         access_token_expires_at = NULL, updated_at = now()
       FROM unnest(${revoked.map((r) => r.sub)}::text[], ${revoked.map((r) => r.status)}::text[],
         ${revoked.map((r) => r.reason)}::text[]) AS u(sub, status, reason)
-      WHERE c.sub = u.sub
+      WHERE c.sub = u.sub AND c.status = 'active'
       RETURNING c.sub`.execute(db);
     changed.push(...rows);
   }

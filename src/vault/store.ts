@@ -128,7 +128,7 @@ export interface CredentialLock {
   recordRefresh(result: RefreshResult): Promise<boolean>;
   /** Records the reason code of a failed refresh (never a token or a response body). */
   recordError(reasonCode: string): Promise<void>;
-  /** Marks the credential revoked (or expired) and erases its tokens. */
+  /** Marks an active credential revoked (or expired) and erases its tokens. */
   markRevoked(reason: string, status?: "revoked" | "expired"): Promise<boolean>;
 }
 
@@ -141,7 +141,10 @@ export type CredentialOutcome =
   | { readonly kind: "refreshed"; readonly result: RefreshResult; readonly events?: ChangeEvents }
   /** A failed refresh's reason code (never a token or a response body). */
   | { readonly kind: "failed"; readonly reasonCode: string; readonly events?: ChangeEvents }
-  /** The grant is dead: mark the credential revoked (or expired) and erase its tokens. */
+  /**
+   * The grant is dead: mark the credential revoked (or expired) and erase its tokens. Only an
+   * active credential changes: the first revocation keeps its reason and alone is announced.
+   */
   | {
       readonly kind: "revoked";
       readonly reason: string;
@@ -261,7 +264,10 @@ export interface VaultStore {
    *   by sub and kid); `key_missing` when it is sealed with a kid the keyring lacks.
    */
   getCredential(sub: string): Promise<Credential | undefined>;
-  /** Marks the credential revoked (or expired) and erases its tokens; false when none exists. */
+  /**
+   * Marks the credential revoked (or expired) and erases its tokens; false when none exists or
+   * it was no longer active (it keeps its first reason, and `options.events` are not queued).
+   */
   markRevoked(sub: string, reason: string, options?: MarkRevokedOptions): Promise<boolean>;
   /**
    * Runs `fn` holding a lock on the user's credential that every instance sharing the database

@@ -321,6 +321,22 @@ describe("regressions of the offline-access path", () => {
     expect(stop()).toEqual([]);
   });
 
+  it("does not announce a revocation again when the refresh that found it lost the race", async () => {
+    const sub = await userWithTokenLiving("revoked-twice@example.com", 2);
+    // revokeGrant's steps: the grant ends at Google, then the store is marked while a refresh
+    // that read the credential before is still at Google, where it meets invalid_grant.
+    await control(steward.google, "POST", `/emulator/users/${sub}/revoke`, {});
+    await control(steward.google, "POST", "/emulator/faults", { path: "/token", latencyMs: 600 });
+    const stop = eventsOf("credential.revoked", sub);
+    const asked = manager().accessToken(sub);
+    asked.catch(() => {});
+    await pause(250);
+    expect(await store().markRevoked(sub, "user_request")).toBe(true);
+    await expect(asked).rejects.toMatchObject({ code: "credential_revoked" });
+    expect(stop()).toEqual([]);
+    expect(await store().getCredential(sub)).toMatchObject({ revokedReason: "user_request" });
+  });
+
   it("does not cache a refreshed token again after forget() ran during its write", async () => {
     const sub = await userWithTokenLiving("forgotten-mid-write@example.com", 2);
     const real = store();

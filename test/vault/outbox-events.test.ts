@@ -69,6 +69,10 @@ describe("events written with the change they announce", () => {
     expect(
       await vault.store.markRevoked("nobody", "invalid_grant", { events: [revoked("x")] }),
     ).toBe(false);
+    // A second revocation of the same user is not news: its event is not queued.
+    expect(await vault.store.markRevoked(sub, "user_request", { events: [revoked(sub)] })).toBe(
+      false,
+    );
     expect(await outbox(vault)).toHaveLength(1);
   });
 

@@ -245,9 +245,19 @@ export function describeStoreContract(name: string, harness: () => Promise<Store
         expect(await store.saveCredential({ sub, grantedScopes: ["openid"] })).toMatchObject({
           status: "revoked",
         });
-        expect(await store.markRevoked(sub, "token_expired", { status: "expired" })).toBe(true);
-        expect((await store.getCredential(sub))?.status).toBe("expired");
+        // The first revocation stands: a later one changes nothing and says so.
+        expect(await store.markRevoked(sub, "token_expired", { status: "expired" })).toBe(false);
+        expect(await store.getCredential(sub)).toMatchObject({
+          status: "revoked",
+          revokedReason: "invalid_grant",
+        });
         expect(await store.markRevoked(newSub(), "invalid_grant")).toBe(false);
+        const expiring = await aUser();
+        await store.saveCredential({ sub: expiring, refreshToken: "1//r", grantedScopes: [] });
+        expect(await store.markRevoked(expiring, "token_expired", { status: "expired" })).toBe(
+          true,
+        );
+        expect((await store.getCredential(expiring))?.status).toBe("expired");
       });
 
       it("refuses something that looks like a token where a reason code belongs", async () => {
