@@ -15,7 +15,10 @@ export const REDACTED_PATHS = [
   "req.headers.cookie",
   'req.headers["x-api-key"]',
   "res.headers['set-cookie']",
-  "*.code",
+  // A sign-in code, wherever a body is logged; not `*.code`, which would blank `err.code`.
+  "body.code",
+  "*.body.code",
+  "*.serverAuthCode",
   "*.token",
   "*.accessToken",
   "*.refreshToken",

@@ -26,6 +26,18 @@ describe("requestLogger", () => {
     expect(log.level).toBe("info");
   });
 
+  it("keeps an error's own code, a diagnostic, while a sign-in code anywhere is redacted", () => {
+    const { parent, lines } = capture("info");
+    const log = requestLogger(parent, { reqId: "r-3" }, {});
+    const err = Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
+    log.error({ err, req: { body: { code: "4/secret" } }, app: { serverAuthCode: "4/x" } }, "x");
+    expect(lines[0]).toMatchObject({
+      err: { code: "ECONNRESET" },
+      req: { body: { code: "[redacted]" } },
+      app: { serverAuthCode: "[redacted]" },
+    });
+  });
+
   it("follows a route's level, and makes no pino child while nothing is written", () => {
     const { parent, lines } = capture("info");
     let children = 0;
