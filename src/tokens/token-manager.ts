@@ -303,8 +303,11 @@ export class TokenManager {
       return { outcome: unchanged, error };
     }
     // Read again after the lock: another instance may have refreshed while we waited.
-    const neededMs = Math.max(request.minValidityMs, this.refreshAheadMs);
-    const stored = freshStoredToken(credential, this.now(), neededMs, this.refreshAheadMs);
+    const stored = freshStoredToken(credential, {
+      nowMs: this.now(),
+      minValidityMs: request.minValidityMs,
+      refreshAheadMs: this.refreshAheadMs,
+    });
     if (stored !== undefined && stored.value.token !== request.rejectedToken) {
       return { outcome: unchanged, token: stored };
     }
@@ -343,6 +346,7 @@ export class TokenManager {
       }
       return { outcome: { kind: "failed", reasonCode: code }, error };
     }
+    const issuedAtMs = this.now();
     const grantedScopes = result.scopes.length > 0 ? result.scopes : [...credential.grantedScopes];
     notices.push({ event: "credential.refreshed", payload: { sub, expiresAt: result.expiresAt } });
     const added = grantedScopes.filter((scope) => !credential.grantedScopes.includes(scope));
@@ -359,10 +363,11 @@ export class TokenManager {
           // A provider that rotates refresh tokens voids the old one.
           refreshToken: result.refreshToken,
           grantedScopes,
+          refreshedAt: new Date(issuedAtMs),
         },
       },
       token: cached(result.accessToken, result.expiresAt, grantedScopes, {
-        nowMs: this.now(),
+        issuedAtMs,
         refreshAheadMs: this.refreshAheadMs,
       }),
     };
@@ -380,26 +385,36 @@ function usable(sub: string, credential: Credential | undefined): Credential {
   return credential;
 }
 
+/**
+ * The stored access token, when it serves for `minValidityMs` and is not due to be refreshed
+ * ahead. Its life runs from the last refresh: a token stored by another instance a moment ago
+ * is reused even when it lives less than the refresh-ahead window. A token of unknown age (from
+ * the sign-in) is due once the window is reached.
+ */
 function freshStoredToken(
   credential: Credential,
-  now: number,
-  neededMs: number,
-  refreshAheadMs: number,
+  rules: {
+    readonly nowMs: number;
+    readonly minValidityMs: number;
+    readonly refreshAheadMs: number;
+  },
 ): Cached | undefined {
-  const expiresAt = credential.accessTokenExpiresAt;
-  if (credential.accessToken === null || expiresAt === null || expiresAt.getTime() - now < neededMs)
-    return undefined;
-  return cached(credential.accessToken, expiresAt, credential.grantedScopes, {
-    nowMs: now,
-    refreshAheadMs,
+  const { accessToken, accessTokenExpiresAt: expiresAt, lastRefreshAt } = credential;
+  if (accessToken === null || expiresAt === null) return undefined;
+  const token = cached(accessToken, expiresAt, credential.grantedScopes, {
+    issuedAtMs: lastRefreshAt?.getTime() ?? Number.NEGATIVE_INFINITY,
+    refreshAheadMs: rules.refreshAheadMs,
   });
+  const remainingMs = token.expiresAtMs - rules.nowMs;
+  if (remainingMs < rules.minValidityMs || rules.nowMs >= token.refreshAheadAtMs) return undefined;
+  return token;
 }
 
 function cached(
   token: string,
   expiresAt: Date,
   scopes: readonly string[],
-  timing: { readonly nowMs: number; readonly refreshAheadMs: number },
+  timing: { readonly issuedAtMs: number; readonly refreshAheadMs: number },
 ): Cached {
   const value: AccessToken = Object.freeze({
     token,
@@ -408,7 +423,10 @@ function cached(
   });
   const expiresAtMs = expiresAt.getTime();
   // A token living less than the window would be refreshed on every hit: at most half its life.
-  const aheadMs = Math.min(timing.refreshAheadMs, (expiresAtMs - timing.nowMs) / 2);
+  const aheadMs = Math.max(
+    0,
+    Math.min(timing.refreshAheadMs, (expiresAtMs - timing.issuedAtMs) / 2),
+  );
   return {
     value,
     expiresAtMs,

@@ -447,6 +447,22 @@ describe("regressions of the offline-access path", () => {
     expect(await refreshesOf(sub)).toBe(2);
   });
 
+  it("reuses a short-lived token another instance just stored, instead of refreshing it again", async () => {
+    const sub = await userWithTokenLiving("short-lived-shared@example.com", 2);
+    await control(steward.google, "PUT", "/emulator/settings", { accessTokenTtlSeconds: 120 });
+    let clock = Date.now();
+    const instance = () => manager({ refreshAheadMs: 300_000, now: () => clock });
+    const first = await instance().accessToken(sub);
+    expect(await refreshesOf(sub)).toBe(1);
+    // A cold instance (empty cache) takes the stored token: it lives 2 min, under the window.
+    expect((await instance().accessToken(sub)).token).toBe(first.token);
+    expect(await refreshesOf(sub)).toBe(1);
+    // Past half its life, the stored token is due: a cold instance refreshes it.
+    clock += 70_000;
+    expect((await instance().accessToken(sub)).token).not.toBe(first.token);
+    expect(await refreshesOf(sub)).toBe(2);
+  });
+
   it("rejects a sub that cannot exist alone, without failing the batch it joined", async () => {
     const sub = await userWithTokenLiving("batch-mate@example.com", 2);
     const tokens = manager();
