@@ -1,9 +1,8 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { sql } from "kysely";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { type CliProcess, killRunningClis, startCli } from "../cli/support/cli-process.js";
 import { control, sdkSignIn } from "../emulator/helpers.js";
 import {
   postCode,
@@ -11,71 +10,38 @@ import {
   startTestService,
   type TestService,
 } from "../server/helpers.js";
+import { createJobRunsTable, jobRuns } from "./support/job-runs.js";
 
 const APPDATA = "https://www.googleapis.com/auth/drive.appdata";
 const USERS = 20;
 const JOBS = 100;
 
-interface Worker {
-  child: ChildProcess;
-  /** Settles once the worker prints that it is working (rejects if it exits first). */
-  ready: Promise<void>;
-  exited: Promise<number | null>;
-}
-
 let steward: TestService;
 let workerDataDir: string;
-let workers: Worker[] = [];
+let workers: CliProcess[] = [];
 
 beforeAll(async () => {
   steward = await startTestService();
   workerDataDir = await mkdtemp(join(tmpdir(), "steward-worker-"));
-  await sql`CREATE TABLE job_runs (job_id uuid NOT NULL, sub text NOT NULL, pid int NOT NULL)`.execute(
-    steward.service.vault.database.db,
-  );
+  await createJobRunsTable(steward.service.vault.database.db);
   // Loading the CLI from source takes seconds: the workers start while the users sign in.
   workers = [await startWorker(), await startWorker()];
 }, 120_000);
 afterAll(async () => {
-  for (const { child } of workers) if (child.exitCode === null) child.kill("SIGKILL");
+  killRunningClis();
   await steward?.close();
   await rm(workerDataDir, { recursive: true, force: true });
 });
 
 /** `steward worker` from source, on the service's PostgreSQL, keys and (external) emulator. */
-async function startWorker(): Promise<Worker> {
-  const env = {
+async function startWorker(): Promise<CliProcess> {
+  const args = ["worker", "--jobs", "test/jobs/support/counting-jobs.ts", "--concurrency", "8"];
+  return startCli(args, {
     ...process.env,
     ...(await sharedEnvironment(steward)),
     STEWARD_DATA_DIR: workerDataDir,
     STEWARD_LOG_LEVEL: "warn",
-  };
-  // node itself (tsx as a loader, no npx in between), so SIGTERM reaches the worker.
-  const child = spawn(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      "test/cli/support/run-cli.ts",
-      "worker",
-      "--jobs",
-      "test/jobs/support/counting-jobs.ts",
-      "--concurrency",
-      "8",
-    ],
-    { env, stdio: ["ignore", "pipe", "inherit"] },
-  );
-  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-  const ready = new Promise<void>((resolve, reject) => {
-    let out = "";
-    child.stdout?.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes("is working the jobs")) resolve();
-    });
-    exited.then((code) => reject(new Error(`worker exited ${code} before it was ready`)));
   });
-  ready.catch(() => undefined); // awaited in the test
-  return { child, ready, exited };
 }
 
 it("two worker processes complete 100 jobs for 20 users exactly once each, refreshing each user's expired token once", async () => {
@@ -91,7 +57,7 @@ it("two worker processes complete 100 jobs for 20 users exactly once each, refre
     subs.push(sub);
   }
   await control(steward.google, "PUT", "/emulator/settings", { accessTokenTtlSeconds: 3599 });
-  await Promise.all(workers.map((worker) => worker.ready));
+  await Promise.all(workers.map((worker) => worker.printed("is working the jobs")));
   await new Promise((resolve) => setTimeout(resolve, 1000)); // the last sign-in's token is dead
   await control(steward.google, "DELETE", "/emulator/stats");
 
@@ -115,10 +81,7 @@ it("two worker processes complete 100 jobs for 20 users exactly once each, refre
   // Every job completed, and ran exactly once.
   const statuses = await Promise.all(ids.map((id) => jobs.status(id)));
   expect(statuses.map((job) => job?.state)).toEqual(ids.map(() => "completed"));
-  const { rows } = await sql<{
-    job_id: string;
-    pid: number;
-  }>`SELECT job_id, pid FROM job_runs`.execute(steward.service.vault.database.db);
+  const rows = await jobRuns(steward.service.vault.database.db);
   expect(rows.map((row) => row.job_id).sort()).toEqual([...ids].sort());
   // Both processes did work.
   expect(new Set(rows.map((row) => row.pid)).size).toBe(2);

@@ -1,4 +1,4 @@
-// Job definitions for the two-worker test, loaded by `steward worker --jobs` in each worker
+// Job definitions for the multi-process job tests, loaded by `steward worker --jobs` (or `serve`) in each
 // process: each run reads the user's Drive (so it needs a token) and records itself in
 // `job_runs`, which has no unique key, so a job run twice shows as two rows.
 import pg from "pg";
