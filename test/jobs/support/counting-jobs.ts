@@ -1,6 +1,6 @@
-// Job definitions for the multi-process job tests, loaded by `steward worker --jobs` (or `serve`) in each
-// process: each run reads the user's Drive (so it needs a token) and records itself in
-// `job_runs`, which has no unique key, so a job run twice shows as two rows.
+// Job definitions for the multi-process job tests, loaded by `steward worker --jobs` or
+// `steward serve --jobs` in each process: each run reads the user's Drive (so it needs a token)
+// and records itself in `job_runs` (see job-runs.ts).
 import pg from "pg";
 import type { Jobs } from "../../../src/jobs/index.js";
 
