@@ -401,13 +401,12 @@ function freshStoredToken(
 ): Cached | undefined {
   const { accessToken, accessTokenExpiresAt: expiresAt, lastRefreshAt } = credential;
   if (accessToken === null || expiresAt === null) return undefined;
+  if (expiresAt.getTime() - rules.nowMs < rules.minValidityMs) return undefined;
   const token = cached(accessToken, expiresAt, credential.grantedScopes, {
     issuedAtMs: lastRefreshAt?.getTime() ?? Number.NEGATIVE_INFINITY,
     refreshAheadMs: rules.refreshAheadMs,
   });
-  const remainingMs = token.expiresAtMs - rules.nowMs;
-  if (remainingMs < rules.minValidityMs || rules.nowMs >= token.refreshAheadAtMs) return undefined;
-  return token;
+  return rules.nowMs < token.refreshAheadAtMs ? token : undefined;
 }
 
 function cached(
