@@ -45,3 +45,19 @@ export function emulatorEndpoints(baseUrl: string): GoogleEndpoints {
     isApiUrl: (url: URL) => url.origin === new URL(base).origin,
   });
 }
+
+/**
+ * `https://HOST.googleapis.com/path` at the configured base for HOST: itself against Google,
+ * the emulator in emulator mode, so code written for Google runs unchanged on the emulator.
+ * Anything else is returned as given, for `isApiUrl` to allow or refuse.
+ */
+export function atApiBase(endpoints: GoogleEndpoints, input: string | URL): string | URL {
+  let url: URL;
+  try {
+    url = new URL(input);
+  } catch {
+    return input;
+  }
+  if (!GOOGLE_ENDPOINTS.isApiUrl(url)) return input;
+  return `${endpoints.apiBaseUrl(url.hostname)}${url.pathname}${url.search}`;
+}

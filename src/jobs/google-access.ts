@@ -1,7 +1,7 @@
 import { authClient } from "../access/auth-client.js";
 import { fetchAs } from "../access/fetch-as.js";
 import { isStewardError, type StewardError } from "../errors.js";
-import type { GoogleEndpoints } from "../google/endpoints.js";
+import { atApiBase, type GoogleEndpoints } from "../google/endpoints.js";
 import type { AccessToken, TokenManager } from "../tokens/token-manager.js";
 import { PERMANENT_CODES } from "./failure.js";
 import type { GoogleAccess } from "./types.js";
@@ -49,7 +49,7 @@ export function attemptAccess(options: AttemptAccessOptions): AttemptAccess {
         source,
         endpoints.isApiUrl,
         sub,
-        toEndpoint(endpoints, url),
+        atApiBase(endpoints, url),
         { ...init, signal: init.signal ?? options.signal },
         { scopes: options.scopes },
       ),
@@ -58,21 +58,4 @@ export function attemptAccess(options: AttemptAccessOptions): AttemptAccess {
       (await source.accessToken(sub, { scopes: scopes ?? options.scopes })).token,
   };
   return { google, permanentError: () => permanent };
-}
-
-/**
- * `https://HOST.googleapis.com/path` at the configured base for HOST: itself against Google,
- * the emulator in emulator mode. Anything else is left for `fetchAs` to allow or refuse.
- */
-function toEndpoint(endpoints: GoogleEndpoints, input: string | URL): string | URL {
-  let url: URL;
-  try {
-    url = new URL(input);
-  } catch {
-    return input;
-  }
-  if (url.protocol !== "https:" || !url.hostname.endsWith(".googleapis.com") || url.port !== "") {
-    return input;
-  }
-  return `${endpoints.apiBaseUrl(url.hostname)}${url.pathname}${url.search}`;
 }

@@ -6,6 +6,7 @@ import { revokeGrant } from "../access/revoke.js";
 import { type Config, loadConfig } from "../config/load.js";
 import { openCore } from "../core/open-core.js";
 import type { StewardEventHandler, StewardEventName } from "../events/bus.js";
+import { atApiBase } from "../google/endpoints.js";
 import { createJobs, type Jobs, jobsConnectionString, jobsLogger } from "../jobs/index.js";
 import type { AccessToken, AccessTokenOptions } from "../tokens/token-manager.js";
 import type { VaultLogger } from "../vault/logger.js";
@@ -73,7 +74,7 @@ export async function createSteward(options: StewardOptions = {}): Promise<Stewa
     accessToken: (sub, accessOptions) => tokens.accessToken(sub, accessOptions),
     authClient: (sub) => authClient(tokens, sub),
     fetchAs: (sub, url, init, fetchOptions) =>
-      fetchAs(tokens, endpoints.isApiUrl, sub, url, init, fetchOptions),
+      fetchAs(tokens, endpoints.isApiUrl, sub, atApiBase(endpoints, url), init, fetchOptions),
     revoke: (sub) =>
       revokeGrant({ ...core, store: core.vault.store }, sub, {
         reason: "revoked_by_app",

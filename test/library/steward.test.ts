@@ -86,6 +86,19 @@ describe("fetchAs", () => {
     expect(await response.json()).toEqual({ files: [] });
   });
 
+  it("takes Google's own API URLs in emulator mode, so the same code runs against Google", async () => {
+    const sub = await signedIn("fetch-google-url@example.com");
+    const response = await steward.fetchAs(
+      sub,
+      "https://www.googleapis.com/drive/v3/files?spaces=appDataFolder&fields=files(id)",
+    );
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ files: [] });
+    await expect(steward.fetchAs(sub, "https://example.com/")).rejects.toMatchObject({
+      code: "url_not_allowed",
+    });
+  });
+
   it("refreshes and retries once on a 401, and gives back a second 401", async () => {
     const sub = await signedIn("fetch401@example.com");
     await control(service.google, "POST", "/emulator/faults", {
