@@ -77,10 +77,13 @@ export async function completeSignIn(
     },
   });
   if (tokens.refreshToken !== undefined) deps.events?.emit("credential.created", created);
+  const offlineAccess = credential?.status === "active" && credential.hasRefreshToken;
+  // What the stored grant holds: a repeat sign-in's code may carry fewer scopes than it.
+  const grantedScopes = offlineAccess ? [...credential.grantedScopes] : tokens.scopes;
   return {
     user,
-    grantedScopes: tokens.scopes,
-    missingScopes: missingScopes(deps.requiredScopes, tokens.scopes),
-    offlineAccess: credential?.status === "active" && credential.hasRefreshToken,
+    grantedScopes,
+    missingScopes: missingScopes(deps.requiredScopes, grantedScopes),
+    offlineAccess,
   };
 }

@@ -169,10 +169,28 @@ export class PostgresStore implements VaultStore {
           throw error;
         }
       }
-      // No new refresh token: keep the stored one, refresh scopes and the access token.
+      // No new refresh token: the stored one's grant still holds, and a code exchanged for fewer
+      // scopes does not narrow it. The scopes become the union, and the access token is the new
+      // one if it covers them, else the stored one if that does, else none (the next use
+      // refreshes, and Google's answer then says what the grant holds).
+      const union = sql<string[]>`ARRAY(
+        SELECT s FROM unnest(granted_scopes || ${scopes}::text[]) WITH ORDINALITY AS t(s, n)
+        GROUP BY s ORDER BY min(n))`;
+      const accessColumn = <K extends "access_token" | "access_kid" | "access_token_expires_at">(
+        column: K,
+      ) =>
+        sql<SealedAccess[K] | null>`CASE
+          ${access ? sql`WHEN ${scopes}::text[] @> granted_scopes THEN ${access[column]}` : sql``}
+          WHEN granted_scopes @> ${scopes}::text[] THEN ${sql.ref(column)} END`;
       const row = await db
         .updateTable("credentials")
-        .set({ granted_scopes: scopes, updated_at: sql`now()`, ...(access ?? {}) })
+        .set({
+          granted_scopes: union,
+          access_token: accessColumn("access_token"),
+          access_kid: accessColumn("access_kid"),
+          access_token_expires_at: accessColumn("access_token_expires_at"),
+          updated_at: sql`now()`,
+        })
         .where("sub", "=", sub)
         .where("status", "=", "active")
         .returningAll()
@@ -277,7 +295,7 @@ export class PostgresStore implements VaultStore {
     return (await query.execute()).map(toAuditEvent);
   }
 
-  #sealAccess(sub: string, access: { token: string; expiresAt: Date }) {
+  #sealAccess(sub: string, access: { token: string; expiresAt: Date }): SealedAccess {
     if (access.token === "") throw new TypeError("accessToken.token is empty");
     const { sealed, kid } = sealField(this.#keyring, sub, "access_token", access.token);
     return { access_token: sealed, access_kid: kid, access_token_expires_at: access.expiresAt };
@@ -316,4 +334,11 @@ function userNotFound(sub: string, cause?: unknown): StewardError {
     detail: `saveCredential for sub ${sub} before upsertUser`,
     cause,
   });
+}
+
+/** An access token sealed for its columns. */
+interface SealedAccess {
+  access_token: Buffer;
+  access_kid: string;
+  access_token_expires_at: Date;
 }

@@ -116,6 +116,19 @@ describe("POST /v1/auth/google/code, end to end", () => {
     expect(after?.refreshToken).toBe(before?.refreshToken);
   });
 
+  it("does not narrow the grant when a repeat sign-in's code carries fewer scopes", async () => {
+    const first = await signIn("narrower@example.com");
+    expect((await postCode(steward.url, { code: first.serverAuthCode })).status).toBe(200);
+    const again = await sdkSignIn(steward.google, { email: "narrower@example.com", scopes: [] });
+    const { status, body } = await postCode(steward.url, { code: again.serverAuthCode });
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ offlineAccess: true, missingScopes: [] });
+    expect(body.grantedScopes).toEqual(expect.arrayContaining([APPDATA, PHOTOS]));
+    await expect(
+      steward.service.tokens.accessToken(first.sub, { scopes: [APPDATA, PHOTOS] }),
+    ).resolves.toMatchObject({ scopes: expect.arrayContaining([APPDATA, PHOTOS]) });
+  });
+
   it("says offlineAccess false when Google sends no refresh token and none is stored", async () => {
     const first = await signIn("lost@example.com");
     // The backend lost the first exchange's result (it redeemed the code itself elsewhere).

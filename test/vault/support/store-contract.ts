@@ -176,6 +176,50 @@ export function describeStoreContract(name: string, harness: () => Promise<Store
         });
       });
 
+      it("does not narrow a grant for a code exchanged for fewer scopes", async () => {
+        const sub = await aUser();
+        const wide = ["openid", "drive.appdata"];
+        await store.saveCredential({
+          sub,
+          refreshToken: "1//wide",
+          grantedScopes: wide,
+          accessToken: { token: "ya29.wide", expiresAt: later(60_000) },
+        });
+        const narrow = (token: string) => ({ token, expiresAt: later(60_000) });
+        // Fewer scopes: the grant and its token stand.
+        const info = await store.saveCredential({
+          sub,
+          grantedScopes: ["openid"],
+          accessToken: narrow("ya29.narrow"),
+        });
+        expect(info?.grantedScopes).toEqual(wide);
+        expect(await store.getCredential(sub)).toMatchObject({
+          grantedScopes: wide,
+          accessToken: "ya29.wide",
+          refreshToken: "1//wide",
+        });
+        // Other scopes than stored: the union, and no token that would lack some of it.
+        await store.saveCredential({
+          sub,
+          grantedScopes: ["openid", "photos"],
+          accessToken: narrow("ya29.other"),
+        });
+        expect(await store.getCredential(sub)).toMatchObject({
+          grantedScopes: [...wide, "photos"],
+          accessToken: null,
+        });
+        // A code for all of them brings the token that covers them.
+        await store.saveCredential({
+          sub,
+          grantedScopes: ["photos", "drive.appdata", "openid"],
+          accessToken: narrow("ya29.all"),
+        });
+        expect(await store.getCredential(sub)).toMatchObject({
+          grantedScopes: [...wide, "photos"],
+          accessToken: "ya29.all",
+        });
+      });
+
       it("stores nothing without a refresh token when none is stored", async () => {
         const sub = await aUser();
         expect(

@@ -24,8 +24,13 @@ const CodeJson = Type.Object(
 
 const SignInResponse = Type.Object({
   user: PublicUser,
-  grantedScopes: Type.Array(Type.String()),
-  missingScopes: Type.Array(Type.String()),
+  grantedScopes: Type.Array(Type.String(), {
+    description:
+      "What the user's stored grant holds (with offline access), else what this code was granted.",
+  }),
+  missingScopes: Type.Array(Type.String(), {
+    description: "Scopes of STEWARD_REQUIRED_SCOPES that grantedScopes lacks.",
+  }),
   offlineAccess: Type.Boolean({
     description:
       "False when Google sent no refresh token and none is stored: ask the user for consent again.",
