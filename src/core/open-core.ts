@@ -71,6 +71,8 @@ export async function openCore(config: Config, options: CoreOptions): Promise<Co
     if (owner !== undefined) throw locked(dataDir, owner);
   }
   const target = await googleTarget(config, options);
+  // Closed again when a later step fails: the embedded cluster and the data dir lock with it.
+  let opened: Vault | undefined;
   try {
     const emulated = config.google.mode !== "google";
     // The data dir holds the embedded cluster and, in emulator mode, the generated key.
@@ -93,6 +95,7 @@ export async function openCore(config: Config, options: CoreOptions): Promise<Co
       // With webhooks, every change is written with its events, for the dispatchers to send.
       queueEvents: config.webhook !== undefined,
     });
+    opened = vault;
     const { client, endpoints } = target;
     const oauth = createOAuthClient({
       endpoints,
@@ -132,6 +135,7 @@ export async function openCore(config: Config, options: CoreOptions): Promise<Co
       },
     };
   } catch (error) {
+    await opened?.close();
     await target.emulator?.close();
     throw error;
   }
