@@ -23,6 +23,18 @@ export interface KeysCommandIo {
   readonly stderr?: NodeJS.WritableStream;
 }
 
+// Two phases, because instances sharing a database restart one by one: every instance must hold
+// the new key before any of them seals with it.
+const ROLLOUT_STEPS = [
+  "Roll it out in two phases, so that no instance meets a credential sealed with a key it lacks",
+  "(NEW is the line above, OLD the current STEWARD_KEYS):",
+  "  1. On every instance set STEWARD_KEYS=OLD,NEW (NEW not yet active) and restart them all.",
+  "  2. Then on every instance set STEWARD_KEYS=NEW,OLD (NEW active) and restart them all.",
+  "  3. Then run `steward keys rotate` with STEWARD_KEYS=NEW,OLD.",
+  "  4. Drop an old key only once rotate (or `steward keys status`) shows 0 for its kid.",
+  "",
+].join("\n");
+
 /**
  * `steward keys generate | status | rotate`: manage the keyring that seals credentials.
  * `status` and `rotate` read `STEWARD_KEYS`, `DATABASE_URL` and `STEWARD_DATA_DIR` as the
@@ -31,6 +43,7 @@ export interface KeysCommandIo {
  *
  * @example
  *   steward keys generate                       # k20261126-3fa2:q7Jx...=
+ *   # every instance: STEWARD_KEYS="$OLD,$NEW", restart; then "$NEW,$OLD", restart; then:
  *   STEWARD_KEYS="$NEW,$OLD" steward keys rotate
  *   STEWARD_KEYS="$NEW,$OLD" steward keys status  # k20261126-3fa2 1000 active / k1 0
  */
@@ -54,10 +67,7 @@ export function keysCommand(io: KeysCommandIo = {}): Command {
         if (error instanceof TypeError) throw new InvalidArgumentError(error.message);
         throw error;
       }
-      stderr.write(
-        "Put it first in STEWARD_KEYS to make it active, keep the old keys after it, and run " +
-          "`steward keys rotate`.\n",
-      );
+      stderr.write(ROLLOUT_STEPS);
     });
 
   command

@@ -1,4 +1,5 @@
-import { readFile, rename, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { type FileHandle, link, open, readFile, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { StewardError } from "../errors.js";
 import { generateKeyLine, Keyring } from "./keyring.js";
@@ -24,8 +25,13 @@ export const GENERATED_KEY_FILE = "generated-key";
 /**
  * The keyring from `STEWARD_KEYS`, or in emulator mode from a key generated into the data dir.
  *
+ * The generated key seals every stored credential and has no other copy, so an existing key file
+ * is never replaced: only a missing one (ENOENT) is created, and if another process creates it
+ * first, its key is the one used.
+ *
  * @throws StewardError `keys_invalid` when `STEWARD_KEYS` is malformed (naming the variable and
- *   the entry), or unset where it is required.
+ *   the entry), or unset where it is required, or when the generated key file exists but cannot
+ *   be read, or cannot be created (naming the file, never its content).
  * @example
  *   const keyring = await loadKeyring({ value: process.env.STEWARD_KEYS, dataDir: ".steward", whenUnset: "fail" });
  */
@@ -36,7 +42,7 @@ export async function loadKeyring(options: KeyringSourceOptions): Promise<Keyrin
   const logger = options.logger ?? silentLogger;
   const file = join(options.dataDir, GENERATED_KEY_FILE);
   if (options.whenUnset !== "fail") {
-    const stored = await readFile(file, "utf8").catch(() => undefined);
+    const stored = await readGeneratedKey(file);
     if (stored !== undefined) {
       warnGenerated(logger, file);
       return Keyring.parse(stored.trim(), file);
@@ -50,11 +56,61 @@ export async function loadKeyring(options: KeyringSourceOptions): Promise<Keyrin
     });
   }
   const line = generateKeyLine(`generated-${new Date().toISOString().slice(0, 10)}`);
-  const staging = `${file}.${process.pid}`;
-  await writeFile(staging, `${line}\n`, { mode: 0o600 });
-  await rename(staging, file);
+  if (!(await createOnce(file, `${line}\n`))) {
+    // Another process started at the same time and created it first: use its key.
+    const winner = await readGeneratedKey(file);
+    if (winner === undefined) {
+      throw keyFileError(
+        `${file} exists but does not open (a dangling link?); it was left as it is`,
+      );
+    }
+    warnGenerated(logger, file);
+    return Keyring.parse(winner.trim(), file);
+  }
   warnGenerated(logger, file);
   return Keyring.parse(line, file);
+}
+
+/** The key file's content, or undefined when it does not exist; any other failure throws. */
+async function readGeneratedKey(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (error) {
+    if (errorCode(error) === "ENOENT") return undefined;
+    throw keyFileError(`${file} cannot be read (${errorCode(error)}); it was left as it is`, error);
+  }
+}
+
+/**
+ * Writes `content` to `file` (mode 0600) unless `file` exists; false when it does. The content
+ * goes to a staging file first, then is linked into place, so a concurrent reader sees the whole
+ * key or no file, and `link` fails where `rename` would replace.
+ */
+async function createOnce(file: string, content: string): Promise<boolean> {
+  const staging = `${file}.${process.pid}-${randomBytes(4).toString("hex")}`;
+  let handle: FileHandle;
+  try {
+    handle = await open(staging, "wx", 0o600);
+  } catch (error) {
+    throw keyFileError(`${file} cannot be created (${errorCode(error)})`, error);
+  }
+  try {
+    try {
+      await handle.writeFile(content);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await link(staging, file);
+    return true;
+  } catch (error) {
+    if (errorCode(error) === "EEXIST") return false;
+    throw keyFileError(`${file} cannot be created (${errorCode(error)})`, error);
+  } finally {
+    // Only the staging name goes; the key stays under `file`. A failure here leaves a private
+    // (0600) copy of the key beside it, which is harmless, so it must not hide the outcome.
+    await unlink(staging).catch(() => undefined);
+  }
 }
 
 function warnGenerated(logger: VaultLogger, file: string): void {
@@ -63,4 +119,16 @@ function warnGenerated(logger: VaultLogger, file: string): void {
     "STEWARD_KEYS is unset: sealing with a key generated into the data directory. Fine for the " +
       "emulator; for real users set STEWARD_KEYS (see `steward keys generate`).",
   );
+}
+
+/** `problem` names the file and what failed, never the file's content. */
+function keyFileError(problem: string, cause?: unknown): StewardError {
+  return new StewardError("keys_invalid", {
+    message: `STEWARD_KEYS is unset and the generated key file ${problem}. Fix it, or set STEWARD_KEYS.`,
+    cause,
+  });
+}
+
+function errorCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
 }

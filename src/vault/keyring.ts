@@ -40,8 +40,9 @@ export class Keyring {
    * @param value the variable's value, e.g. `k2:3q2+7w...=,k1:AAEC...=`
    * @param variable the name used in error messages (never the value itself)
    * @throws StewardError `keys_invalid` when the value is empty, an entry is malformed, a key
-   *   is not base64 of exactly 32 bytes, or a kid repeats; the message names the variable,
-   *   the entry's position and its kid, never the key.
+   *   is not base64 of exactly 32 bytes, or a kid repeats; the message names the variable and
+   *   the entry's position, never its kid nor its key: an entry written backwards
+   *   (`key:kid`) has a key where the kid belongs, and an unpadded key is a valid kid.
    */
   static parse(value: string, variable = "STEWARD_KEYS"): Keyring {
     const entries = value.split(",").map((entry) => entry.trim());
@@ -53,21 +54,30 @@ export class Keyring {
       const position = `${variable} entry ${index + 1}`;
       const colon = entry.indexOf(":");
       if (colon < 0) throw invalid(`${position} is not of the form kid:base64(32 bytes).`);
+      // What stands before the colon may be a key (an entry written backwards), so no message
+      // below quotes it: entries are named by position only.
       const kid = entry.slice(0, colon);
       const encoded = entry.slice(colon + 1);
       if (!KID_PATTERN.test(kid)) {
         throw invalid(`${position}: a kid is 1 to 64 of A-Z a-z 0-9 . _ - characters.`);
       }
-      if (keys.has(kid)) throw invalid(`${position}: kid '${kid}' appears twice.`);
+      if (keys.has(kid)) {
+        const first = [...keys.keys()].indexOf(kid) + 1;
+        throw invalid(`${position}: its kid repeats the kid of entry ${first}.`);
+      }
       if (!KEY_PATTERN.test(encoded)) {
-        throw invalid(`${position} (kid '${kid}'): the key is not base64 of 32 bytes.`);
+        throw invalid(
+          KEY_PATTERN.test(kid)
+            ? `${position} looks backwards: write the kid first, then the key (kid:key).`
+            : `${position}: the key is not base64 of 32 bytes.`,
+        );
       }
       const bytes = Buffer.from(
         encoded,
         encoded.includes("-") || encoded.includes("_") ? "base64url" : "base64",
       );
       if (bytes.length !== KEY_BYTES) {
-        throw invalid(`${position} (kid '${kid}'): the key is not base64 of 32 bytes.`);
+        throw invalid(`${position}: the key is not base64 of 32 bytes.`);
       }
       keys.set(kid, createSecretKey(bytes));
       bytes.fill(0);

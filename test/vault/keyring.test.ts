@@ -47,9 +47,29 @@ describe("Keyring.parse", () => {
 
   it("refuses an empty value, a repeated kid and a malformed kid", () => {
     expect(refusal("  ").message).toContain("STEWARD_KEYS is empty");
-    expect(refusal(`k1:${key()},k1:${key()}`).message).toContain("kid 'k1' appears twice");
+    expect(refusal(`k1:${key()},k1:${key()}`).message).toBe(
+      "STEWARD_KEYS entry 2: its kid repeats the kid of entry 1.",
+    );
     expect(refusal(`bad kid:${key()}`).message).toContain("STEWARD_KEYS entry 1");
     expect(refusal(`k1:${key()},`).code).toBe("keys_invalid");
+  });
+
+  it("never echoes a key written where the kid belongs (an entry written backwards)", () => {
+    // Unpadded, a key is 43 characters a kid may hold: base64url, or base64 without + or /.
+    let plain = key().replace(/=$/, "");
+    while (/[+/]/.test(plain)) plain = key().replace(/=$/, "");
+    for (const secret of [randomBytes(32).toString("base64url"), plain]) {
+      const backwards = refusal(`k0:${key()},${secret}:k1`);
+      expect(backwards.code).toBe("keys_invalid");
+      expect(backwards.message).not.toContain(secret);
+      expect(backwards.message).toBe(
+        "STEWARD_KEYS entry 2 looks backwards: write the kid first, then the key (kid:key).",
+      );
+      const twice = refusal(`${secret}:${key()},${secret}:${key()}`).message;
+      expect(twice).toContain("STEWARD_KEYS entry 2");
+      expect(twice).not.toContain(secret);
+      expect(refusal(`${secret}:${key(16)}`).message).not.toContain(secret);
+    }
   });
 
   it("never shows key material when printed, logged or serialized", () => {

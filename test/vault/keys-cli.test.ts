@@ -71,7 +71,12 @@ describe("steward keys generate", () => {
     const { stdout, stderr } = await steward(["generate"], {});
     expect(stdout).toMatch(/^k\d{8}-[0-9a-f]{4}:[A-Za-z0-9+/]{43}=\n$/);
     expect(Keyring.parse(stdout.trim()).kids).toHaveLength(1);
-    expect(stderr).toContain("Put it first in STEWARD_KEYS");
+    // Two phases: every instance holds the new key before any seals with it, then rotate.
+    const steps = ["STEWARD_KEYS=OLD,NEW", "STEWARD_KEYS=NEW,OLD", "`steward keys rotate`"];
+    const at = steps.map((step) => stderr.indexOf(step));
+    expect(at.every((index) => index >= 0)).toBe(true);
+    expect([...at].sort((a, b) => a - b)).toEqual(at);
+    expect(stderr).toContain("shows 0 for its kid");
     expect((await steward(["generate", "--kid", "k9"], {})).stdout.startsWith("k9:")).toBe(true);
   });
 });
