@@ -22,8 +22,9 @@ export interface EnhanceResult {
   /** The enhanced copy, in the "Enhanced" album. */
   readonly mediaItemId: string;
   readonly albumId: string;
-  readonly originalBytes: number;
-  readonly enhancedBytes: number;
+  /** The sizes, when this run made the copy; absent when an earlier attempt had made it. */
+  readonly originalBytes?: number;
+  readonly enhancedBytes?: number;
 }
 
 /** What the job needs from the Photos side; shared with the demo API in the same process. */
@@ -43,7 +44,8 @@ export type EnhanceJobContext = Pick<JobContext<unknown>, "sub" | "data" | "sign
 
 /**
  * The job behind "Enhance while I'm away": download the original as the user (who is offline),
- * enhance it with sharp, upload the result into the app's "Enhanced" album.
+ * enhance it with sharp, upload the result into the app's "Enhanced" album. Once per photo:
+ * a retry, or the same photo asked again, answers with the copy already made.
  *
  * @throws StewardError `invalid_request` (bad job data), `not_found` (no such item),
  *   `unsupported_media_type`, and those of the user's access (`credential_revoked`,
@@ -54,16 +56,22 @@ export function enhancePhotoHandler(deps: EnhanceDependencies) {
     const { mediaItemId } = enhanceInput(ctx.data);
     const photos = new PhotosLibrary(ctx.google.fetch, deps.photosBase, deps.isMediaUrl);
     const original = await photos.item(mediaItemId);
+    const album = await deps.albums.named(ctx.sub, photos, ENHANCED_ALBUM, true);
+    // An attempt may fail after Google made the copy (a timeout, a crash before the job was
+    // marked done): its retry finds that copy by its description instead of making another.
+    const description = `Enhanced by Steward from ${mediaItemId}`;
+    const made = (await photos.itemsOf(album.id)).find((item) => item.description === description);
+    if (made !== undefined) return { mediaItemId: made.id, albumId: album.id };
     const { bytes } = await photos.download(original, { signal: ctx.signal });
     const enhanced = await enhanceImage(bytes);
     ctx.signal.throwIfAborted();
-    const album = await deps.albums.named(ctx.sub, photos, ENHANCED_ALBUM, true);
     const item = await deps.serial
       .run(ctx.sub, () =>
         photos.upload(enhanced.bytes, {
           mimeType: enhanced.mimeType,
           fileName: enhancedName(original.filename, enhanced.mimeType),
           albumId: album.id,
+          description,
         }),
       )
       .catch((error: unknown) => {

@@ -14,6 +14,7 @@ export interface PhotosItem {
   readonly mimeType: string;
   /** Where the bytes are, for an hour; needs no token. */
   readonly baseUrl: string | undefined;
+  readonly description: string | undefined;
 }
 
 /** The demo never moves a file larger than this: 20 MiB. */
@@ -95,7 +96,7 @@ export class PhotosLibrary {
    */
   async upload(
     bytes: Uint8Array,
-    input: { mimeType: string; fileName: string; albumId: string },
+    input: { mimeType: string; fileName: string; albumId: string; description?: string },
   ): Promise<PhotosItem> {
     const response = await this.fetch(this.url("/v1/uploads"), {
       method: "POST",
@@ -116,7 +117,12 @@ export class PhotosLibrary {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({
         albumId: input.albumId,
-        newMediaItems: [{ simpleMediaItem: { uploadToken, fileName: input.fileName } }],
+        newMediaItems: [
+          {
+            description: input.description,
+            simpleMediaItem: { uploadToken, fileName: input.fileName },
+          },
+        ],
       }),
     });
     const result = created.newMediaItemResults?.[0];
@@ -172,7 +178,8 @@ export class PhotosLibrary {
 }
 
 function itemOf(item: PhotosItem): PhotosItem {
-  return { id: item.id, filename: item.filename, mimeType: item.mimeType, baseUrl: item.baseUrl };
+  const { id, filename, mimeType, baseUrl, description } = item;
+  return { id, filename, mimeType, baseUrl, description };
 }
 
 /** Google's `{error: {code, message, status}}` as one of our codes; the body goes to `detail`. */

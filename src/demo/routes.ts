@@ -256,9 +256,14 @@ export async function demoRoutes(app: FastifyInstance, deps: DemoDependencies): 
     async (request, reply) => {
       const sub = await user(request);
       if (!jobs) throw new StewardError("not_found", { message: "This service runs no jobs." });
-      const jobId = await jobs.enqueue(ENHANCE_JOB, sub, {
-        mediaItemId: request.body.mediaItemId,
-      });
+      // A second click while the job is queued or running gets the same job.
+      const { mediaItemId } = request.body;
+      const jobId = await jobs.enqueue(
+        ENHANCE_JOB,
+        sub,
+        { mediaItemId },
+        { singletonKey: `${sub}:${mediaItemId}` },
+      );
       return reply.code(202).send({ jobId });
     },
   );

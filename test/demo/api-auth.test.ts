@@ -155,6 +155,25 @@ describe("photos through the demo API", () => {
     expect(foreign.status).toBe(404);
   });
 
+  it("queues one enhancing job for a photo however often it is asked while that job is pending", async () => {
+    const { cookie } = await demoSession("double-click@example.com");
+    const upload = await call("/demo/api/photos", {
+      method: "POST",
+      headers: { ...XRW, cookie, "content-type": "image/jpeg" },
+      body: await dullPhoto(32, 32),
+    });
+    const { mediaItem } = await upload.json();
+    const enhance = () =>
+      call("/demo/api/enhance", {
+        method: "POST",
+        headers: { ...XRW, cookie, "content-type": "application/json" },
+        body: JSON.stringify({ mediaItemId: mediaItem.id }),
+      }).then(async (response) => ({ status: response.status, ...(await response.json()) }));
+    const [first, second] = await Promise.all([enhance(), enhance()]);
+    expect(first).toMatchObject({ status: 202, jobId: expect.any(String) });
+    expect(second).toEqual(first);
+  });
+
   it("names the feature that is off when a scope was unticked, and refuses what is no photo", async () => {
     const { cookie, body } = await demoSession("partial@example.com", [
       "openid",
