@@ -3,12 +3,17 @@ import { fetchAs } from "../access/fetch-as.js";
 import { isStewardError, type StewardError } from "../errors.js";
 import { atApiBase, type GoogleEndpoints } from "../google/endpoints.js";
 import type { AccessToken, TokenManager } from "../tokens/token-manager.js";
-import { PERMANENT_CODES } from "./failure.js";
 import type { GoogleAccess } from "./types.js";
+
+/**
+ * Codes that doom the whole attempt however the handler goes on. Not `scope_not_granted`: a
+ * handler may ask for an optional scope, catch the refusal and do without.
+ */
+const GRANT_GONE: ReadonlySet<string> = new Set(["credential_revoked", "user_not_found"]);
 
 export interface AttemptAccess {
   readonly google: GoogleAccess;
-  /** The permanent StewardError the token path raised in this attempt, if any. */
+  /** The error saying the grant is gone (revoked, or no such user) met in this attempt, if any. */
   permanentError(): StewardError | undefined;
 }
 
@@ -25,7 +30,7 @@ export interface AttemptAccessOptions {
 
 /**
  * The `google` of one job attempt: the library's `fetchAs` and `authClient` over a token source
- * that reports every token to `onToken` first (the audit) and remembers a permanent failure,
+ * that reports every token to `onToken` first (the audit) and remembers a grant found gone,
  * so a handler that wraps `credential_revoked` in its own error still fails the job at once.
  */
 export function attemptAccess(options: AttemptAccessOptions): AttemptAccess {
@@ -38,7 +43,7 @@ export function attemptAccess(options: AttemptAccessOptions): AttemptAccess {
         await options.onToken(token);
         return token;
       } catch (error) {
-        if (isStewardError(error) && PERMANENT_CODES.has(error.code)) permanent ??= error;
+        if (isStewardError(error) && GRANT_GONE.has(error.code)) permanent ??= error;
         throw error;
       }
     },

@@ -220,6 +220,27 @@ describe("jobs in the service process", () => {
     expect((await steward.service.jobs.status(first))?.state).toBe("failed");
   });
 
+  it("retries a job that did without an optional scope the user did not grant, then failed for a passing reason", async () => {
+    const sub = await userWithShortToken("optional-scope@example.com");
+    let attempts = 0;
+    await steward.service.jobs.define(
+      "optional-photos",
+      async ({ google }) => {
+        attempts++;
+        const photos = await google.accessToken([PHOTOS]).catch(() => undefined);
+        if (attempts === 1) throw new Error("a passing fault");
+        return { withPhotos: photos !== undefined };
+      },
+      { retryLimit: 2, retryDelaySeconds: 1 },
+    );
+    const id = await steward.service.jobs.enqueue("optional-photos", sub, {});
+    expect(await waitFor(id)).toMatchObject({
+      state: "completed",
+      output: { withPhotos: false },
+    });
+    expect(attempts).toBe(2);
+  });
+
   it("fails at once a job needing a scope the user did not grant, or for an unknown user", async () => {
     const sub = await userWithShortToken("narrow-job@example.com");
     let ran = 0;
