@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { StewardError } from "../errors.js";
+import { type ErrorCode, isStewardError, StewardError } from "../errors.js";
 import type { AccessTokenOptions, TokenManager } from "../tokens/token-manager.js";
 
 export interface FetchAsOptions {
@@ -11,52 +11,135 @@ export interface FetchAsOptions {
   maxBackoffMs?: number;
 }
 
+type TokenSource = Pick<TokenManager, "accessToken">;
+
+/** One request as sent, without its bearer; a redirect may change every part of it. */
+interface Outgoing {
+  readonly url: URL;
+  readonly method: string;
+  readonly headers: Headers;
+  readonly body: RequestInit["body"];
+}
+
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE"]);
 const RATE_LIMIT_REASONS = new Set(["rateLimitExceeded", "userRateLimitExceeded"]);
 const MAX_REDIRECTS = 5;
+/** Dropped with the body when a redirect turns the request into a GET (Fetch's own list). */
+const BODY_HEADERS = ["content-encoding", "content-language", "content-location", "content-type"];
+/** Token failures that outlast the call: the user must sign in again. */
+const DEAD_GRANT_CODES: ReadonlySet<ErrorCode> = new Set(["credential_revoked", "user_not_found"]);
 
 /**
- * Calls a Google API as `sub`: the bearer is added; a 401 refreshes the token once and retries;
- * idempotent requests hit by 429, 5xx or a rate-limit 403 are retried with truncated exponential
- * backoff, honouring `Retry-After`. The token only ever goes to Google API hosts (`isApiUrl`):
- * another URL, or a redirect off them, is refused.
+ * Calls a Google API as `sub`: the bearer is added; a 401 refreshes the token once and retries
+ * (a body that cannot be sent again gets the 401 back, the token still refused); idempotent
+ * requests hit by 429, 5xx or a rate-limit 403 are retried with truncated exponential backoff,
+ * honouring `Retry-After`, until `init.signal` aborts. Redirects are followed as `fetch` does
+ * (a 303, or a 301/302 after POST, becomes a GET without body; a 307/308 whose body was a
+ * stream comes back as is). The token only ever goes to Google API hosts (`isApiUrl`): another
+ * URL, or a redirect off them, is refused.
  *
- * @throws StewardError `url_not_allowed`, and those of {@link TokenManager.accessToken}.
+ * @throws StewardError `url_not_allowed`, and those of {@link TokenManager.accessToken}; the
+ *   signal's reason once `init.signal` aborts.
  */
 export async function fetchAs(
-  tokens: Pick<TokenManager, "accessToken">,
+  tokens: TokenSource,
   isApiUrl: (url: URL) => boolean,
   sub: string,
   input: string | URL,
   init: RequestInit = {},
   options: FetchAsOptions & Pick<AccessTokenOptions, "scopes"> = {},
 ): Promise<Response> {
-  let url = allowed(isApiUrl, input);
-  const method = (init.method ?? "GET").toUpperCase();
-  const retryable = IDEMPOTENT.has(method) && replayable(init.body);
+  const signal = init.signal ?? undefined;
+  let request: Outgoing = {
+    url: allowed(isApiUrl, input),
+    method: (init.method ?? "GET").toUpperCase(),
+    headers: new Headers(init.headers),
+    body: init.body,
+  };
   const maxAttempts = options.maxAttempts ?? 5;
   let rejectedToken: string | undefined;
   for (let attempt = 1, redirects = 0; ; attempt++) {
+    signal?.throwIfAborted();
     const { token } = await tokens.accessToken(sub, { scopes: options.scopes, rejectedToken });
-    const headers = new Headers(init.headers);
+    const headers = new Headers(request.headers);
     headers.set("authorization", `Bearer ${token}`);
-    const response = await fetch(url, { ...init, headers, redirect: "manual" });
+    const { url, method, body } = request;
+    const response = await fetch(url, { ...init, method, body, headers, redirect: "manual" });
     if (response.status >= 300 && response.status < 400 && response.headers.has("location")) {
-      if (++redirects > MAX_REDIRECTS)
+      if (++redirects > MAX_REDIRECTS) {
+        await response.body?.cancel();
         throw new StewardError("url_not_allowed", { message: "Too many redirects." });
-      url = allowed(isApiUrl, new URL(response.headers.get("location") as string, url));
+      }
+      const next = await redirected(response, request, isApiUrl);
+      if (next === undefined) return response;
+      request = next;
       attempt--;
       continue;
     }
-    if (response.status === 401 && rejectedToken === undefined && replayable(init.body)) {
+    if (response.status === 401 && rejectedToken === undefined) {
       // Google refused a token we thought valid (revoked, or rotated elsewhere): refresh once.
       rejectedToken = token;
+      if (!replayable(body)) {
+        await refuseToken(tokens, sub, token);
+        return response;
+      }
       await response.body?.cancel();
       continue;
     }
+    const retryable = IDEMPOTENT.has(method) && replayable(body);
     if (!retryable || attempt >= maxAttempts || !(await isTransient(response))) return response;
     await response.body?.cancel();
-    await sleep(backoffMs(response, attempt, options));
+    await abortableSleep(backoffMs(response, attempt, options), signal);
+  }
+}
+
+/**
+ * Tells the token source Google refused `token` when the request cannot be sent again with a
+ * fresh one, so the next call does not meet the same refusal. A dead grant is thrown; any other
+ * failure is left for the next call to meet.
+ *
+ * @throws StewardError `credential_revoked`, `user_not_found`.
+ */
+export async function refuseToken(tokens: TokenSource, sub: string, token: string): Promise<void> {
+  try {
+    await tokens.accessToken(sub, { rejectedToken: token });
+  } catch (error) {
+    if (isStewardError(error) && DEAD_GRANT_CODES.has(error.code)) throw error;
+  }
+}
+
+/**
+ * The request a redirect asks for, made as `fetch`'s own "follow" would make it (the redirect's
+ * own body is then cancelled), or undefined when its body was a stream, already read: the caller
+ * gets the redirect as is.
+ *
+ * @throws StewardError `url_not_allowed` for a location off the API hosts.
+ */
+async function redirected(
+  response: Response,
+  request: Outgoing,
+  isApiUrl: (url: URL) => boolean,
+): Promise<Outgoing | undefined> {
+  const { status, headers } = response;
+  const toGet =
+    (status === 303 && request.method !== "GET" && request.method !== "HEAD") ||
+    ((status === 301 || status === 302) && request.method === "POST");
+  if (!toGet && !replayable(request.body)) return undefined;
+  await response.body?.cancel();
+  const url = allowed(isApiUrl, new URL(headers.get("location") as string, request.url));
+  if (!toGet) return { ...request, url };
+  const getHeaders = new Headers(request.headers);
+  for (const name of BODY_HEADERS) getHeaders.delete(name);
+  return { url, method: "GET", headers: getHeaders, body: undefined };
+}
+
+/** Waits `ms`, or rejects with the signal's reason as soon as it aborts. */
+async function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  try {
+    await sleep(ms, undefined, { signal });
+  } catch (error) {
+    signal?.throwIfAborted();
+    throw error;
   }
 }
 
