@@ -121,7 +121,7 @@ export async function openCore(config: Config, options: CoreOptions): Promise<Co
       endpoints,
       client,
       idTokenRules: {
-        getKey: new GoogleKeys(endpoints.jwksUrl).getKey,
+        getKey: new GoogleKeys(endpoints.jwksUrl, { logger }).getKey,
         issuers: endpoints.issuers,
         audiences: clientIds,
         authorizedParties: clientIds,

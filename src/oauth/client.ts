@@ -14,6 +14,8 @@ export interface OAuthClientOptions {
  * The openid-client configuration for Google's token and revocation endpoints, with the client
  * authenticated by its secret in the form body, as Google's own libraries do.
  * Plain HTTP is allowed only for a loopback endpoint (the local emulator).
+ * A token response's ID token is passed through unchecked, for `verifyIdToken` to judge: read it
+ * with {@link idTokenOf}.
  */
 export function createOAuthClient(options: OAuthClientOptions): oidc.Configuration {
   const { endpoints } = options;
@@ -29,9 +31,55 @@ export function createOAuthClient(options: OAuthClientOptions): oidc.Configurati
     oidc.ClientSecretPost(options.clientSecret),
   );
   config.timeout = options.timeoutSeconds ?? 10;
-  config[oidc.customFetch] = undiciFetch();
+  config[oidc.customFetch] = setIdTokenAside(undiciFetch(), endpoints.tokenUrl);
   if (isLoopbackHttp(endpoints.tokenUrl)) oidc.allowInsecureRequests(config);
   return config;
+}
+
+/** The member a token response's `id_token` is moved to before openid-client reads the response. */
+const ID_TOKEN_ASIDE = "steward_unchecked_id_token";
+
+/**
+ * The ID token of a token response obtained through {@link createOAuthClient}, not yet verified.
+ * Anything but a string is left where it was, for openid-client to refuse.
+ */
+export function idTokenOf(response: oidc.TokenEndpointResponse): string | undefined {
+  const value = response[ID_TOKEN_ASIDE] ?? response.id_token;
+  return typeof value === "string" ? value : undefined;
+}
+
+/**
+ * openid-client checks the ID token of a token response by rules of its own, stricter than
+ * Google's and ours: `iss` equal to one issuer (Google also signs `accounts.google.com`), `aud`
+ * equal to the server client (not an extra audience), 30 s of clock tolerance. It has an option
+ * for the last only, and its refusal comes after Google has spent the code (and with it a first
+ * consent's refresh token). So the `id_token` of a 200 from the token endpoint reaches it under
+ * another name, and `verifyIdToken` is the one place that decides (the signature too, which
+ * openid-client does not check).
+ */
+function setIdTokenAside(inner: oidc.CustomFetch, tokenUrl: string): oidc.CustomFetch {
+  const tokenHref = new URL(tokenUrl).href;
+  return async (url, options) => {
+    const response = await inner(url, options);
+    if (response.status !== 200 || new URL(url).href !== tokenHref) return response;
+    const text = await response.text();
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return respond(response, text);
+    }
+    if (typeof body !== "object" || body === null) return respond(response, text);
+    const { id_token: idToken, ...rest } = body as Record<string, unknown>;
+    if (typeof idToken !== "string") return respond(response, text);
+    return respond(response, JSON.stringify({ ...rest, [ID_TOKEN_ASIDE]: idToken }));
+  };
+}
+
+function respond(original: Response, body: string): Response {
+  const headers = new Headers(original.headers);
+  headers.delete("content-length");
+  return new Response(body, { status: original.status, statusText: original.statusText, headers });
 }
 
 function isLoopbackHttp(url: string): boolean {

@@ -1,4 +1,5 @@
 import * as oidc from "openid-client";
+import { idTokenOf } from "./client.js";
 import { oauthFailure } from "./errors.js";
 import { type GoogleTokens, tokensOf } from "./tokens.js";
 
@@ -6,9 +7,12 @@ import { type GoogleTokens, tokensOf } from "./tokens.js";
  * Redeems a one-time authorization code. Never retried: a code works once, so a retry after a
  * lost response could only fail, or worse, race the first attempt.
  *
+ * The ID token comes back unverified: `verifyIdToken` is the one that judges it.
+ *
  * @param redirectUri `""` for iOS/Android serverAuthCodes, `postmessage` for web popup codes.
  * @throws StewardError `invalid_grant`, `redirect_uri_mismatch`, `client_rejected`,
- *   `upstream_rejected`, `upstream_unavailable`.
+ *   `upstream_rejected`, `upstream_unavailable`; `id_token_invalid` when the response's
+ *   `id_token` is not even a string.
  */
 export async function authorizationCodeGrant(
   config: oidc.Configuration,
@@ -21,7 +25,7 @@ export async function authorizationCodeGrant(
       code,
       redirect_uri: redirectUri,
     });
-    return tokensOf(response, now());
+    return { ...tokensOf(response, now()), idToken: idTokenOf(response) };
   } catch (error) {
     throw oauthFailure(error, "code exchange");
   }
@@ -31,7 +35,7 @@ export async function authorizationCodeGrant(
  * Trades a refresh token for a fresh access token (Google returns no new refresh token).
  *
  * @throws StewardError `invalid_grant` when the grant is dead (revoked, expired, evicted),
- *   `client_rejected`, `upstream_rejected`, `upstream_unavailable`.
+ *   `client_rejected`, `upstream_rejected`, `upstream_unavailable`, `id_token_invalid`.
  */
 export async function refreshTokenGrant(
   config: oidc.Configuration,
@@ -40,7 +44,7 @@ export async function refreshTokenGrant(
 ): Promise<GoogleTokens> {
   try {
     const response = await oidc.refreshTokenGrant(config, refreshToken);
-    return tokensOf(response, now());
+    return { ...tokensOf(response, now()), idToken: idTokenOf(response) };
   } catch (error) {
     throw oauthFailure(error, "refresh");
   }

@@ -183,6 +183,60 @@ describe("Google's keys", () => {
     ).toBe(1);
   });
 
+  it("keeps verifying with the cached keys when the re-fetch after max-age fails, trying once per cooldown", async () => {
+    await control(google, "PUT", "/emulator/settings", { jwksMaxAgeSeconds: 60 });
+    let clock = Date.now();
+    const warnings: object[] = [];
+    const keys = new GoogleKeys(`${google.url}/oauth2/v3/certs`, {
+      now: () => clock,
+      cooldownMs: 30_000,
+      staleIfErrorMs: 3600_000,
+      logger: { warn: (fields) => warnings.push(fields) },
+    });
+    const { idToken, sub } = await sdkSignIn(google, { email: "stale@example.com" });
+    const certsFetches = async () =>
+      (await control(google, "GET", "/emulator/stats")).body.requests["/oauth2/v3/certs"] ?? 0;
+    await verifyIdToken(idToken, rules({}, keys));
+    await control(google, "PUT", "/emulator/settings", { jwksMaxAgeSeconds: 21600 });
+    await control(google, "POST", "/emulator/faults", {
+      path: "/oauth2/v3/certs",
+      status: 503,
+      times: 1000,
+    });
+    await control(google, "DELETE", "/emulator/stats");
+
+    clock += 61_000;
+    for (let i = 0; i < 5; i++) {
+      await expect(verifyIdToken(idToken, rules({}, keys))).resolves.toMatchObject({ sub });
+    }
+    expect(await certsFetches()).toBe(1);
+    expect(warnings).toHaveLength(1);
+    expect(JSON.stringify(warnings)).not.toContain(idToken.split(".")[2]);
+
+    clock += 30_001;
+    await expect(verifyIdToken(idToken, rules({}, keys))).resolves.toMatchObject({ sub });
+    await expect(verifyIdToken(idToken, rules({}, keys))).resolves.toMatchObject({ sub });
+    expect(await certsFetches()).toBe(2);
+
+    // A kid the cached set lacks still fails.
+    const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const unknownKid = await new SignJWT(decodeJwt(idToken))
+      .setProtectedHeader({ alg: "RS256", kid: "not-a-google-kid" })
+      .sign(privateKey);
+    await expect(verifyIdToken(unknownKid, rules({}, keys))).rejects.toBeInstanceOf(StewardError);
+
+    // Past the grace the stale keys are no longer used.
+    clock += 3600_000;
+    await expect(verifyIdToken(idToken, rules({}, keys))).rejects.toMatchObject({
+      code: "upstream_unavailable",
+    });
+
+    // Once Google answers again, so do we.
+    await control(google, "DELETE", "/emulator/faults");
+    clock += 30_001;
+    await expect(verifyIdToken(idToken, rules({}, keys))).resolves.toMatchObject({ sub });
+  });
+
   it.each([
     ["a 503", { status: 503 }],
     ["a dropped connection", { reset: true }],
