@@ -7,7 +7,12 @@ import type { GoogleEndpoints } from "../google/endpoints.js";
 import type { TokenManager } from "../tokens/token-manager.js";
 import type { VaultStore } from "../vault/store.js";
 import { findJob, listJobs, pendingWithKey, type Sql, spendRetries } from "./job-queries.js";
-import { type Definition, type Envelope, runAttempt } from "./run-attempt.js";
+import {
+  type Definition,
+  type Envelope,
+  EXPIRY_MARGIN_SECONDS,
+  runAttempt,
+} from "./run-attempt.js";
 import type { JobHandler, JobOptions, JobStatus, Jobs } from "./types.js";
 
 export interface JobsDependencies {
@@ -32,8 +37,6 @@ export interface JobsDependencies {
 }
 
 const DEFAULTS = { retryLimit: 3, retryDelaySeconds: 5, timeoutSeconds: 900 };
-/** pg-boss expires an active job this long after our own timeout would have aborted it. */
-const EXPIRY_MARGIN_SECONDS = 60;
 const NAME = /^[\w.-]{1,100}$/;
 /** PostgreSQL's `deadlock_detected`. */
 const DEADLOCK = "40P01";

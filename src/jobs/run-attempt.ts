@@ -21,12 +21,17 @@ export interface Definition {
   readonly options: Required<Omit<JobOptions, "scopes">> & Pick<JobOptions, "scopes">;
 }
 
+/** pg-boss expires an active job this long after our own timeout would have aborted it. */
+export const EXPIRY_MARGIN_SECONDS = 60;
+
 /** One attempt of one job, as pg-boss hands it over. */
 export interface Attempt {
   readonly id: string;
   readonly data: Envelope;
   /** Attempts before this one. */
   readonly retryCount: number;
+  /** When pg-boss gives the attempt up, fixed when the job was queued. */
+  readonly expireInSeconds: number | string;
 }
 
 export interface AttemptDependencies {
@@ -63,9 +68,16 @@ export async function runAttempt(
     attempt: attempt.retryCount + 1,
   });
   const controller = new AbortController();
+  // A job queued under an older definition keeps that one's expiry: the handler must stop
+  // before pg-boss gives the attempt up and a retry runs beside it.
+  const timeoutSeconds = Math.max(
+    1,
+    // pg-boss reads it as PostgreSQL's numeric, which node-postgres gives as text.
+    Math.min(options.timeoutSeconds, Number(attempt.expireInSeconds) - EXPIRY_MARGIN_SECONDS),
+  );
   const timer = setTimeout(
     () => controller.abort(new JobInterrupted(JOB_CODES.timeout)),
-    options.timeoutSeconds * 1000,
+    timeoutSeconds * 1000,
   );
   const onStop = () => controller.abort(new JobInterrupted(JOB_CODES.stopped));
   deps.stopping.addEventListener("abort", onStop, { once: true });

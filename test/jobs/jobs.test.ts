@@ -185,6 +185,29 @@ describe("jobs in the service process", () => {
     expect(c - b).toBeGreaterThanOrEqual(1900);
   });
 
+  it("stops a job queued under an older, shorter expiry before pg-boss gives it up", async () => {
+    const sub = await userWithShortToken("older-definition@example.com");
+    let aborted = 0;
+    await steward.service.jobs.define(
+      "outlived",
+      ({ signal }) =>
+        new Promise((_resolve, reject) =>
+          signal.addEventListener("abort", () => {
+            aborted++;
+            reject(signal.reason);
+          }),
+        ),
+      { retryLimit: 0, timeoutSeconds: 3600 },
+    );
+    const id = await steward.service.jobs.enqueue("outlived", sub, {}, { startAfterSeconds: 1 });
+    // As queued by a deployment whose timeout was 2 s: pg-boss copied its expiry into the row.
+    await sql`UPDATE pgboss.job SET expire_in = interval '62 seconds' WHERE id = ${id}::uuid`.execute(
+      steward.service.vault.database.db,
+    );
+    expect(await waitFor(id)).toMatchObject({ state: "failed", error: { code: "job_timeout" } });
+    expect(aborted).toBe(1);
+  });
+
   it("fails a revoked user's job at once with credential_revoked, attempted once, never retried", async () => {
     const sub = await userWithShortToken("revoked-job@example.com");
     await control(steward.google, "POST", `/emulator/users/${sub}/revoke`, {});
