@@ -1,6 +1,7 @@
 import * as oidc from "openid-client";
+import { Agent } from "undici";
 import type { GoogleEndpoints } from "../google/endpoints.js";
-import { undiciFetch } from "./http.js";
+import { type BodyRewrite, undiciFetch } from "./http.js";
 
 export interface OAuthClientOptions {
   endpoints: GoogleEndpoints;
@@ -31,7 +32,7 @@ export function createOAuthClient(options: OAuthClientOptions): oidc.Configurati
     oidc.ClientSecretPost(options.clientSecret),
   );
   config.timeout = options.timeoutSeconds ?? 10;
-  config[oidc.customFetch] = setIdTokenAside(undiciFetch(), endpoints.tokenUrl);
+  config[oidc.customFetch] = undiciFetch(new Agent(), idTokenAside(endpoints.tokenUrl));
   if (isLoopbackHttp(endpoints.tokenUrl)) oidc.allowInsecureRequests(config);
   return config;
 }
@@ -57,29 +58,21 @@ export function idTokenOf(response: oidc.TokenEndpointResponse): string | undefi
  * another name, and `verifyIdToken` is the one place that decides (the signature too, which
  * openid-client does not check).
  */
-function setIdTokenAside(inner: oidc.CustomFetch, tokenUrl: string): oidc.CustomFetch {
+function idTokenAside(tokenUrl: string): BodyRewrite {
   const tokenHref = new URL(tokenUrl).href;
-  return async (url, options) => {
-    const response = await inner(url, options);
-    if (response.status !== 200 || new URL(url).href !== tokenHref) return response;
-    const text = await response.text();
+  return (url, status, text) => {
+    if (status !== 200 || new URL(url).href !== tokenHref) return text;
     let body: unknown;
     try {
       body = JSON.parse(text);
     } catch {
-      return respond(response, text);
+      return text;
     }
-    if (typeof body !== "object" || body === null) return respond(response, text);
+    if (typeof body !== "object" || body === null) return text;
     const { id_token: idToken, ...rest } = body as Record<string, unknown>;
-    if (typeof idToken !== "string") return respond(response, text);
-    return respond(response, JSON.stringify({ ...rest, [ID_TOKEN_ASIDE]: idToken }));
+    if (typeof idToken !== "string") return text;
+    return JSON.stringify({ ...rest, [ID_TOKEN_ASIDE]: idToken });
   };
-}
-
-function respond(original: Response, body: string): Response {
-  const headers = new Headers(original.headers);
-  headers.delete("content-length");
-  return new Response(body, { status: original.status, statusText: original.statusText, headers });
 }
 
 function isLoopbackHttp(url: string): boolean {

@@ -9,7 +9,10 @@ import { Agent, request } from "undici";
  * Nothing else changes: no redirect is followed (openid-client asks for `manual`), the timeout
  * arrives as openid-client's abort signal, and a transport failure rejects as fetch's would.
  */
-export function undiciFetch(dispatcher: Agent = new Agent()): oidc.CustomFetch {
+export function undiciFetch(
+  dispatcher: Agent = new Agent(),
+  rewrite: BodyRewrite = (_url, _status, body) => body,
+): oidc.CustomFetch {
   return async (url, options) => {
     const answer = await request(url, {
       method: options.method as "POST",
@@ -18,9 +21,11 @@ export function undiciFetch(dispatcher: Agent = new Agent()): oidc.CustomFetch {
       signal: options.signal,
       dispatcher,
     });
-    const body = await answer.body.arrayBuffer();
+    const body = rewrite(url, answer.statusCode, await answer.body.text());
     const headers = new Headers();
     for (const [name, value] of Object.entries(answer.headers)) {
+      // The body may have been rewritten: the Response counts its own length.
+      if (name === "content-length") continue;
       for (const one of [value ?? []].flat()) headers.append(name, one);
     }
     // A Response may not carry a body with these statuses.
@@ -28,6 +33,9 @@ export function undiciFetch(dispatcher: Agent = new Agent()): oidc.CustomFetch {
     return new Response(empty ? null : body, { status: answer.statusCode, headers });
   };
 }
+
+/** Changes a response's body (text) before openid-client reads it; see createOAuthClient. */
+export type BodyRewrite = (url: string, status: number, body: string) => string;
 
 /** Token and revocation requests are forms; anything else is a mistake of ours. */
 function requestBody(body: oidc.CustomFetchOptions["body"]): string | undefined {
