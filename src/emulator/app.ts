@@ -3,6 +3,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
 import type { EmulatorContext } from "./context.js";
 import type { Faults } from "./faults.js";
 import { apiErrorBody, sendOAuthError } from "./google-errors.js";
+import { refuseForeignPage } from "./local-only.js";
 import { certsRoutes } from "./routes/certs.js";
 import { consentRoutes } from "./routes/consent.js";
 import { controlRoutes } from "./routes/control.js";
@@ -44,6 +45,7 @@ export async function buildEmulatorApp(
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
 
   app.addHook("onRequest", async (request, reply) => {
+    if (refuseForeignPage(request, reply)) return reply;
     const path = request.url.split("?")[0] as string;
     if (path.startsWith("/emulator/")) return;
     ctx.state.countRequest(path);
