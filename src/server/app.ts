@@ -4,7 +4,12 @@ import helmet from "@fastify/helmet";
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from "fastify";
 import type * as oidc from "openid-client";
 import { type DemoOptions, demoRoutes } from "../demo/routes.js";
 import type { EventBus } from "../events/bus.js";
@@ -112,9 +117,13 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     timeWindow: "1 minute",
   });
   app.addHook("onRoute", (route) => {
-    if (route.config?.rateLimited !== true) return;
+    const added = [
+      ...(route.config?.personal === true ? [noStore] : []),
+      ...(route.config?.rateLimited === true ? [app.rateLimit()] : []),
+    ];
+    if (added.length === 0) return;
     const hooks = route.onRequest === undefined ? [] : [route.onRequest].flat();
-    route.onRequest = [...hooks, app.rateLimit()];
+    route.onRequest = [...hooks, ...added];
   });
   await app.register(formbody);
   // Google's own samples post the code raw, as application/octet-stream.
@@ -212,9 +221,17 @@ async function browserRoutes(
   opsRoutes(app, { metrics, readiness: deps.readiness });
 }
 
+/** Personal data (profiles, scopes, audit, jobs) must not stay in a browser's or a proxy's cache. */
+function noStore(_request: FastifyRequest, reply: FastifyReply, done: () => void): void {
+  reply.header("cache-control", "no-store");
+  done();
+}
+
 declare module "fastify" {
   interface FastifyContextConfig {
     /** Counted by the per-address rate limit of public routes. */
     rateLimited?: boolean;
+    /** Answers with personal data: `Cache-Control: no-store`. */
+    personal?: boolean;
   }
 }

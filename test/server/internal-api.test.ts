@@ -279,6 +279,23 @@ describe("users", () => {
     ).toBe(true);
     expect((await call(`/v1/users/${subs[1]}`, keys.admin)).status).toBe(404);
   });
+
+  it("keeps personal data out of caches: Cache-Control no-store", async () => {
+    const sub = await signedIn("no-store@example.com");
+    const { idToken } = await sdkSignIn(steward.google, { email: "no-store@example.com" });
+    const answers = [
+      ...(await Promise.all(
+        ["/v1/users", `/v1/users/${sub}`, "/v1/audit-events", "/v1/jobs"].map((path) =>
+          call(path, ADMIN_TOKEN),
+        ),
+      )),
+      await call("/v1/me", idToken, { headers: { "x-requested-with": "test" } }),
+    ];
+    for (const answer of answers) {
+      expect(answer.status, answer.url).toBe(200);
+      expect(answer.headers.get("cache-control"), answer.url).toBe("no-store");
+    }
+  });
 });
 
 describe("the Google proxy", () => {

@@ -23,6 +23,7 @@ export function auditEventsRoutes(app: FastifyInstance, options: AuditEventsRout
   app.get<{ Querystring: { sub?: string; limit?: string } }>(
     "/v1/audit-events",
     {
+      config: { personal: true },
       schema: {
         summary: "Recent audit events, newest first, optionally for one user (admin)",
         tags: ["internal"],

@@ -27,6 +27,7 @@ export function jobsRoutes(app: FastifyInstance, options: JobsRouteOptions): voi
   app.get<{ Querystring: { sub?: string; limit?: string } }>(
     "/v1/jobs",
     {
+      config: { personal: true },
       schema: {
         summary: "Recent background jobs, newest first, optionally of one user (admin)",
         tags: ["internal"],

@@ -66,6 +66,7 @@ export function usersRoutes(app: FastifyInstance, options: UsersRouteOptions): v
   app.get<{ Querystring: { after?: string; limit?: string } }>(
     "/v1/users",
     {
+      config: { personal: true },
       schema: {
         summary: "List users and the state of their Google connection (admin)",
         tags: ["internal"],
@@ -99,6 +100,7 @@ export function usersRoutes(app: FastifyInstance, options: UsersRouteOptions): v
   app.get<{ Params: { sub: string } }>(
     "/v1/users/:sub",
     {
+      config: { personal: true },
       schema: {
         summary: "A user and the state of their Google connection (admin)",
         tags: ["internal"],

@@ -41,7 +41,7 @@ export function meRoutes(app: FastifyInstance, options: MeRouteOptions): void {
   app.get(
     "/v1/me",
     {
-      config: { rateLimited: true },
+      config: { rateLimited: true, personal: true },
       schema: {
         summary: "The signed-in user and the state of their Google connection",
         tags: ["public"],
