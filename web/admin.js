@@ -1,8 +1,10 @@
 // The admin dashboard: the internal API, called with STEWARD_ADMIN_TOKEN as the bearer. The
-// token stays in this tab's sessionStorage; every value reaches the page through textContent.
+// token stays in this page's memory; every value reaches the page through textContent.
 
 const $ = (id) => document.getElementById(id);
-const TOKEN_KEY = "steward.adminToken";
+// The admin token lives in this variable only: not in storage, which browsers write to disk for
+// session restore. A reload asks for it again.
+let adminToken = "";
 
 function el(tag, properties = {}, children = []) {
   const element = Object.assign(document.createElement(tag), properties);
@@ -16,7 +18,7 @@ const shortScope = (scope) => scope.replace("https://www.googleapis.com/auth/", 
 async function api(path, init = {}) {
   const response = await fetch(path, {
     ...init,
-    headers: { authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY)}`, ...init.headers },
+    headers: { authorization: `Bearer ${adminToken}`, ...init.headers },
   });
   const body = await response.json().catch(() => ({}));
   if (!response.ok) {
@@ -95,7 +97,7 @@ function eventRow(event) {
 }
 
 async function load() {
-  if (!sessionStorage.getItem(TOKEN_KEY)) {
+  if (!adminToken) {
     $("dashboard").hidden = true;
     return;
   }
@@ -124,12 +126,12 @@ async function load() {
 
 $("token-form").addEventListener("submit", (event) => {
   event.preventDefault();
-  sessionStorage.setItem(TOKEN_KEY, $("token").value.trim());
+  adminToken = $("token").value.trim();
   $("token").value = "";
   load();
 });
 $("forget-token").addEventListener("click", () => {
-  sessionStorage.removeItem(TOKEN_KEY);
+  adminToken = "";
   $("dashboard").hidden = true;
 });
 $("reload").addEventListener("click", load);

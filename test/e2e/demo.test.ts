@@ -132,6 +132,11 @@ describe("the demo photo app in a browser", () => {
     const row = `tr[data-sub="${sub}"]`;
     await admin.waitForSelector(`${row} .status-active`);
     expect(await admin.textContent(`${row}`)).toContain("photoslibrary.appendonly");
+    // The admin token is in the page's memory, not in storage a browser writes to disk.
+    const stored = await admin.evaluate(() =>
+      JSON.stringify([{ ...sessionStorage }, { ...localStorage }, document.cookie]),
+    );
+    expect(stored).not.toContain(ADMIN_TOKEN);
     admin.once("dialog", (dialog) => dialog.accept());
     await admin.click(`${row} button.revoke`);
     await admin.waitForSelector(`${row} .status-revoked`);
