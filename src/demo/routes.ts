@@ -10,6 +10,7 @@ import {
   requireHttps,
   requireRequestedWith,
 } from "../server/plugins/guards.js";
+import type { CodeExchange } from "../server/routes/public/auth-code.js";
 import { errorResponses } from "../server/schemas.js";
 import { serveWebAsset } from "../server/web-assets.js";
 import type { TokenManager } from "../tokens/token-manager.js";
@@ -40,6 +41,8 @@ export interface DemoOptions {
 }
 
 export interface DemoDependencies extends DemoOptions {
+  /** `POST /v1/auth/google/code`'s own exchange. */
+  exchangeCode: CodeExchange;
   store: VaultStore;
   tokens: TokenManager;
   endpoints: GoogleEndpoints;
@@ -51,8 +54,8 @@ const MediaItemId = Type.String({ pattern: "^[A-Za-z0-9_-]{1,200}$" });
 
 /**
  * The demo photo app: its page at `/` and its API under `/demo/api`. The page signs the user in
- * with the web code flow (popup), hands the code to `POST /v1/auth/google/code` through
- * `POST /demo/api/session` (which then opens a cookie session), uploads photos into an
+ * with the web code flow (popup), posts the code to `POST /demo/api/session`, which exchanges
+ * it as `POST /v1/auth/google/code` does and opens a cookie session, uploads photos into an
  * app-created album as the user, and enqueues the enhancing job.
  */
 export async function demoRoutes(app: FastifyInstance, deps: DemoDependencies): Promise<void> {
@@ -127,22 +130,9 @@ export async function demoRoutes(app: FastifyInstance, deps: DemoDependencies): 
       },
     },
     async (request, reply) => {
-      // The page's backend does what any app backend does with the code: hand it to Steward's
-      // public endpoint, with the browser's own guards (X-Requested-With, Origin) carried over.
-      const headers: Record<string, string> = {
-        "content-type": "application/json",
-        "x-requested-with": request.headers["x-requested-with"] as string,
-        "x-request-id": request.id,
-      };
-      if (request.headers.origin !== undefined) headers.origin = request.headers.origin;
-      const exchanged = await app.inject({
-        method: "POST",
-        url: "/v1/auth/google/code",
-        headers,
-        payload: JSON.stringify(request.body),
-      });
-      const body = exchanged.json();
-      if (exchanged.statusCode !== 200) return reply.code(exchanged.statusCode).send(body);
+      // The code goes through POST /v1/auth/google/code's own exchange, under this route's
+      // guards (the same as that route's) and this browser's own rate limit.
+      const body = await deps.exchangeCode(request.body);
       reply.header("set-cookie", sessions.issue(body.user.sub, request.protocol === "https"));
       return { ...body, features: featuresOf(body.grantedScopes) };
     },

@@ -186,7 +186,7 @@ async function browserRoutes(
   deps: AppDependencies,
   metrics: Metrics,
 ): Promise<void> {
-  authCodeRoute(app, {
+  const exchangeCode = authCodeRoute(app, {
     signIn: {
       oauth: deps.oauth,
       idTokenRules: deps.idTokenRules,
@@ -216,6 +216,7 @@ async function browserRoutes(
       endpoints: deps.endpoints,
       idTokenRules: deps.idTokenRules,
       allowedOrigins: deps.allowedOrigins,
+      exchangeCode,
     });
   }
   opsRoutes(app, { metrics, readiness: deps.readiness });

@@ -1,7 +1,11 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import { isStewardError, StewardError } from "../../../errors.js";
-import { completeSignIn, type SignInDependencies } from "../../../signin/complete-sign-in.js";
+import {
+  completeSignIn,
+  type SignInDependencies,
+  type SignInResult,
+} from "../../../signin/complete-sign-in.js";
 import { requireAllowedOrigin, requireHttps, requireRequestedWith } from "../../plugins/guards.js";
 import type { Metrics } from "../../plugins/metrics.js";
 import { errorResponses, PublicUser, publicUser } from "../../schemas.js";
@@ -37,6 +41,11 @@ const SignInResponse = Type.Object({
   }),
 });
 
+/** A code (a JSON or form body, or the raw code) turned into a signed-in user, as answered. */
+export type CodeExchange = (
+  body: unknown,
+) => Promise<Omit<SignInResult, "user"> & { user: ReturnType<typeof publicUser> }>;
+
 export interface AuthCodeRouteOptions {
   signIn: SignInDependencies;
   allowedOrigins: readonly string[];
@@ -49,9 +58,33 @@ export interface AuthCodeRouteOptions {
  * `POST /v1/auth/google/code`: the app hands over the one-time code. Steps: HTTPS off loopback,
  * the X-Requested-With header, the Origin, a well-formed code, then the exchange, the ID token
  * check and the sealed save (src/signin). Nothing is stored unless every step succeeds.
+ *
+ * @returns the route's exchange, for a page of this service that takes codes itself (the demo),
+ *   behind its own guards and rate limit.
  */
-export function authCodeRoute(app: FastifyInstance, options: AuthCodeRouteOptions): void {
+export function authCodeRoute(app: FastifyInstance, options: AuthCodeRouteOptions): CodeExchange {
   const redirectUris = new Set(["", "postmessage", ...options.allowedRedirectUris]);
+  const exchange: CodeExchange = async (body) => {
+    const { code, redirectUri } = codeRequest(body);
+    if (!redirectUris.has(redirectUri)) {
+      throw new StewardError("invalid_request", {
+        message:
+          'redirectUri must be "" (iOS, Android), "postmessage" (web popup) or a configured redirect URI.',
+      });
+    }
+    const timer = options.metrics.codeExchangeSeconds.startTimer();
+    let outcome = "ok";
+    try {
+      const result = await completeSignIn(options.signIn, { code, redirectUri });
+      return { ...result, user: publicUser(result.user) };
+    } catch (error) {
+      outcome = isStewardError(error) ? error.code : "internal_error";
+      throw error;
+    } finally {
+      options.metrics.codeExchanges.inc({ outcome });
+      timer({ outcome });
+    }
+  };
   app.post(
     "/v1/auth/google/code",
     {
@@ -78,28 +111,9 @@ export function authCodeRoute(app: FastifyInstance, options: AuthCodeRouteOption
         requireAllowedOrigin(request, options.allowedOrigins);
       },
     },
-    async (request) => {
-      const { code, redirectUri } = codeRequest(request.body);
-      if (!redirectUris.has(redirectUri)) {
-        throw new StewardError("invalid_request", {
-          message:
-            'redirectUri must be "" (iOS, Android), "postmessage" (web popup) or a configured redirect URI.',
-        });
-      }
-      const timer = options.metrics.codeExchangeSeconds.startTimer();
-      let outcome = "ok";
-      try {
-        const result = await completeSignIn(options.signIn, { code, redirectUri });
-        return { ...result, user: publicUser(result.user) };
-      } catch (error) {
-        outcome = isStewardError(error) ? error.code : "internal_error";
-        throw error;
-      } finally {
-        options.metrics.codeExchanges.inc({ outcome });
-        timer({ outcome });
-      }
-    },
+    (request) => exchange(request.body),
   );
+  return exchange;
 }
 
 /** The code from a JSON or form body, or a raw text/plain or octet-stream body. */
