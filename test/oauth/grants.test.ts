@@ -1,14 +1,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Emulator } from "../../src/emulator/index.js";
-import { StewardError } from "../../src/errors.js";
-import { emulatorEndpoints } from "../../src/google/endpoints.js";
-import { createOAuthClient } from "../../src/oauth/client.js";
 import {
   authorizationCodeGrant,
   refreshTokenGrant,
   tokenRevocation,
 } from "../../src/oauth/grants.js";
 import { control, sdkSignIn, withEmulator } from "../emulator/helpers.js";
+import { failure, oauthClientOf } from "./support.js";
 
 const APPDATA = "https://www.googleapis.com/auth/drive.appdata";
 let google: Emulator;
@@ -22,23 +20,7 @@ beforeEach(async () => {
   await control(google, "DELETE", "/emulator/stats");
 });
 
-function client(secret = google.defaultClient.clientSecret as string) {
-  return createOAuthClient({
-    endpoints: emulatorEndpoints(google.url),
-    clientId: google.defaultClient.clientId,
-    clientSecret: secret,
-    timeoutSeconds: 1,
-  });
-}
-
-async function failure(promise: Promise<unknown>): Promise<StewardError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(StewardError);
-  return error as StewardError;
-}
+const client = (secret?: string) => oauthClientOf(google, secret);
 
 const code = async (email: string) =>
   (await sdkSignIn(google, { email, scopes: [APPDATA] })).serverAuthCode;

@@ -3,13 +3,12 @@ import { decodeJwt, SignJWT } from "jose";
 import * as oidc from "openid-client";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Emulator, startEmulator } from "../../src/emulator/index.js";
-import { StewardError } from "../../src/errors.js";
-import { emulatorEndpoints, GOOGLE_ISSUERS } from "../../src/google/endpoints.js";
+import { GOOGLE_ISSUERS } from "../../src/google/endpoints.js";
 import { GoogleKeys } from "../../src/identity/google-keys.js";
 import { verifyIdToken } from "../../src/identity/verify-id-token.js";
-import { createOAuthClient } from "../../src/oauth/client.js";
 import { authorizationCodeGrant, refreshTokenGrant } from "../../src/oauth/grants.js";
 import { control, sdkSignIn, withEmulator } from "../emulator/helpers.js";
+import { failure, oauthClientOf } from "./support.js";
 
 // openid-client checks the ID token of a token response before verifyIdToken sees it, by rules
 // stricter than Google's; a failure there came after Google had spent the code, and was
@@ -31,23 +30,7 @@ beforeEach(async () => {
   await control(google, "DELETE", "/emulator/faults");
 });
 
-function client(emulator: Emulator) {
-  return createOAuthClient({
-    endpoints: emulatorEndpoints(emulator.url),
-    clientId: emulator.defaultClient.clientId,
-    clientSecret: emulator.defaultClient.clientSecret as string,
-    timeoutSeconds: 1,
-  });
-}
-
-async function failure(promise: Promise<unknown>): Promise<StewardError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(StewardError);
-  return error as StewardError;
-}
+const client = (emulator: Emulator) => oauthClientOf(emulator);
 
 /** A token response Google might send, answered by the emulator's /token for one request. */
 async function nextTokenResponse(body: Record<string, unknown>): Promise<void> {
