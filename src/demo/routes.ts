@@ -148,6 +148,9 @@ export async function demoRoutes(app: FastifyInstance, deps: DemoDependencies): 
       },
     },
     async (request, reply) => {
+      // Every copy of the cookie ends, not only this browser's.
+      const sub = sessions.verify(request.headers.cookie);
+      if (sub !== undefined) sessions.endAll(sub);
       reply.header("set-cookie", sessions.clear(request.protocol === "https"));
       return { signedOut: true };
     },

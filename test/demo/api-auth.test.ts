@@ -93,6 +93,14 @@ describe("the demo API's authentication", () => {
     expect((await good.json()).user.sub).toBe(sub);
   });
 
+  it("ends the session on sign-out: a copy of the cookie kept elsewhere stops working", async () => {
+    const { cookie } = await demoSession("sign-out@example.com");
+    expect((await call("/demo/api/state", { headers: { cookie } })).status).toBe(200);
+    const out = await call("/demo/api/session", { method: "DELETE", headers: { ...XRW, cookie } });
+    expect(await out.json()).toEqual({ signedOut: true });
+    expect((await call("/demo/api/state", { headers: { cookie } })).status).toBe(401);
+  });
+
   it("takes the user's own Google ID token as the bearer, as /v1/me does", async () => {
     const { idToken, sub } = await demoSession("bearer@example.com");
     const response = await call("/demo/api/state", {

@@ -28,6 +28,19 @@ describe("DemoSessions", () => {
     );
   });
 
+  it("ends every session of a user who signs out, a copied cookie's too, and no one else's", () => {
+    const sessions = new DemoSessions();
+    const [laptop, copied, other] = [
+      header(sessions.issue("1", true)),
+      header(sessions.issue("1", true)),
+      header(sessions.issue("2", true)),
+    ];
+    sessions.endAll("1");
+    expect([sessions.verify(laptop), sessions.verify(copied)]).toEqual([undefined, undefined]);
+    expect(sessions.verify(other)).toBe("2");
+    expect(sessions.verify(header(sessions.issue("1", true)))).toBe("1");
+  });
+
   it("refuses what it did not sign", () => {
     const sessions = new DemoSessions();
     for (const cookie of [
@@ -36,6 +49,7 @@ describe("DemoSessions", () => {
       `${SESSION_COOKIE}=`,
       `${SESSION_COOKIE}=a.b`,
       `${SESSION_COOKIE}=a.1.c.d`,
+      `${SESSION_COOKIE}=a.1.0.d.e`,
       `${SESSION_COOKIE}=MQ.99999999999.x`,
     ]) {
       expect(sessions.verify(cookie)).toBeUndefined();
