@@ -111,18 +111,26 @@ export async function startServer(
   for (let attempt = 1; ; attempt++) {
     const port = await freeLoopbackPort();
     const log = new LogTail(logger);
-    const child = launch(binaries, binaries.postgres, [
-      "-D",
-      clusterDir,
-      "-p",
-      String(port),
-      "-c",
-      "listen_addresses=127.0.0.1",
-      "-c",
-      "unix_socket_directories=",
-    ]);
-    // Watched from the spawn on: the server may die on its own (a terminal's Ctrl-C reaches
-    // it too), and then there is nothing to stop.
+    // A process group of its own: a terminal's Ctrl-C reaches Steward alone, which finishes
+    // the requests and jobs in flight before it stops the server (sharing Steward's group, the
+    // server shut down at once, under a sign-in that had already spent its code).
+    const child = launch(
+      binaries,
+      binaries.postgres,
+      [
+        "-D",
+        clusterDir,
+        "-p",
+        String(port),
+        "-c",
+        "listen_addresses=127.0.0.1",
+        "-c",
+        "unix_socket_directories=",
+      ],
+      { detached: true },
+    );
+    // Watched from the spawn on: the server may die on its own, and then there is nothing to
+    // stop.
     let exited = false;
     const exit = new Promise<void>((resolveExit) => {
       child.once("exit", () => {
@@ -160,9 +168,15 @@ export async function startServer(
  * Spawns a PostgreSQL binary, as the postgres user when Steward runs as root. The working
  * folder is the binaries' own, one that user can reach (the caller's may not be).
  */
-function launch(binaries: PostgresBinaries, file: string, args: string[]): ChildProcess {
+function launch(
+  binaries: PostgresBinaries,
+  file: string,
+  args: string[],
+  options: { detached?: boolean } = {},
+): ChildProcess {
   const runAs = binaries.runAs;
   return spawn(file, args, {
+    ...options,
     cwd: binaries.root,
     env: { ...process.env, LC_MESSAGES: "C" },
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -30,6 +30,12 @@ function startSteward(): Child {
   return child;
 }
 
+/** The process group of `pid`, from /proc/PID/stat: "pid (comm) state ppid pgrp ...". */
+function processGroupOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
+}
+
 /** Whether something accepts TCP connections on 127.0.0.1:port. */
 function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -47,6 +53,12 @@ describe("the embedded PostgreSQL of the default setup", () => {
     const steward = startSteward();
     const port = Number((await steward.waitFor(/ready (\d+)/, 60_000))[1]);
     expect(existsSync(join(dataDir, "postgres", "PG_VERSION"))).toBe(true);
+    // A terminal's Ctrl-C goes to a process group: the server is not in Steward's, so only
+    // Steward hears it and stops the server once the work in flight is done.
+    const postmaster = Number(
+      readFileSync(join(dataDir, "postgres", "postmaster.pid"), "utf8").split("\n")[0],
+    );
+    expect(processGroupOf(postmaster)).not.toBe(processGroupOf(steward.process.pid as number));
 
     const second = openVault({ dataDir, keyring, handleSignals: false });
     await expect(second).rejects.toMatchObject({
