@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { chown, mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { chown, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { StewardError } from "../errors.js";
 import type { PostgresBinaries } from "./embedded-binaries.js";
@@ -107,9 +107,13 @@ export async function startServer(
   password: string,
   logger: VaultLogger,
 ): Promise<EmbeddedServer> {
-  // The free port may be taken between our probe and PostgreSQL's bind; try a few.
+  // The port of the last start when it is free: a worker attached to this cluster reconnects
+  // once a restarted service brings the server back. The free port may be taken between our
+  // probe and PostgreSQL's bind; try a few.
+  const portFile = `${clusterDir}.port`;
+  const lastPort = Number(await readFile(portFile, "utf8").catch(() => "0")) || 0;
   for (let attempt = 1; ; attempt++) {
-    const port = await freeLoopbackPort();
+    const port = await freeLoopbackPort(attempt === 1 ? lastPort : 0);
     const log = new LogTail(logger);
     // A process group of its own: a terminal's Ctrl-C reaches Steward alone, which finishes
     // the requests and jobs in flight before it stops the server (sharing Steward's group, the
@@ -148,6 +152,8 @@ export async function startServer(
         cause,
       });
     }
+    // Only a preference for the next start: not worth failing this one.
+    await writeFile(portFile, String(port), { mode: 0o600 }).catch(() => undefined);
     return {
       settings: { host: "127.0.0.1", port, user: SUPERUSER, password, database: DATABASE },
       stop: async () => {

@@ -19,3 +19,13 @@ it("holds a reserved port until it is released, then lets it be used", async () 
   const server = await listenOn(reserved.port);
   await new Promise((closed) => server.close(closed));
 });
+
+it("takes a preferred port when it is free, and another when someone holds it", async () => {
+  const first = await reserveLoopbackPort();
+  await first.release();
+  const again = await reserveLoopbackPort(first.port);
+  expect(again.port).toBe(first.port);
+  const other = await reserveLoopbackPort(first.port);
+  expect(other.port).not.toBe(first.port);
+  await Promise.all([again.release(), other.release()]);
+});

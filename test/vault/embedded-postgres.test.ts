@@ -16,6 +16,7 @@ const keys = generateKeyLine("k1");
 const keyring = Keyring.parse(keys);
 const dataDir = mkdtempSync(join(tmpdir(), "steward-embedded-"));
 const children: Child[] = [];
+let firstPort: number | undefined;
 afterAll(async () => {
   await Promise.all(children.map(stopChild));
   await removeDataDir(dataDir);
@@ -52,6 +53,7 @@ describe("the embedded PostgreSQL of the default setup", () => {
   it("refuses a second Steward on the data dir, lets a CLI attach, and stops on SIGTERM", async () => {
     const steward = startSteward();
     const port = Number((await steward.waitFor(/ready (\d+)/, 60_000))[1]);
+    firstPort = port;
     expect(existsSync(join(dataDir, "postgres", "PG_VERSION"))).toBe(true);
     // A terminal's Ctrl-C goes to a process group: the server is not in Steward's, so only
     // Steward hears it and stops the server once the work in flight is done.
@@ -84,9 +86,11 @@ describe("the embedded PostgreSQL of the default setup", () => {
     expect(await listening(port)).toBe(false);
   });
 
-  it("reuses the cluster after a restart, and stops on SIGINT", async () => {
+  it("reuses the cluster and its port after a restart, and stops on SIGINT", async () => {
     const steward = startSteward();
     const port = Number((await steward.waitFor(/ready (\d+)/, 60_000))[1]);
+    // The same port as the first start: a worker attached to the cluster reconnects.
+    expect(port).toBe(firstPort);
     const attached = await openVault({ dataDir, keyring, whenDataDirInUse: "attach" });
     expect(await attached.store.getUser("written-while-attached")).toBeDefined();
     await attached.close();
