@@ -91,21 +91,24 @@ describe("the embedded PostgreSQL of the default setup", () => {
     const port = Number((await steward.waitFor(/ready (\d+)/, 60_000))[1]);
     // The same port as the first start: a worker attached to the cluster reconnects.
     expect(port).toBe(firstPort);
+    // Attached as `steward worker` is, and kept open across the server's restart.
     const attached = await openVault({ dataDir, keyring, whenDataDirInUse: "attach" });
     expect(await attached.store.getUser("written-while-attached")).toBeDefined();
-    await attached.close();
 
     steward.process.kill("SIGINT");
     expect(await steward.exited()).toBe(130);
     expect(existsSync(join(dataDir, "postgres", "postmaster.pid"))).toBe(false);
     expect(await listening(port)).toBe(false);
 
-    // And in this process too: same cluster, same data, a new port.
+    // And in this process too: same cluster, same data, the same port again, so the attached
+    // vault's pool finds the server once more.
     const again = await openVault({ dataDir, keyring, handleSignals: false });
     try {
       expect(again.database.embedded?.owned).toBe(true);
       expect(await again.store.getUser("written-while-attached")).toBeDefined();
+      expect(await attached.store.getUser("written-while-attached")).toBeDefined();
     } finally {
+      await attached.close();
       await again.close();
     }
     expect(existsSync(join(dataDir, "steward.lock"))).toBe(false);
