@@ -49,9 +49,19 @@ export function emulatorCommand(): Command {
     );
 }
 
+/**
+ * On the first SIGINT or SIGTERM, runs `stop`, then exits: 0 once it has stopped, 1 (after
+ * printing why) when stopping failed, so a supervisor sees that something may be left running.
+ */
 export function stopOnSignal(stop: () => Promise<void>): void {
   const handler = () => {
-    stop().finally(() => process.exit(0));
+    stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(`Stopping failed: ${error instanceof Error ? error.message : String(error)}`);
+        process.exit(1);
+      },
+    );
   };
   process.once("SIGINT", handler);
   process.once("SIGTERM", handler);

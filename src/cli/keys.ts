@@ -1,3 +1,4 @@
+import { constants } from "node:os";
 import { Presets, SingleBar } from "cli-progress";
 import { Command, InvalidArgumentError } from "commander";
 import { pino } from "pino";
@@ -40,6 +41,10 @@ const ROLLOUT_STEPS = [
  * `status` and `rotate` read `STEWARD_KEYS`, `DATABASE_URL` and `STEWARD_DATA_DIR` as the
  * service does; on the embedded PostgreSQL they attach to a running Steward's server, or start
  * it themselves when none runs.
+ *
+ * `rotate` stops after the batch in progress on SIGINT or SIGTERM, prints its summary, and sets
+ * the process's exit code to 128 + the signal's number (130 for Ctrl-C), so that a script does
+ * not take an interrupted rotation for a finished one.
  *
  * @example
  *   steward keys generate                       # k20261126-3fa2:q7Jx...=
@@ -87,7 +92,7 @@ export function keysCommand(io: KeysCommandIo = {}): Command {
       await withStorage(env, stderr, "steward keys rotate", async (database, keyring, logger) => {
         await assertKeyringCoversStoredKids(database.db, keyring);
         await migrate(database.db);
-        const summary = await rotateWithProgress(
+        const { summary, interruptedBy } = await rotateWithProgress(
           database,
           keyring,
           options.batchSize,
@@ -104,6 +109,8 @@ export function keysCommand(io: KeysCommandIo = {}): Command {
               `were (subs ${shown}${summary.failed.length > 10 ? ", ..." : ""}); see the log.`,
           });
         }
+        // The summary already says so; the exit code tells scripts.
+        if (summary.interrupted) process.exitCode = 128 + constants.signals[interruptedBy];
       });
     });
 
@@ -150,7 +157,7 @@ async function rotateWithProgress(
   batchSize: number,
   stderr: NodeJS.WritableStream,
   logger: Logger,
-): Promise<RotationSummary> {
+): Promise<{ summary: RotationSummary; interruptedBy: NodeJS.Signals }> {
   const bar = new SingleBar(
     {
       stream: stderr,
@@ -162,7 +169,9 @@ async function rotateWithProgress(
     Presets.shades_classic,
   );
   const abort = new AbortController();
-  const interrupt = () => {
+  let interruptedBy: NodeJS.Signals = "SIGINT";
+  const interrupt = (signal: NodeJS.Signals) => {
+    interruptedBy = signal;
     stderr.write("\nStopping after the batch in progress; run the command again to continue.\n");
     abort.abort();
   };
@@ -171,7 +180,7 @@ async function rotateWithProgress(
   const started = performance.now();
   let barStarted = false;
   try {
-    return await rotateCredentials(database.db, keyring, {
+    const summary = await rotateCredentials(database.db, keyring, {
       batchSize,
       logger,
       signal: abort.signal,
@@ -184,6 +193,7 @@ async function rotateWithProgress(
         bar.update(done, { rate, failed });
       },
     });
+    return { summary, interruptedBy };
   } finally {
     if (barStarted) bar.stop();
     process.removeListener("SIGINT", interrupt);

@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from "commander";
 import { revokeGrant } from "../access/revoke.js";
+import { StewardError } from "../errors.js";
 import type { UserRecord } from "../vault/store.js";
 import { withCore } from "./core.js";
 
@@ -13,7 +14,11 @@ function describeUser(user: UserRecord): string {
   return `${user.sub}\t${user.email ?? "-"}\t${state}\t${credential?.grantedScopes.join(" ") ?? ""}`;
 }
 
-/** `steward users list|show|revoke`: the stored users, from the operator's shell. */
+/**
+ * `steward users list|show|revoke`: the stored users, from the operator's shell.
+ *
+ * @throws StewardError `user_not_found` from `revoke` of a sub not stored (nothing is recorded).
+ */
 export function usersCommand(env: NodeJS.ProcessEnv = process.env): Command {
   const command = new Command("users").description("List, show and revoke stored users.");
   command
@@ -46,6 +51,12 @@ export function usersCommand(env: NodeJS.ProcessEnv = process.env): Command {
     .description("Revoke the user's grant at Google, then forget the tokens.")
     .action((sub: string) =>
       withCore(env, "steward users revoke", async (core) => {
+        // As the HTTP route does: revokeGrant alone would record a revocation of nobody.
+        if ((await core.vault.store.getUser(sub)) === undefined) {
+          throw new StewardError("user_not_found", {
+            message: `no user with sub ${sub}; nothing was revoked`,
+          });
+        }
         const result = await revokeGrant({ ...core, store: core.vault.store }, sub, {
           reason: "revoked_by_operator",
           actor: "cli",

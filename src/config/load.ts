@@ -78,10 +78,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Con
       );
   }
   const trustProxy = list(env.STEWARD_TRUST_PROXY);
-  for (const address of trustProxy) {
-    if (isIP(address.split("/")[0] as string) === 0) {
-      problems.push(`STEWARD_TRUST_PROXY: "${address}" is not an IP address or CIDR range`);
-    }
+  for (const entry of trustProxy) {
+    const problem = trustProxyProblem(entry);
+    if (problem !== undefined) problems.push(`STEWARD_TRUST_PROXY: "${entry}" ${problem}`);
   }
   const certFile = flags.tlsCert ?? env.STEWARD_TLS_CERT;
   const keyFile = flags.tlsKey ?? env.STEWARD_TLS_KEY;
@@ -91,6 +90,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Con
   const adminToken = env.STEWARD_ADMIN_TOKEN || undefined;
   if (adminToken !== undefined && adminToken.length < 32) {
     problems.push("STEWARD_ADMIN_TOKEN must be at least 32 characters");
+  }
+  // The API reads one word after "Bearer", so a token with a space could never be presented.
+  if (adminToken !== undefined && /\s/.test(adminToken)) {
+    problems.push("STEWARD_ADMIN_TOKEN must not contain whitespace");
   }
   const webhook = webhookTarget(env, problems);
 
@@ -210,6 +213,41 @@ function isWebhookUrl(value: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Why Fastify would refuse one `STEWARD_TRUST_PROXY` entry (an address, `address/prefix` or an
+ * IPv4 `address/netmask`), or undefined. Fastify compiles the list only when the HTTP server is
+ * built, after the database and emulator have started, so its rules are checked here first.
+ */
+function trustProxyProblem(entry: string): string | undefined {
+  const slash = entry.lastIndexOf("/");
+  const family = isIP(slash === -1 ? entry : entry.slice(0, slash));
+  if (family === 0) return "is not an IP address or CIDR range";
+  if (slash === -1) return undefined;
+  const range = entry.slice(slash + 1);
+  const bits = /^\d+$/.test(range)
+    ? Number(range)
+    : family === 4 && isIP(range) === 4
+      ? netmaskBits(range)
+      : undefined;
+  if (bits === 0) {
+    return "would trust every address, so any client could forge X-Forwarded-For and X-Forwarded-Proto; list the proxies' own addresses or subnet";
+  }
+  const max = family === 4 ? 32 : 128;
+  if (bits === undefined || bits > max) {
+    return `has an invalid range: a prefix length from 1 to ${max}${family === 4 ? " or a netmask like 255.255.0.0" : ""}`;
+  }
+  return undefined;
+}
+
+/** The prefix length of a contiguous IPv4 netmask (`255.255.0.0`: 16), or undefined. */
+function netmaskBits(mask: string): number | undefined {
+  const binary = mask
+    .split(".")
+    .map((octet) => Number(octet).toString(2).padStart(8, "0"))
+    .join("");
+  return /^(1*)0*$/.exec(binary)?.[1]?.length;
 }
 
 function isOrigin(value: string): boolean {

@@ -98,3 +98,22 @@ describe("steward emulator", () => {
     // npx resolves the bin through npm: slow on a loaded machine.
   }, 120_000);
 });
+
+describe("stopOnSignal", () => {
+  it("exits 1 with the error's message when stopping fails, not 0", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", "test/cli/support/stop-fails.ts"], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on("data", (chunk: Buffer) => chunk.toString().includes("running") && resolve());
+      child.once("exit", (code) => reject(new Error(`exited with ${code}: ${stderr}`)));
+    });
+    expect(await stopped(child)).toBe(1);
+    expect(stderr).toContain("the listener would not close");
+  });
+});

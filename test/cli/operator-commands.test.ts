@@ -85,4 +85,13 @@ describe("operator commands", () => {
       stderr: expect.stringContaining("sign in again"),
     });
   }, 120_000);
+
+  it("users revoke of an unknown sub fails, and records no revocation", async () => {
+    await expect(steward_("users", "revoke", "no-such-sub")).rejects.toMatchObject({
+      code: 1,
+      stdout: "",
+      stderr: expect.stringContaining("no user with sub no-such-sub"),
+    });
+    expect(await steward.service.vault.store.listAuditEvents({ sub: "no-such-sub" })).toEqual([]);
+  }, 120_000);
 });

@@ -1,6 +1,7 @@
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import proxyAddr from "@fastify/proxy-addr";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.js";
 import { StewardError } from "../../src/errors.js";
@@ -148,6 +149,44 @@ describe("loadConfig", () => {
     }
     expect(message).toContain("web.client_secret");
     expect(message).not.toContain("short-and-secret");
+  });
+
+  // Fastify compiles STEWARD_TRUST_PROXY with @fastify/proxy-addr when the HTTP server is built,
+  // after the database and emulator have started; each case is checked against it too.
+  it("refuses a STEWARD_TRUST_PROXY range Fastify would refuse, naming the entry", () => {
+    for (const bad of [
+      "10.0.0.0/33",
+      "10.0.0.0/abc",
+      "10.0.0.0/",
+      "10.0.0.0/255.0.255.0",
+      "::1/129",
+      "10.0.0.0/8/8",
+    ]) {
+      expect(() => proxyAddr.compile([bad])).toThrow();
+      expect(problemsOf(() => loadConfig({ STEWARD_TRUST_PROXY: `10.0.0.1, ${bad}` }))).toContain(
+        `STEWARD_TRUST_PROXY: "${bad}"`,
+      );
+    }
+    const good = ["10.0.0.0/8", "10.0.0.0/255.0.0.0", "::ffff:10.0.0.0/104", "fe80::/10", "::1"];
+    expect(() => proxyAddr.compile(good)).not.toThrow();
+    expect(loadConfig({ STEWARD_TRUST_PROXY: good.join(",") }).trustProxy).toEqual(good);
+  });
+
+  it("refuses a /0 STEWARD_TRUST_PROXY range, which would let any client forge X-Forwarded-*", () => {
+    for (const everyone of ["0.0.0.0/0", "::/0", "0.0.0.0/0.0.0.0"]) {
+      const message = problemsOf(() => loadConfig({ STEWARD_TRUST_PROXY: everyone }));
+      expect(message).toContain(`STEWARD_TRUST_PROXY: "${everyone}" would trust every address`);
+      expect(message).toContain("forge");
+    }
+  });
+
+  it("refuses a STEWARD_ADMIN_TOKEN with whitespace, which no Bearer header can carry", () => {
+    for (const token of [`${"a".repeat(20)} ${"b".repeat(20)}`, `${"c".repeat(40)}\n`]) {
+      const message = problemsOf(() => loadConfig({ STEWARD_ADMIN_TOKEN: token }));
+      expect(message).toContain("STEWARD_ADMIN_TOKEN must not contain whitespace");
+      expect(message).not.toContain(token.trim().slice(0, 20));
+    }
+    expect(loadConfig({ STEWARD_ADMIN_TOKEN: "d".repeat(40) }).adminToken).toBe("d".repeat(40));
   });
 
   it("refuses a half-configured client and an unreadable file", () => {
