@@ -11,6 +11,7 @@ import { GoogleKeys } from "../identity/google-keys.js";
 import type { IdTokenRules } from "../identity/verify-id-token.js";
 import { createOAuthClient } from "../oauth/client.js";
 import { TokenManager } from "../tokens/token-manager.js";
+import { CREDENTIAL_REVOKED_CHANNEL } from "../vault/credential-batch.js";
 import { dataDirOwner } from "../vault/data-dir-lock.js";
 import { locked } from "../vault/embedded-postgres.js";
 import { loadKeyring } from "../vault/keyring-source.js";
@@ -57,6 +58,10 @@ export interface Core {
  * Opens the core: the local emulator when no Google client is configured, the keyring (generated
  * into the data dir in emulator mode only), the vault (embedded PostgreSQL when `DATABASE_URL` is
  * unset), the OAuth client, the token manager, the event bus and, when configured, webhooks.
+ * The token manager forgets a user's cached token when any process revokes the credential or
+ * deletes the user (a `NOTIFY` sent on commit); while that news cannot be heard (the listening
+ * connection down), a cached token is handed out until its refresh-ahead point, and every
+ * cached token is forgotten once the connection is back.
  *
  * @throws StewardError `keys_invalid`, `key_missing`, `database_unavailable`, `data_dir_locked`,
  *   `port_in_use`; whatever was opened before the failure is closed again.
@@ -113,23 +118,32 @@ export async function openCore(config: Config, options: CoreOptions): Promise<Co
         ? startWebhooks({ db: vault.database.db, events, logger, ...config.webhook })
         : undefined;
     const clientIds = [client.clientId, ...config.extraAudiences];
+    const idTokenRules: IdTokenRules = {
+      getKey: new GoogleKeys(endpoints.jwksUrl, { logger }).getKey,
+      issuers: endpoints.issuers,
+      audiences: clientIds,
+      authorizedParties: clientIds,
+    };
+    const tokens = new TokenManager({ store: vault.store, oauth, events, logger });
+    // A grant revoked or a user deleted by any process (`steward users revoke`, another
+    // instance, its refresh that met invalid_grant) is not answered from this cache again.
+    // Opened last: nothing after it can fail and leave it open.
+    const revocations = vault.database.listen(CREDENTIAL_REVOKED_CHANNEL, (sub) =>
+      sub === undefined ? tokens.forgetAll() : tokens.forget(sub),
+    );
     return {
       vault,
       oauth,
       events,
-      tokens: new TokenManager({ store: vault.store, oauth, events, logger }),
+      tokens,
       endpoints,
       client,
-      idTokenRules: {
-        getKey: new GoogleKeys(endpoints.jwksUrl, { logger }).getKey,
-        issuers: endpoints.issuers,
-        audiences: clientIds,
-        authorizedParties: clientIds,
-      },
+      idTokenRules,
       emulator: target.emulator,
       emulated,
       close: async () => {
         await webhooks?.stop();
+        await revocations.close();
         await vault.close();
         await target.emulator?.close();
       },

@@ -154,6 +154,15 @@ export class TokenManager {
   }
 
   /**
+   * Forgets every cached token, when news of revocations may have been missed (the `LISTEN`
+   * connection of `openCore` was lost): the next call for each user reads its credential again.
+   */
+  forgetAll(): void {
+    this.cache.clear();
+    for (const sub of this.inflight.keys()) this.forgottenInFlight.add(sub);
+  }
+
+  /**
    * A refresh serving this caller. Joining one under way, the caller gets what another asked
    * for: when that is the token it rejected, or too short-lived for it, it refreshes once more.
    */

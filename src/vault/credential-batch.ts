@@ -15,6 +15,15 @@ import type {
 } from "./store.js";
 import { checkReason, checkSub } from "./store-checks.js";
 
+/**
+ * The `NOTIFY` channel of credentials that stopped working: its payload is the sub of a
+ * credential just marked revoked or expired, or of a user just deleted. Sent by the statement
+ * that makes the change, so it is delivered when (and only if) that change commits. Every
+ * process opened with `openCore` (service, library, worker) listens and forgets the user's
+ * cached access token.
+ */
+export const CREDENTIAL_REVOKED_CHANNEL = "steward_credential_revoked";
+
 /** Namespace of the per-user advisory locks (two-int form), "STWD" in ASCII. */
 const LOCK_NAMESPACE = 0x53545744;
 
@@ -293,14 +302,19 @@ async function writeChanges(
     changed.push(...rows);
   }
   if (revoked.length > 0) {
+    // One NOTIFY per credential this write revoked (an already dead one is not news), sent by
+    // this statement so that it is delivered on commit: other instances forget cached tokens.
     const { rows } = await sql<{ sub: string }>`
-      UPDATE credentials AS c SET status = u.status, revoked_reason = u.reason,
-        refresh_token = NULL, refresh_kid = NULL, access_token = NULL, access_kid = NULL,
-        access_token_expires_at = NULL, updated_at = now()
-      FROM unnest(${revoked.map((r) => r.sub)}::text[], ${revoked.map((r) => r.status)}::text[],
-        ${revoked.map((r) => r.reason)}::text[]) AS u(sub, status, reason)
-      WHERE c.sub = u.sub AND c.status = 'active'
-      RETURNING c.sub`.execute(db);
+      WITH revoked AS (
+        UPDATE credentials AS c SET status = u.status, revoked_reason = u.reason,
+          refresh_token = NULL, refresh_kid = NULL, access_token = NULL, access_kid = NULL,
+          access_token_expires_at = NULL, updated_at = now()
+        FROM unnest(${revoked.map((r) => r.sub)}::text[], ${revoked.map((r) => r.status)}::text[],
+          ${revoked.map((r) => r.reason)}::text[]) AS u(sub, status, reason)
+        WHERE c.sub = u.sub AND c.status = 'active'
+        RETURNING c.sub
+      )
+      SELECT sub, pg_notify(${CREDENTIAL_REVOKED_CHANNEL}, sub) FROM revoked`.execute(db);
     changed.push(...rows);
   }
   return new Set(changed.map((row) => row.sub));

@@ -6,7 +6,7 @@ import {
   type EmbeddedPostgres,
   startEmbeddedPostgres,
 } from "./embedded-postgres.js";
-import { type Listening, listen } from "./listener.js";
+import { type Listening, listen, type OnNotify } from "./listener.js";
 import { silentLogger, type VaultLogger } from "./logger.js";
 import type { VaultSchema } from "./schema.js";
 
@@ -39,10 +39,11 @@ export interface Database {
   /** The embedded server, when `DATABASE_URL` was unset. */
   readonly embedded: EmbeddedPostgres | undefined;
   /**
-   * Calls `onNotify` for each `NOTIFY` on `channel`, on a connection of its own that is
-   * reopened when lost (see {@link listen}). Close it before the database.
+   * Calls `onNotify` with the payload of each `NOTIFY` on `channel`, on a connection of its own
+   * that is reopened when lost (then `onNotify(undefined)`; see {@link listen}). Close it before
+   * the database.
    */
-  listen(channel: string, onNotify: () => void): Listening;
+  listen(channel: string, onNotify: OnNotify): Listening;
   /** Closes the pool, then stops the embedded server if this process started it. Idempotent. */
   close(): Promise<void>;
 }

@@ -12,16 +12,22 @@ const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
 export const LISTENER_APPLICATION_NAME = "steward-listener";
 
 /**
- * Calls `onNotify` for each `NOTIFY` on `channel`, on a connection of its own (a `LISTEN`
- * holds its session, so it cannot share the pool). When that connection is lost it is opened
- * again, after 1 s and then every 5 s, and `onNotify` is called once it is back: what was
- * sent meanwhile was missed. A failure to open it the first time is logged and retried the
- * same way; it never throws.
+ * What a `NOTIFY` said: its payload (`''` when it gave none), or `undefined` when the listening
+ * connection is back after a loss and anything sent meanwhile may have been missed.
+ */
+export type OnNotify = (payload: string | undefined) => void;
+
+/**
+ * Calls `onNotify` with the payload of each `NOTIFY` on `channel`, on a connection of its own
+ * (a `LISTEN` holds its session, so it cannot share the pool). When that connection is lost it
+ * is opened again, after 1 s and then every 5 s, and `onNotify(undefined)` is called once it is
+ * back: what was sent meanwhile was missed. A failure to open it the first time is logged and
+ * retried the same way; it never throws.
  */
 export function listen(
   config: pg.ClientConfig,
   channel: string,
-  onNotify: () => void,
+  onNotify: OnNotify,
   logger: VaultLogger,
 ): Listening {
   if (!CHANNEL.test(channel)) throw new TypeError(`${channel} is not a channel name`);
@@ -41,7 +47,7 @@ export function listen(
   const open = async (): Promise<void> => {
     const client = new pg.Client({ ...config, application_name: LISTENER_APPLICATION_NAME });
     client.on("notification", (message) => {
-      if (message.channel === channel) onNotify();
+      if (message.channel === channel) onNotify(message.payload ?? "");
     });
     client.on("error", (error) => lost(client, error));
     client.on("end", () => lost(client));
@@ -64,7 +70,7 @@ export function listen(
       retry = undefined;
       opening = open().then(
         () => {
-          if (!closed) onNotify();
+          if (!closed) onNotify(undefined);
         },
         (error: Error & { code?: string }) => {
           if (closed) return;

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from "kysely";
 import { StewardError } from "../errors.js";
 import {
+  CREDENTIAL_REVOKED_CHANNEL,
   checkEvents,
   checkOutcome,
   lockWaiting,
@@ -53,7 +54,9 @@ export interface PostgresStoreOptions {
 /**
  * {@link VaultStore} on PostgreSQL through Kysely. Tokens are sealed with the keyring's active
  * key before any statement sees them and opened only in `getCredential` and
- * `withCredentialLock`. Build it through `openVault`, which also migrates the schema.
+ * `withCredentialLock`. Build it through `openVault`, which also migrates the schema. A
+ * credential marked revoked or expired, or a user deleted, is announced on
+ * {@link CREDENTIAL_REVOKED_CHANNEL} when the change commits.
  *
  * @example
  *   const store = new PostgresStore(db, { keyring, logger });
@@ -118,8 +121,10 @@ export class PostgresStore implements VaultStore {
 
   async deleteUser(sub: string): Promise<boolean> {
     checkSub(sub);
-    const result = await this.#db.deleteFrom("users").where("sub", "=", sub).executeTakeFirst();
-    return result.numDeletedRows > 0n;
+    const { rows } = await sql<{ sub: string }>`
+      WITH deleted AS (DELETE FROM users WHERE sub = ${sub} RETURNING sub)
+      SELECT sub, pg_notify(${CREDENTIAL_REVOKED_CHANNEL}, sub) FROM deleted`.execute(this.#db);
+    return rows.length > 0;
   }
 
   async saveCredential(input: SaveCredentialInput): Promise<CredentialInfo | undefined> {

@@ -2,11 +2,14 @@ import { spawn } from "node:child_process";
 import { sql } from "kysely";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { StewardError } from "../../src/errors.js";
-import type { StewardEvents } from "../../src/events/bus.js";
+import { EventBus, type StewardEvents } from "../../src/events/bus.js";
 import { emulatorEndpoints } from "../../src/google/endpoints.js";
 import { createOAuthClient } from "../../src/oauth/client.js";
 import { TokenManager } from "../../src/tokens/token-manager.js";
+import { Keyring, openVault, type Vault } from "../../src/vault/index.js";
+import { LISTENER_APPLICATION_NAME } from "../../src/vault/listener.js";
 import { control } from "../emulator/helpers.js";
+import { waitUntil } from "../events/support/receiver.js";
 import {
   refreshGrantsOf,
   sharedEnvironment,
@@ -514,4 +517,86 @@ describe("across processes", () => {
     expect(results[1].distinct).toEqual(results[0].distinct);
     expect(await refreshesOf(sub)).toBe(1);
   }, 60_000);
+});
+
+// The service's cache is cleared by the NOTIFY a revocation or a delete sends on commit, not by
+// an in-process call: "another instance" here is a vault with a pool of its own on the same
+// database, and a manager on it with its own event bus.
+describe("revoked or deleted by another instance", () => {
+  let other: Vault;
+  beforeAll(async () => {
+    const env = await sharedEnvironment(steward);
+    other = await openVault({
+      databaseUrl: env.DATABASE_URL,
+      keyring: Keyring.parse(env.STEWARD_KEYS as string),
+    });
+  });
+  afterAll(() => other?.close());
+
+  /** A user whose token the service holds in its cache. */
+  async function cachedUser(email: string): Promise<{ sub: string; token: string }> {
+    const sub = await signInThroughService(steward, email);
+    const first = await steward.service.tokens.accessToken(sub);
+    expect((await steward.service.tokens.accessToken(sub)).token).toBe(first.token);
+    return { sub, token: first.token };
+  }
+
+  /** Until the service refuses `sub` with `code` (2 s at most), instead of its cached token. */
+  async function refusedByService(sub: string, code: string): Promise<void> {
+    await waitUntil(
+      () =>
+        steward.service.tokens.accessToken(sub).then(
+          () => false,
+          (error: { code?: string }) => error.code === code,
+        ),
+      `the service to answer ${code}`,
+      2_000,
+    );
+  }
+
+  it("stops handing out the cached token of a user revoked elsewhere (409, not the dead token)", async () => {
+    const { sub } = await cachedUser("revoked-by-other-instance@example.com");
+    expect(await other.store.markRevoked(sub, "user_request")).toBe(true);
+    await refusedByService(sub, "credential_revoked");
+  });
+
+  it("stops handing out the cached token of a user deleted elsewhere (404, not the dead token)", async () => {
+    const { sub } = await cachedUser("deleted-by-other-instance@example.com");
+    expect(await other.store.deleteUser(sub)).toBe(true);
+    await refusedByService(sub, "user_not_found");
+  });
+
+  it("stops handing out the cached token of a grant another instance's refresh found dead", async () => {
+    const { sub, token } = await cachedUser("invalid-grant-at-other-instance@example.com");
+    await control(steward.google, "POST", `/emulator/users/${sub}/revoke`, {});
+    const elsewhere = manager({ store: other.store, events: new EventBus() });
+    await expect(elsewhere.accessToken(sub, { rejectedToken: token })).rejects.toMatchObject({
+      code: "credential_revoked",
+    });
+    await refusedByService(sub, "credential_revoked");
+  });
+
+  it("forgets every cached token when its LISTEN connection is back, as news may have been missed", async () => {
+    const { sub } = await cachedUser("revoked-while-service-not-listening@example.com");
+    const { db } = steward.service.vault.database;
+    const listening = async () =>
+      (
+        await sql<{ pid: number }>`SELECT pid FROM pg_stat_activity
+          WHERE application_name = ${LISTENER_APPLICATION_NAME} AND datname = current_database()`.execute(
+          db,
+        )
+      ).rows.map((row) => row.pid);
+    // Cut the service's listening sessions, as a restart or a network fault would; the
+    // revocation commits while none listens (they come back after a second), so its NOTIFY is lost.
+    const pids = await listening();
+    expect(pids.length).toBeGreaterThan(0);
+    for (const pid of pids) await sql`SELECT pg_terminate_backend(${pid}::int)`.execute(db);
+    await waitUntil(async () => (await listening()).length === 0, "the listeners to go");
+    expect(await other.store.markRevoked(sub, "user_request")).toBe(true);
+    await waitUntil(
+      async () => (await listening()).length === pids.length,
+      "the listeners to come back",
+    );
+    await refusedByService(sub, "credential_revoked");
+  });
 });

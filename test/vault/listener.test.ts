@@ -1,5 +1,6 @@
-// Database.listen: NOTIFYs reach the callback over a connection of its own, which is opened
-// again when lost (the callback is then called once, for what was missed). Real PostgreSQL.
+// Database.listen: NOTIFYs reach the callback with their payload over a connection of its own,
+// which is opened again when lost (the callback is then called once without a payload, for what
+// was missed). Real PostgreSQL.
 import { sql } from "kysely";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type Database, openDatabase } from "../../src/vault/index.js";
@@ -23,38 +24,40 @@ async function listeners(database: Database): Promise<number[]> {
   return rows.map((row) => row.pid);
 }
 
-it("delivers NOTIFYs, survives the loss of its connection, and closes it", async () => {
+it("delivers NOTIFYs with their payloads, survives the loss of its connection, and closes it", async () => {
   const logs = capturedLogger();
   const database = await openDatabase({
     databaseUrl: await server.createDatabase(),
     logger: logs.logger,
   });
   try {
-    let calls = 0;
-    const listening = database.listen("steward_test_events", () => {
-      calls++;
+    const heard: (string | undefined)[] = [];
+    const listening = database.listen("steward_test_events", (payload) => {
+      heard.push(payload);
     });
+    const calls = () => heard.length;
     await waitUntil(async () => (await listeners(database)).length === 1, "the LISTEN");
-    await sql`NOTIFY steward_test_events`.execute(database.db);
+    await sql`NOTIFY steward_test_events, 'sub-1'`.execute(database.db);
     await sql`NOTIFY other_channel`.execute(database.db);
-    await waitUntil(() => calls === 1, "the first notification");
+    await waitUntil(() => calls() === 1, "the first notification");
 
     // The server ends the session, as a restart or a network fault would.
     const [pid] = await listeners(database);
     await sql`SELECT pg_terminate_backend(${pid}::int)`.execute(database.db);
-    await waitUntil(() => calls === 2, "the call after reconnecting");
+    await waitUntil(() => calls() === 2, "the call after reconnecting");
     const [again] = await listeners(database);
     expect(again).toBeDefined();
     expect(again).not.toBe(pid);
     await sql`NOTIFY steward_test_events`.execute(database.db);
-    await waitUntil(() => calls === 3, "a notification on the new connection");
+    await waitUntil(() => calls() === 3, "a notification on the new connection");
+    expect(heard).toEqual(["sub-1", undefined, ""]);
     expect(logs.text()).toContain("the LISTEN connection was lost");
 
     await listening.close();
     await waitUntil(async () => (await listeners(database)).length === 0, "the close");
     await sql`NOTIFY steward_test_events`.execute(database.db);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(calls).toBe(3);
+    expect(calls()).toBe(3);
   } finally {
     await database.close();
   }
