@@ -21,9 +21,11 @@ export function refuseForeignPage(request: FastifyRequest, reply: FastifyReply) 
   const own = ownOrigin(request.headers.host, localPort);
   if (own === undefined) return refuse(reply, "The Host header must name this loopback emulator.");
   const origin = request.headers.origin;
+  // The route as matched, not the raw URL: the router decodes `/%65mulator/...` to it.
+  const route = request.routeOptions.url ?? "";
   if (
     !SAFE_METHODS.has(request.method) &&
-    request.url.startsWith("/emulator/") &&
+    route.startsWith("/emulator/") &&
     origin !== undefined &&
     origin !== own
   ) {

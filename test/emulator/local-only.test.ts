@@ -66,6 +66,19 @@ it("refuses a cross-site form POST to a control route, and changes nothing", asy
     origin: "https://evil.example",
   });
   expect(bodyless.status).toBe(403);
+  // A path the router decodes to a control route is one.
+  const encoded = await send(
+    "POST",
+    "/%65mulator/faults",
+    {
+      host,
+      origin: "https://evil.example",
+      "content-type": "application/x-www-form-urlencoded",
+      "content-length": String(form.length),
+    },
+    form,
+  );
+  expect(encoded.status).toBe(403);
   // Nothing was injected: the token endpoint answers as usual (400 for an empty form).
   const token = await fetch(`${google.url}/token`, { method: "POST" });
   expect(token.status).toBe(400);
