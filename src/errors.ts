@@ -107,3 +107,8 @@ export class StewardError extends Error {
 export function isStewardError(value: unknown, code?: ErrorCode): value is StewardError {
   return value instanceof StewardError && (code === undefined || value.code === code);
 }
+
+/** Whether the user's grant is gone (revoked, or no such user): only a new sign-in helps. */
+export function isGrantGone(value: unknown): value is StewardError {
+  return isStewardError(value, "credential_revoked") || isStewardError(value, "user_not_found");
+}

@@ -55,7 +55,9 @@ class StewardAuthClient extends OAuth2Client {
       const response = (error as Partial<gaxios.GaxiosError>).response;
       if (reAuthRetried || response?.status !== 401 || !sent) throw error;
       if (!replayable(response.config.data)) {
-        await refuseToken(this.tokens, this.sub, sent);
+        // Sent once, read once: the caller gets the 401, and the next request a fresh token.
+        const fresh = await refuseToken(this.tokens, this.sub, sent);
+        this.credentials = fresh === undefined ? {} : credentialsOf(fresh);
         throw error;
       }
       // Google refused a token we thought valid (revoked, or rotated elsewhere): refresh once.

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { type ErrorCode, isStewardError, StewardError } from "../errors.js";
-import type { AccessTokenOptions, TokenManager } from "../tokens/token-manager.js";
+import { isGrantGone, StewardError } from "../errors.js";
+import type { AccessToken, AccessTokenOptions, TokenManager } from "../tokens/token-manager.js";
 
 export interface FetchAsOptions {
   /** Attempts in all for idempotent requests hit by 429, 5xx or a rate-limit 403. Default 5. */
@@ -26,8 +26,6 @@ const RATE_LIMIT_REASONS = new Set(["rateLimitExceeded", "userRateLimitExceeded"
 const MAX_REDIRECTS = 5;
 /** Dropped with the body when a redirect turns the request into a GET (Fetch's own list). */
 const BODY_HEADERS = ["content-encoding", "content-language", "content-location", "content-type"];
-/** Token failures that outlast the call: the user must sign in again. */
-const DEAD_GRANT_CODES: ReadonlySet<ErrorCode> = new Set(["credential_revoked", "user_not_found"]);
 
 /**
  * Calls a Google API as `sub`: the bearer is added; a 401 refreshes the token once and retries
@@ -80,7 +78,10 @@ export async function fetchAs(
       // Google refused a token we thought valid (revoked, or rotated elsewhere): refresh once.
       rejectedToken = token;
       if (!replayable(body)) {
-        await refuseToken(tokens, sub, token);
+        await refuseToken(tokens, sub, token).catch(async (error: unknown) => {
+          await response.body?.cancel();
+          throw error;
+        });
         return response;
       }
       await response.body?.cancel();
@@ -95,16 +96,21 @@ export async function fetchAs(
 
 /**
  * Tells the token source Google refused `token` when the request cannot be sent again with a
- * fresh one, so the next call does not meet the same refusal. A dead grant is thrown; any other
- * failure is left for the next call to meet.
+ * fresh one, so the next call does not meet the same refusal.
  *
- * @throws StewardError `credential_revoked`, `user_not_found`.
+ * @returns the fresh token, or undefined when none could be had now (the next call will try).
+ * @throws StewardError `credential_revoked`, `user_not_found`: the grant is gone.
  */
-export async function refuseToken(tokens: TokenSource, sub: string, token: string): Promise<void> {
+export async function refuseToken(
+  tokens: TokenSource,
+  sub: string,
+  token: string,
+): Promise<AccessToken | undefined> {
   try {
-    await tokens.accessToken(sub, { rejectedToken: token });
+    return await tokens.accessToken(sub, { rejectedToken: token });
   } catch (error) {
-    if (isStewardError(error) && DEAD_GRANT_CODES.has(error.code)) throw error;
+    if (isGrantGone(error)) throw error;
+    return undefined;
   }
 }
 

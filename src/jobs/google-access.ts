@@ -1,15 +1,9 @@
 import { authClient } from "../access/auth-client.js";
 import { fetchAs } from "../access/fetch-as.js";
-import { isStewardError, type StewardError } from "../errors.js";
+import { isGrantGone, type StewardError } from "../errors.js";
 import { atApiBase, type GoogleEndpoints } from "../google/endpoints.js";
 import type { AccessToken, TokenManager } from "../tokens/token-manager.js";
 import type { GoogleAccess } from "./types.js";
-
-/**
- * Codes that doom the whole attempt however the handler goes on. Not `scope_not_granted`: a
- * handler may ask for an optional scope, catch the refusal and do without.
- */
-const GRANT_GONE: ReadonlySet<string> = new Set(["credential_revoked", "user_not_found"]);
 
 export interface AttemptAccess {
   readonly google: GoogleAccess;
@@ -43,7 +37,9 @@ export function attemptAccess(options: AttemptAccessOptions): AttemptAccess {
         await options.onToken(token);
         return token;
       } catch (error) {
-        if (isStewardError(error) && GRANT_GONE.has(error.code)) permanent ??= error;
+        // Not `scope_not_granted`: a handler may ask for an optional scope, catch the refusal
+        // and do without. A grant gone dooms the attempt however the handler goes on.
+        if (isGrantGone(error)) permanent ??= error;
         throw error;
       }
     },

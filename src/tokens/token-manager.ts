@@ -1,6 +1,6 @@
 import type * as oidc from "openid-client";
 import pLimit, { type LimitFunction } from "p-limit";
-import { isStewardError, StewardError } from "../errors.js";
+import { isGrantGone, isStewardError, StewardError } from "../errors.js";
 import type { EventBus, StewardEventName, StewardEvents } from "../events/bus.js";
 import { refreshTokenGrant } from "../oauth/grants.js";
 import { canonicalScope } from "../signin/scopes.js";
@@ -293,7 +293,7 @@ export class TokenManager {
     }
     // Other callers must not keep getting a dead grant's token from the cache.
     const { error } = decision;
-    if (isStewardError(error, "credential_revoked") || isStewardError(error, "user_not_found")) {
+    if (isGrantGone(error)) {
       this.cache.delete(sub);
     }
     request.reject(error);

@@ -252,7 +252,8 @@ describe("authClient under Google's refusals", () => {
 
   it("a 401 on an upload it cannot send again still refuses the token", async () => {
     const sub = await signedIn("authclient401stream@example.com");
-    const client = driveFor(sub);
+    const auth = steward.authClient(sub);
+    const client = drive({ version: "v3", auth, rootUrl: rootUrl() });
     await fault("/upload/drive/v3/files", { status: 401, times: 1 });
     // A multipart upload's body is a stream, read once: the 401 comes back to the caller.
     const upload = () =>
@@ -264,8 +265,11 @@ describe("authClient under Google's refusals", () => {
         },
         { rootUrl: rootUrl() },
       );
+    const { token: refused } = await auth.getAccessToken();
     await expect(upload()).rejects.toMatchObject({ status: 401 });
     expect(await refreshes(sub)).toBe(1);
+    // The client does not send the refused token again: the next upload carries the fresh one.
+    expect(auth.credentials.access_token).not.toBe(refused);
     expect((await upload()).status).toBe(200);
     expect(await refreshes(sub)).toBe(1);
   });
