@@ -12,17 +12,17 @@ const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
 export const LISTENER_APPLICATION_NAME = "steward-listener";
 
 /**
- * What a `NOTIFY` said: its payload (`''` when it gave none), or `undefined` when the listening
- * connection is back after a loss and anything sent meanwhile may have been missed.
+ * What a `NOTIFY` said: its payload (`''` when it gave none), or `undefined` when listening has
+ * (re)started and anything sent before may have been missed.
  */
 export type OnNotify = (payload: string | undefined) => void;
 
 /**
  * Calls `onNotify` with the payload of each `NOTIFY` on `channel`, on a connection of its own
  * (a `LISTEN` holds its session, so it cannot share the pool). When that connection is lost it
- * is opened again, after 1 s and then every 5 s, and `onNotify(undefined)` is called once it is
- * back: what was sent meanwhile was missed. A failure to open it the first time is logged and
- * retried the same way; it never throws.
+ * is opened again, after 1 s and then every 5 s. `onNotify(undefined)` is called each time the
+ * `LISTEN` takes effect, the first time included: what was sent before was missed. A failure to
+ * open it the first time is logged and retried the same way; it never throws.
  */
 export function listen(
   config: pg.ClientConfig,
@@ -82,10 +82,15 @@ export function listen(
     retry.unref();
   };
 
-  opening = open().catch((error: Error & { code?: string }) => {
-    logger.warn({ channel, code: error.code }, "cannot LISTEN; retrying in 5 s");
-    if (!closed) reopen(5_000);
-  });
+  opening = open().then(
+    () => {
+      if (!closed) onNotify(undefined);
+    },
+    (error: Error & { code?: string }) => {
+      logger.warn({ channel, code: error.code }, "cannot LISTEN; retrying in 5 s");
+      if (!closed) reopen(5_000);
+    },
+  );
   return {
     close: async () => {
       closed = true;
