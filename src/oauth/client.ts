@@ -41,8 +41,8 @@ export function createOAuthClient(options: OAuthClientOptions): oidc.Configurati
 const ID_TOKEN_ASIDE = "steward_unchecked_id_token";
 
 /**
- * The ID token of a token response obtained through {@link createOAuthClient}, not yet verified.
- * Anything but a string is left where it was, for openid-client to refuse.
+ * The ID token of a token response obtained through {@link createOAuthClient}, not yet verified;
+ * undefined when there is none, or it is not even a string (sign-in then refuses it).
  */
 export function idTokenOf(response: oidc.TokenEndpointResponse): string | undefined {
   const value = response[ID_TOKEN_ASIDE] ?? response.id_token;
@@ -68,9 +68,8 @@ function idTokenAside(tokenUrl: string): BodyRewrite {
     } catch {
       return text;
     }
-    if (typeof body !== "object" || body === null) return text;
+    if (typeof body !== "object" || body === null || !("id_token" in body)) return text;
     const { id_token: idToken, ...rest } = body as Record<string, unknown>;
-    if (typeof idToken !== "string") return text;
     return JSON.stringify({ ...rest, [ID_TOKEN_ASIDE]: idToken });
   };
 }

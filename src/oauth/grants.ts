@@ -1,5 +1,4 @@
 import * as oidc from "openid-client";
-import { idTokenOf } from "./client.js";
 import { oauthFailure } from "./errors.js";
 import { type GoogleTokens, tokensOf } from "./tokens.js";
 
@@ -11,8 +10,7 @@ import { type GoogleTokens, tokensOf } from "./tokens.js";
  *
  * @param redirectUri `""` for iOS/Android serverAuthCodes, `postmessage` for web popup codes.
  * @throws StewardError `invalid_grant`, `redirect_uri_mismatch`, `client_rejected`,
- *   `upstream_rejected`, `upstream_unavailable`; `id_token_invalid` when the response's
- *   `id_token` is not even a string.
+ *   `upstream_rejected`, `upstream_unavailable`.
  */
 export async function authorizationCodeGrant(
   config: oidc.Configuration,
@@ -25,7 +23,7 @@ export async function authorizationCodeGrant(
       code,
       redirect_uri: redirectUri,
     });
-    return { ...tokensOf(response, now()), idToken: idTokenOf(response) };
+    return tokensOf(response, now());
   } catch (error) {
     throw oauthFailure(error, "code exchange");
   }
@@ -35,7 +33,7 @@ export async function authorizationCodeGrant(
  * Trades a refresh token for a fresh access token (Google returns no new refresh token).
  *
  * @throws StewardError `invalid_grant` when the grant is dead (revoked, expired, evicted),
- *   `client_rejected`, `upstream_rejected`, `upstream_unavailable`, `id_token_invalid`.
+ *   `client_rejected`, `upstream_rejected`, `upstream_unavailable`.
  */
 export async function refreshTokenGrant(
   config: oidc.Configuration,
@@ -44,7 +42,7 @@ export async function refreshTokenGrant(
 ): Promise<GoogleTokens> {
   try {
     const response = await oidc.refreshTokenGrant(config, refreshToken);
-    return { ...tokensOf(response, now()), idToken: idTokenOf(response) };
+    return tokensOf(response, now());
   } catch (error) {
     throw oauthFailure(error, "refresh");
   }

@@ -1,4 +1,5 @@
 import type * as oidc from "openid-client";
+import { idTokenOf } from "./client.js";
 
 /** What Google's token endpoint answered, in our names. Secrets: handle with care, never log. */
 export interface GoogleTokens {
@@ -15,7 +16,7 @@ export function tokensOf(response: oidc.TokenEndpointResponse, now: number): Goo
   return {
     accessToken: response.access_token,
     refreshToken: response.refresh_token,
-    idToken: response.id_token,
+    idToken: idTokenOf(response),
     expiresAt: new Date(now + (response.expires_in ?? 3600) * 1000),
     scopes: typeof response.scope === "string" ? response.scope.split(" ").filter(Boolean) : [],
   };
