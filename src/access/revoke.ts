@@ -1,4 +1,5 @@
 import type * as oidc from "openid-client";
+import { isStewardError } from "../errors.js";
 import type { EventBus } from "../events/bus.js";
 import { tokenRevocation } from "../oauth/grants.js";
 import type { TokenManager } from "../tokens/token-manager.js";
@@ -16,7 +17,8 @@ export interface RevokeDependencies {
  * kept, so the revocation can be retried), then mark the credential revoked, forget the cached
  * token, record and announce it.
  *
- * @returns whether Google still knew the grant (false: it was already revoked there).
+ * @returns whether Google still knew the grant (false: it was already revoked there, or no
+ *   refresh token could be read to revoke, e.g. a credential no key of the ring opens).
  * @throws StewardError `upstream_unavailable`, `client_rejected`, `upstream_rejected`.
  */
 export async function revokeGrant(
@@ -24,16 +26,19 @@ export async function revokeGrant(
   sub: string,
   context: { reason: string; actor: string },
 ): Promise<{ revokedAtGoogle: boolean }> {
-  const credential = await deps.store.getCredential(sub);
+  // A credential no key opens cannot be revoked at Google, but must not stop its erasure.
+  const credential = await deps.store.getCredential(sub).catch((error: unknown) => {
+    if (isStewardError(error, "credential_corrupt")) return undefined;
+    throw error;
+  });
   const revokedAtGoogle = credential?.refreshToken
     ? await tokenRevocation(deps.oauth, credential.refreshToken)
     : false;
   const announcement = { sub, reason: context.reason };
-  const marked = credential
-    ? await deps.store.markRevoked(sub, context.reason, {
-        events: [{ event: "credential.revoked", payload: announcement }],
-      })
-    : false;
+  // False when there was no active credential: nothing to announce.
+  const marked = await deps.store.markRevoked(sub, context.reason, {
+    events: [{ event: "credential.revoked", payload: announcement }],
+  });
   deps.tokens.forget(sub);
   await deps.store.appendAuditEvent({
     type: "credential.revoked",

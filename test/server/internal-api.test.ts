@@ -1,5 +1,6 @@
 import { request as httpRequest } from "node:http";
 import type { FastifyRequest } from "fastify";
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiAuth } from "../../src/server/plugins/api-auth.js";
 import { type ApiKeyInfo, type ApiKeyScope, ApiKeys } from "../../src/vault/api-keys.js";
@@ -278,6 +279,18 @@ describe("users", () => {
         .revoked,
     ).toBe(true);
     expect((await call(`/v1/users/${subs[1]}`, keys.admin)).status).toBe(404);
+  });
+
+  it("deletes a user whose credential no key opens: not revocable at Google, still erasable", async () => {
+    const sub = await signedIn("corrupt-delete@example.com");
+    await sql`UPDATE credentials
+      SET refresh_token = set_byte(refresh_token, length(refresh_token) - 1,
+                                   get_byte(refresh_token, length(refresh_token) - 1) # 1)
+      WHERE sub = ${sub}`.execute(steward.service.vault.database.db);
+    const deleted = await call(`/v1/users/${sub}`, ADMIN_TOKEN, { method: "DELETE" });
+    expect(deleted.status).toBe(200);
+    expect(await deleted.json()).toEqual({ revokedAtGoogle: false });
+    expect((await call(`/v1/users/${sub}`, ADMIN_TOKEN)).status).toBe(404);
   });
 
   it("keeps personal data out of caches: Cache-Control no-store", async () => {
