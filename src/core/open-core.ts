@@ -97,6 +97,8 @@ export async function openCore(config: Config, options: CoreOptions): Promise<Co
       handleSignals: false,
       whenDataDirInUse: options.attach ? "attach" : "fail",
       createIfMissing: !options.attach,
+      // Beside a service, the schema is the service's to create or upgrade.
+      migrate: !options.attach,
       // With webhooks, every change is written with its events, for the dispatchers to send.
       queueEvents: config.webhook !== undefined,
     });

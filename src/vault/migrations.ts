@@ -126,13 +126,7 @@ const provider: MigrationProvider = {
  *   await migrate(db); // ["0001_initial"] on a fresh database, [] afterwards
  */
 export async function migrate(db: Kysely<VaultSchema>): Promise<string[]> {
-  const migrator = new Migrator({
-    db,
-    provider,
-    migrationTableName: "steward_migration",
-    migrationLockTableName: "steward_migration_lock",
-  });
-  const { error, results = [] } = await migrator.migrateToLatest();
+  const { error, results = [] } = await migratorOf(db).migrateToLatest();
   if (error !== undefined) {
     const failed = results.find((result) => result.status === "Error");
     throw new StewardError("database_unavailable", {
@@ -142,4 +136,31 @@ export async function migrate(db: Kysely<VaultSchema>): Promise<string[]> {
     });
   }
   return results.map((result) => result.migrationName);
+}
+
+/**
+ * Checks, changing nothing, that the database holds this version's schema: for commands beside
+ * a service (the CLI, `steward worker`), which must not create Steward's tables in whatever
+ * database they are pointed at, nor upgrade a schema under running instances.
+ *
+ * @throws StewardError `database_unavailable` when the schema is missing or older.
+ */
+export async function requireCurrentSchema(db: Kysely<VaultSchema>): Promise<void> {
+  const pending = (await migratorOf(db).getMigrations()).filter((m) => m.executedAt === undefined);
+  if (pending.length === 0) return;
+  throw new StewardError("database_unavailable", {
+    message:
+      "This database holds no Steward schema, or an older one: run the service on it first " +
+      "(steward start or serve), which creates or upgrades it.",
+    detail: `migrations not applied: ${pending.map((m) => m.name).join(", ")}`,
+  });
+}
+
+function migratorOf(db: Kysely<VaultSchema>): Migrator {
+  return new Migrator({
+    db,
+    provider,
+    migrationTableName: "steward_migration",
+    migrationLockTableName: "steward_migration_lock",
+  });
 }

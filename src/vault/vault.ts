@@ -2,7 +2,7 @@ import { type Database, type DatabaseOptions, openDatabase } from "./database.js
 import { assertKeyringCoversStoredKids } from "./key-usage.js";
 import type { Keyring } from "./keyring.js";
 import { silentLogger } from "./logger.js";
-import { migrate } from "./migrations.js";
+import { migrate, requireCurrentSchema } from "./migrations.js";
 import { PostgresStore } from "./postgres-store.js";
 
 export interface VaultOptions extends DatabaseOptions {
@@ -11,6 +11,11 @@ export interface VaultOptions extends DatabaseOptions {
   readonly lockTimeoutMs?: number | undefined;
   /** See {@link PostgresStoreOptions.queueEvents}. */
   readonly queueEvents?: boolean | undefined;
+  /**
+   * Whether to create or upgrade the schema (the service does). False: refuse a database whose
+   * schema is missing or older, changing nothing (commands beside a service). Default true.
+   */
+  readonly migrate?: boolean | undefined;
 }
 
 /** Storage opened, checked against the keyring and migrated. */
@@ -37,9 +42,12 @@ export async function openVault(options: VaultOptions): Promise<Vault> {
   const logger = options.logger ?? silentLogger;
   const database = await openDatabase(options);
   try {
+    if (options.migrate === false) await requireCurrentSchema(database.db);
     await assertKeyringCoversStoredKids(database.db, options.keyring);
-    const applied = await migrate(database.db);
-    if (applied.length > 0) logger.info({ applied }, "database schema migrated");
+    if (options.migrate !== false) {
+      const applied = await migrate(database.db);
+      if (applied.length > 0) logger.info({ applied }, "database schema migrated");
+    }
   } catch (error) {
     await database.close();
     throw error;
