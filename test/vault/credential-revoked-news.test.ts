@@ -4,41 +4,22 @@
 // (a revocation by another process used to leave them handing out the dead token for an hour).
 // Real PostgreSQL (embedded).
 import { sql } from "kysely";
-import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { CREDENTIAL_REVOKED_CHANNEL } from "../../src/vault/credential-batch.js";
-import { generateKeyLine, Keyring, openVault, type Vault } from "../../src/vault/index.js";
-import type { Listening } from "../../src/vault/listener.js";
 import { waitUntil } from "../events/support/receiver.js";
-import { startEmbeddedTestServer, type TestServer } from "./support/databases.js";
-import { seedCredentials, seededSub } from "./support/seed.js";
+import { breakOutbox, freshVaults } from "./support/fresh-vaults.js";
+import { seededSub } from "./support/seed.js";
 
-const keyring = Keyring.parse(generateKeyLine("k1"));
-let server: TestServer;
-beforeAll(async () => {
-  server = await startEmbeddedTestServer();
-}, 120_000);
-afterAll(() => server?.close());
-
-const opened: Array<Vault | Listening> = [];
-afterEach(async () => {
-  // Listeners first: they must close before their database.
-  for (const each of opened.splice(0).reverse()) await each.close();
-});
+const vaults = freshVaults();
 
 /**
  * A vault on a fresh database with `count` active credentials, and what its channel hears from
  * now on. `heard()` waits for everything sent before it, then returns the payloads.
  */
 async function listenedVault(count: number, queueEvents = false) {
-  const vault = await openVault({
-    databaseUrl: await server.createDatabase(),
-    keyring,
-    queueEvents,
-  });
-  opened.push(vault);
-  await seedCredentials(vault.database.db, keyring, count);
+  const vault = await vaults.withUsers(count, queueEvents);
   const payloads: (string | undefined)[] = [];
-  opened.push(vault.database.listen(CREDENTIAL_REVOKED_CHANNEL, (sub) => payloads.push(sub)));
+  vaults.closeAfter(vault.database.listen(CREDENTIAL_REVOKED_CHANNEL, (sub) => payloads.push(sub)));
   let marks = 0;
   /** Sends a marker and waits for it: everything committed before it has been heard. */
   const mark = async () => {
@@ -101,13 +82,7 @@ it("says nothing of a revocation that did not commit", async () => {
   const { vault, heard } = await listenedVault(1, true);
   const sub = seededSub(0);
   // Every insert into the outbox fails: the revocation's transaction is rolled back.
-  await sql
-    .raw(`
-      CREATE FUNCTION refuse_outbox() RETURNS trigger LANGUAGE plpgsql AS
-        $$ BEGIN RAISE EXCEPTION 'outbox refused'; END $$;
-      CREATE TRIGGER refuse_outbox BEFORE INSERT ON webhook_outbox
-        FOR EACH ROW EXECUTE FUNCTION refuse_outbox();`)
-    .execute(vault.database.db);
+  await breakOutbox(vault);
   await expect(
     vault.store.markRevoked(sub, "invalid_grant", {
       events: [{ event: "credential.revoked", payload: { sub, reason: "invalid_grant" } }],

@@ -3,34 +3,14 @@
 // crash between the two used to lose them), and events of a write that changed nothing are left
 // out. Real PostgreSQL (embedded).
 import { sql } from "kysely";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { generateKeyLine, Keyring, openVault, type Vault } from "../../src/vault/index.js";
-import { startEmbeddedTestServer, type TestServer } from "./support/databases.js";
-import { seedCredentials, seededSub } from "./support/seed.js";
+import { describe, expect, it } from "vitest";
+import type { Vault } from "../../src/vault/index.js";
+import { breakOutbox, freshVaults } from "./support/fresh-vaults.js";
+import { seededSub } from "./support/seed.js";
 
-const keyring = Keyring.parse(generateKeyLine("k1"));
-let server: TestServer;
-beforeAll(async () => {
-  server = await startEmbeddedTestServer();
-}, 120_000);
-afterAll(() => server?.close());
-
-const opened: Vault[] = [];
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((vault) => vault.close()));
-});
-
+const vaults = freshVaults();
 /** A vault on a fresh database with `count` active credentials (subs `seededSub(i)`). */
-async function vaultWithUsers(count: number, queueEvents = true): Promise<Vault> {
-  const vault = await openVault({
-    databaseUrl: await server.createDatabase(),
-    keyring,
-    queueEvents,
-  });
-  opened.push(vault);
-  await seedCredentials(vault.database.db, keyring, count);
-  return vault;
-}
+const vaultWithUsers = (count: number, queueEvents = true) => vaults.withUsers(count, queueEvents);
 
 async function outbox(vault: Vault) {
   return vault.database.db
@@ -38,17 +18,6 @@ async function outbox(vault: Vault) {
     .select(["type", "payload"])
     .orderBy("id")
     .execute();
-}
-
-/** From now on, every insert into the outbox fails, as a full disk or a lost connection would. */
-async function breakOutbox(vault: Vault): Promise<void> {
-  await sql
-    .raw(`
-      CREATE FUNCTION refuse_outbox() RETURNS trigger LANGUAGE plpgsql AS
-        $$ BEGIN RAISE EXCEPTION 'outbox refused'; END $$;
-      CREATE TRIGGER refuse_outbox BEFORE INSERT ON webhook_outbox
-        FOR EACH ROW EXECUTE FUNCTION refuse_outbox();`)
-    .execute(vault.database.db);
 }
 
 const revoked = (sub: string) => ({

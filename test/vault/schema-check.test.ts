@@ -1,16 +1,12 @@
 // Commands beside a service open the vault without migrating: pointed at a database with no
 // Steward schema (a wrong DATABASE_URL), they refuse and create nothing there.
 import { sql } from "kysely";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { generateKeyLine, Keyring, openDatabase, openVault } from "../../src/vault/index.js";
-import { startEmbeddedTestServer, type TestServer } from "./support/databases.js";
+import { expect, it } from "vitest";
+import { openDatabase, openVault } from "../../src/vault/index.js";
+import { freshVaults } from "./support/fresh-vaults.js";
 
-const keyring = Keyring.parse(generateKeyLine("k1"));
-let server: TestServer;
-beforeAll(async () => {
-  server = await startEmbeddedTestServer();
-}, 120_000);
-afterAll(() => server?.close());
+const vaults = freshVaults();
+const { keyring } = vaults;
 
 async function tablesOf(databaseUrl: string): Promise<string[]> {
   const database = await openDatabase({ databaseUrl });
@@ -25,7 +21,7 @@ async function tablesOf(databaseUrl: string): Promise<string[]> {
 }
 
 it("refuses a database without Steward's schema when told not to migrate, and changes nothing", async () => {
-  const databaseUrl = await server.createDatabase();
+  const databaseUrl = await vaults.databaseUrl();
   await expect(openVault({ databaseUrl, keyring, migrate: false })).rejects.toMatchObject({
     code: "database_unavailable",
     message: expect.stringContaining("run the service on it first"),
