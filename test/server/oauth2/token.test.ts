@@ -222,47 +222,59 @@ describe("POST /oauth2/token, client authentication and malformed requests", () 
     const { sub } = await signedIn("malformed@example.com");
     const client = { client_id: "steward", client_secret: fixture.key };
     const form = "application/x-www-form-urlencoded";
-    const cases: Array<[string, Record<string, string>, { body?: string; type?: string }, string]> =
+    const cases: Array<
       [
-        [
-          "authorization_code",
-          { ...client, grant_type: "authorization_code", code: "x" },
-          {},
-          "unsupported_grant_type",
-        ],
-        ["no refresh_token", { ...client, grant_type: "refresh_token" }, {}, "invalid_request"],
-        ["no grant_type", { ...client, refresh_token: sub }, {}, "invalid_request"],
-        [
-          "a JSON body",
-          {},
-          {
-            body: JSON.stringify({ ...client, grant_type: "refresh_token", refresh_token: sub }),
-            type: "application/json",
-          },
-          "invalid_request",
-        ],
-        [
-          "a repeated parameter",
-          {},
-          {
-            body: `${new URLSearchParams({ ...client, grant_type: "refresh_token", refresh_token: sub })}&refresh_token=${sub}`,
-            type: form,
-          },
-          "invalid_request",
-        ],
-        [
-          "credentials twice",
-          { ...client, grant_type: "refresh_token", refresh_token: sub },
-          {},
-          "invalid_request",
-        ],
-      ];
+        string,
+        Record<string, string>,
+        { body?: string; type?: string; headers?: Record<string, string> },
+        string,
+      ]
+    > = [
+      [
+        "authorization_code",
+        { ...client, grant_type: "authorization_code", code: "x" },
+        {},
+        "unsupported_grant_type",
+      ],
+      ["no refresh_token", { ...client, grant_type: "refresh_token" }, {}, "invalid_request"],
+      ["no grant_type", { ...client, refresh_token: sub }, {}, "invalid_request"],
+      [
+        "a JSON body",
+        {},
+        {
+          body: JSON.stringify({ ...client, grant_type: "refresh_token", refresh_token: sub }),
+          type: "application/json",
+        },
+        "invalid_request",
+      ],
+      [
+        "a repeated parameter",
+        {},
+        {
+          body: `${new URLSearchParams({ ...client, grant_type: "refresh_token", refresh_token: sub })}&refresh_token=${sub}`,
+          type: form,
+        },
+        "invalid_request",
+      ],
+      [
+        "credentials twice",
+        { ...client, grant_type: "refresh_token", refresh_token: sub },
+        { headers: { authorization: basic("steward", fixture.key) } },
+        "invalid_request",
+      ],
+      [
+        "plain HTTP relayed by a proxy",
+        { ...client, grant_type: "refresh_token", refresh_token: sub },
+        { headers: { "x-forwarded-for": "203.0.113.9" } },
+        "invalid_request",
+      ],
+    ];
     for (const [name, params, raw, code] of cases) {
       const answer = await token(params, {
         ...(raw.body ? { body: raw.body } : {}),
         headers: {
           ...(raw.type ? { "content-type": raw.type } : {}),
-          ...(name === "credentials twice" ? { authorization: basic("steward", fixture.key) } : {}),
+          ...raw.headers,
         },
       });
       expect(answer.status, name).toBe(400);
