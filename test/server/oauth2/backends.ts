@@ -26,6 +26,8 @@ const GO_OAUTH2 = "/usr/share/gocode/src/golang.org/x/oauth2";
  */
 export interface Backend {
   readonly language: string;
+  /** Google's libraries it uses, for the test titles. */
+  readonly libraries: string;
   /** The Debian packages that bring its toolchain and Google's client library. */
   readonly packages: string;
   /** The library's own error type for a refused refresh, as the program reports it. */
@@ -40,7 +42,8 @@ const works = (command: string, args: string[]) =>
 
 export const BACKENDS: readonly Backend[] = [
   {
-    language: "Python google-auth and google-api-python-client",
+    language: "Python",
+    libraries: "google-auth and google-api-python-client",
     packages: "python3-google-auth python3-googleapi python3-requests",
     refusal: "google.auth.exceptions.RefreshError",
     // The system Python: a pyenv or venv python3 on PATH does not see Debian's packages.
@@ -52,7 +55,8 @@ export const BACKENDS: readonly Backend[] = [
     build: async () => ["/usr/bin/python3", join(CLIENTS, "steward_backend.py")],
   },
   {
-    language: "Java google-api-client and google-oauth-client",
+    language: "Java",
+    libraries: "google-api-client and google-oauth-client",
     packages:
       "default-jdk-headless libgoogle-api-client-java libgoogle-oauth-client-java libgoogle-http-client-java",
     refusal: "com.google.api.client.auth.oauth2.TokenResponseException",
@@ -66,7 +70,8 @@ export const BACKENDS: readonly Backend[] = [
     },
   },
   {
-    language: "Go golang.org/x/oauth2",
+    language: "Go",
+    libraries: "golang.org/x/oauth2",
     packages: "golang-go golang-golang-x-oauth2-dev",
     refusal: "*oauth2.RetrieveError",
     available: () => works("go", ["version"]) && existsSync(GO_OAUTH2),

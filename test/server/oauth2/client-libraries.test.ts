@@ -95,43 +95,44 @@ describe("Node: google-auth-library and @googleapis/drive with Steward as token 
   });
 });
 
-describe.each(BACKENDS)("$language with Steward as token endpoint", (backend) => {
-  let command: string[] | undefined;
-  const available = backend.available();
-  const slug = (backend.language.split(" ")[0] as string).toLowerCase();
-  beforeAll(async () => {
-    if (available) command = await backend.build(join(builds, slug));
-  }, 180_000);
+for (const backend of BACKENDS)
+  describe(`${backend.language}: ${backend.libraries} with Steward as token endpoint`, () => {
+    let command: string[] | undefined;
+    const available = backend.available();
+    const slug = backend.language.toLowerCase();
+    beforeAll(async () => {
+      if (available) command = await backend.build(join(builds, slug));
+    }, 180_000);
 
-  const target = (sub: string) => ({
-    stewardUrl: fixture.steward.url,
-    key: fixture.key,
-    emulatorUrl: fixture.steward.google.url,
-    sub,
+    const target = (sub: string) => ({
+      stewardUrl: fixture.steward.url,
+      key: fixture.key,
+      emulatorUrl: fixture.steward.google.url,
+      sub,
+    });
+
+    it(`refreshes through Steward, uses Drive's appDataFolder, then raises ${backend.refusal} invalid_grant once revoked`, async (ctx) => {
+      requireToolchain(ctx, available, backend.packages);
+      const sub = await expiredUser(fixture.steward, `${slug}-drive@example.com`);
+      const result = await runBackend(command as string[], "drive", target(sub));
+      expect(result.listed.files).toEqual([result.created]);
+      expect(result.created).toEqual({ id: expect.any(String), name: expect.any(String) });
+      expect(await refreshGrantsOf(fixture.steward, sub)).toBe(1);
+
+      await revokeUser(fixture.steward, sub);
+      const refused = await runBackend(command as string[], "revoked", target(sub));
+      expect(refused.error).toBe(backend.refusal);
+      expect(JSON.stringify(refused)).toContain("invalid_grant");
+    });
+
+    it("two refreshes of one expired user at once cause one refresh at Google", async (ctx) => {
+      requireToolchain(ctx, available, backend.packages);
+      const sub = await expiredUser(fixture.steward, `${slug}-both@example.com`);
+      await slowNextRefresh(fixture.steward);
+      const { tokens } = await runBackend(command as string[], "concurrent", target(sub));
+      expect(tokens).toHaveLength(2);
+      expect(tokens[0]).toMatch(/^ya29\./);
+      expect(tokens[1]).toBe(tokens[0]);
+      expect(await refreshGrantsOf(fixture.steward, sub)).toBe(1);
+    });
   });
-
-  it(`refreshes through Steward, uses Drive's appDataFolder, then raises ${backend.refusal} invalid_grant once revoked`, async (ctx) => {
-    requireToolchain(ctx, available, backend.packages);
-    const sub = await expiredUser(fixture.steward, `${slug}-drive@example.com`);
-    const result = await runBackend(command as string[], "drive", target(sub));
-    expect(result.listed.files).toEqual([result.created]);
-    expect(result.created).toEqual({ id: expect.any(String), name: expect.any(String) });
-    expect(await refreshGrantsOf(fixture.steward, sub)).toBe(1);
-
-    await revokeUser(fixture.steward, sub);
-    const refused = await runBackend(command as string[], "revoked", target(sub));
-    expect(refused.error).toBe(backend.refusal);
-    expect(JSON.stringify(refused)).toContain("invalid_grant");
-  });
-
-  it("two refreshes of one expired user at once cause one refresh at Google", async (ctx) => {
-    requireToolchain(ctx, available, backend.packages);
-    const sub = await expiredUser(fixture.steward, `${slug}-both@example.com`);
-    await slowNextRefresh(fixture.steward);
-    const { tokens } = await runBackend(command as string[], "concurrent", target(sub));
-    expect(tokens).toHaveLength(2);
-    expect(tokens[0]).toMatch(/^ya29\./);
-    expect(tokens[1]).toBe(tokens[0]);
-    expect(await refreshGrantsOf(fixture.steward, sub)).toBe(1);
-  });
-});
