@@ -13,7 +13,7 @@ const APPDATA = "https://www.googleapis.com/auth/drive.appdata";
 const PHOTOS = "https://www.googleapis.com/auth/photoslibrary.appendonly";
 const ADMIN_TOKEN = "admin-token-for-tests-0123456789abcdef";
 let steward: TestService;
-let keys: { tokens: string; proxy: string; admin: string; revoked: string };
+let keys: { tokens: string; proxy: string; admin: string };
 
 beforeAll(async () => {
   steward = await startTestService({
@@ -21,13 +21,10 @@ beforeAll(async () => {
     STEWARD_TRUST_PROXY: "127.0.0.1",
   });
   const apiKeys = new ApiKeys(steward.service.vault.database.db);
-  const revoked = await apiKeys.create("old", ["admin"]);
-  await apiKeys.revoke(revoked.info.id);
   keys = {
     tokens: (await apiKeys.create("jobs", ["tokens:read"])).key,
     proxy: (await apiKeys.create("proxy", ["proxy"])).key,
     admin: (await apiKeys.create("ops", ["admin"])).key,
-    revoked: revoked.key,
   };
 }, 120_000);
 afterAll(() => steward?.close());
@@ -50,27 +47,6 @@ const call = (path: string, key: string | undefined, init: RequestInit = {}) =>
   });
 
 describe("API keys", () => {
-  it("refuses no key, a wrong or revoked key (401) and a key without the scope (403), leaking nothing", async () => {
-    const sub = await signedIn("keys@example.com");
-    const path = `/v1/users/${sub}/access-token`;
-    const cases: Array<[string | undefined, number, string]> = [
-      [undefined, 401, "unauthenticated"],
-      ["stw_0000000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", 401, "unauthenticated"],
-      [`${keys.tokens.slice(0, -1)}x`, 401, "unauthenticated"],
-      [keys.revoked, 401, "unauthenticated"],
-      [keys.proxy, 403, "forbidden"],
-    ];
-    for (const [key, status, code] of cases) {
-      const response = await call(path, key);
-      const text = await response.text();
-      expect(response.status, String(key)).toBe(status);
-      expect(JSON.parse(text).error.code).toBe(code);
-      expect(text).not.toContain("ya29.");
-    }
-    const admin = await call("/v1/users", keys.tokens);
-    expect(admin.status).toBe(403);
-  });
-
   it("refuses a revoked key it had remembered once the verification window ends", async () => {
     const apiKeys = new ApiKeys(steward.service.vault.database.db);
     const { key, info } = await apiKeys.create("soon revoked", ["tokens:read"]);
