@@ -310,25 +310,6 @@ describe("the Google proxy", () => {
     expect((await upload.text()).length).toBeGreaterThan(10);
   });
 
-  it("refuses a host off the allow-list, and a redirect off it", async () => {
-    const sub = await signedIn("proxy-refused@example.com");
-    for (const host of ["evil.example", "googleapis.com.evil.example", "x.googleapis.com:8443"]) {
-      const response = await call(`/v1/users/${sub}/google/drive/v3/files`, keys.proxy, {
-        headers: { "x-google-host": host },
-      });
-      expect(response.status, host).toBe(400);
-      expect((await response.json()).error.code).toBe("url_not_allowed");
-    }
-    await control(steward.google, "POST", "/emulator/faults", {
-      path: "/drive/v3/files",
-      status: 302,
-      headers: { location: "https://evil.example/x" },
-    });
-    const redirected = await call(`/v1/users/${sub}/google/drive/v3/files`, keys.proxy);
-    expect(redirected.status).toBe(400);
-    expect((await redirected.json()).error.code).toBe("url_not_allowed");
-  });
-
   it("answers with the headers a resumable upload goes on with", async () => {
     const sub = await signedIn("proxy-resumable@example.com");
     const session = {
@@ -353,37 +334,6 @@ describe("the Google proxy", () => {
     for (const [name, value] of Object.entries(session)) {
       expect(response.headers.get(name), name).toBe(value);
     }
-  });
-
-  it("passes the API path on as sent: an encoded slash stays in its segment", async () => {
-    const sub = await signedIn("proxy-path@example.com");
-    await control(steward.google, "DELETE", "/emulator/stats");
-    // A file id a backend encoded, which decoded would climb out of Drive into Gmail.
-    const id = encodeURIComponent("../../gmail/v1/users/me/messages");
-    await call(`/v1/users/${sub}/google/drive/v3/files/${id}?fields=id`, keys.proxy);
-    const { requests } = (await control(steward.google, "GET", "/emulator/stats")).body;
-    expect(Object.keys(requests)).toContain(`/drive/v3/files/${id}`);
-    expect(Object.keys(requests).some((path) => path.startsWith("/gmail"))).toBe(false);
-  });
-
-  it("refuses dot segments, encoded or not, and backslashes in the API path", async () => {
-    const sub = await signedIn("proxy-dots@example.com");
-    const paths = [
-      "drive/v3/files/%2e%2e/%2E%2E/gmail/v1/users/me/messages",
-      "drive/v3/files/.%2e/x",
-      "drive/v3/files/%5c..%5cx",
-    ];
-    for (const path of paths) {
-      const response = await rawGet(`/v1/users/${sub}/google/${path}`, keys.proxy);
-      expect(response.status, path).toBe(400);
-      expect(JSON.parse(response.body).error.code, path).toBe("url_not_allowed");
-    }
-    // Sent raw (fetch would resolve it first), a plain `..` is refused too.
-    const plain = await rawGet(
-      `/v1/users/${sub}/google/drive/v3/../../oauth2/v2/userinfo`,
-      keys.proxy,
-    );
-    expect(plain.status).toBe(400);
   });
 
   it("reads no body before the key is checked", async () => {
@@ -440,8 +390,4 @@ function rawRequest(options: {
     if (options.bodyWithheld) request.flushHeaders();
     else request.end();
   });
-}
-
-function rawGet(path: string, bearer: string): Promise<{ status: number; body: string }> {
-  return rawRequest({ method: "GET", path, headers: { authorization: `Bearer ${bearer}` } });
 }
