@@ -1,6 +1,7 @@
 import { createServer, request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
+import { type Kysely, sql } from "kysely";
 import { type ApiKeyScope, ApiKeys } from "../../src/vault/api-keys.js";
 import type { TestService } from "../server/helpers.js";
 
@@ -117,4 +118,28 @@ export async function startCanary(): Promise<Canary> {
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * Every row of every table of every schema but PostgreSQL's own (Steward's and pg-boss's), as
+ * PostgreSQL prints it (bytea as hex, jsonb as JSON): what a dump of the database holds.
+ */
+export async function everyRowAsText(db: Kysely<any>): Promise<{ tables: string[]; text: string }> {
+  const found = await sql<{ schema: string; name: string }>`
+    SELECT table_schema AS schema, table_name AS name FROM information_schema.tables
+    WHERE table_type = 'BASE TABLE'
+      AND table_schema NOT IN ('pg_catalog', 'information_schema')`.execute(db);
+  let text = "";
+  for (const { schema, name } of found.rows) {
+    const rows = await sql<{ row: string }>`
+      SELECT t::text AS row FROM ${sql.table(`${schema}.${name}`)} AS t`.execute(db);
+    text += `${rows.rows.map((r) => r.row).join("\n")}\n`;
+  }
+  return { tables: found.rows.map(({ schema, name }) => `${schema}.${name}`), text };
+}
+
+/** A secret's spellings that a dump or a disk could show: as is, hex (bytea), base64. */
+export function spellings(secret: string): string[] {
+  const bytes = Buffer.from(secret);
+  return [secret, bytes.toString("hex"), bytes.toString("base64")];
 }
