@@ -151,6 +151,27 @@ describe("the proxy's targets", () => {
     expect(requests.some((path) => path.startsWith("/gmail"))).toBe(false);
   });
 
+  it("reads an absolute-form request target's API path as the origin form's: its host is no part of it", async () => {
+    await control(steward.google, "DELETE", "/emulator/stats");
+    // `GET http://host/v1/...`, as HTTP/1.1 servers must accept; Fastify routes it by its path.
+    for (const host of ["evil.example", `127.0.0.1:${canary.port}`]) {
+      const answer = await rawRequest(steward.url, {
+        method: "GET",
+        path: `http://${host}/v1/users/${sub}/google/drive/v3/files?spaces=appDataFolder`,
+        headers: { authorization: `Bearer ${proxyKey}` },
+      });
+      expect(answer.status, host).toBe(200);
+      expect(JSON.parse(answer.body), host).toMatchObject({ files: [] });
+    }
+    expect(Object.keys(await emulatorRequests())).toEqual(["/drive/v3/files"]);
+    const climbing = await rawRequest(steward.url, {
+      method: "GET",
+      path: `http://evil.example/v1/users/${sub}/google/drive/v3/%2e%2e/%2e%2e/oauth2/v2/userinfo`,
+      headers: { authorization: `Bearer ${proxyKey}` },
+    });
+    expectUrlNotAllowed(climbing, "dot segments in absolute form");
+  });
+
   it("does not follow a redirect off Google with the user's token, whatever its status or spelling", async () => {
     const { port } = canary;
     const emulator = new URL(steward.google.url);
