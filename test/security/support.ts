@@ -89,7 +89,6 @@ export function registeredRoutes(app: FastifyInstance): RouteId[] {
 /** A loopback server standing for an attacker's host: it counts what reaches it. */
 export interface Canary {
   readonly url: string;
-  readonly host: string;
   readonly port: number;
   readonly requests: Array<{ method: string; url: string; authorization: string | undefined }>;
   close(): Promise<void>;
@@ -109,7 +108,6 @@ export async function startCanary(): Promise<Canary> {
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    host: "127.0.0.1",
     port,
     requests,
     close: () =>
