@@ -36,8 +36,8 @@ const BODY_HEADERS = ["content-encoding", "content-language", "content-location"
  * stream comes back as is). The token only ever goes to Google API hosts (`isApiUrl`): another
  * URL, or a redirect off them, is refused.
  *
- * @throws StewardError `url_not_allowed`, and those of {@link TokenManager.accessToken}; the
- *   signal's reason once `init.signal` aborts.
+ * @throws StewardError `url_not_allowed` (off the API hosts, or with userinfo), and those of
+ *   {@link TokenManager.accessToken}; the signal's reason once `init.signal` aborts.
  */
 export async function fetchAs(
   tokens: TokenSource,
@@ -158,6 +158,10 @@ function allowed(isApiUrl: (url: URL) => boolean, input: string | URL): URL {
   }
   if (!isApiUrl(url)) {
     throw new StewardError("url_not_allowed", { detail: `refused ${url.protocol}//${url.host}` });
+  }
+  // `https://user:pw@host` would be refused by fetch itself, as a 500 and with the URL echoed.
+  if (url.username !== "" || url.password !== "") {
+    throw new StewardError("url_not_allowed", { message: "The URL may not hold credentials." });
   }
   return url;
 }

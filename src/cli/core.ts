@@ -31,7 +31,8 @@ export async function withCore(
   }
 }
 
-async function besideService(config: Config): Promise<Config> {
+/** In emulator mode, the config pointed at the emulator a running service started. */
+export async function besideService(config: Config): Promise<Config> {
   if (config.google.mode !== "emulator") return config;
   const file = join(config.dataDir, EMULATOR_CLIENT_FILE);
   const text = await readFile(file, "utf8").catch(() => undefined);

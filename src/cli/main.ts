@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { apiKeysCommand } from "./api-keys.js";
 import { emulatorCommand } from "./emulator.js";
 import { keysCommand } from "./keys.js";
+import { riscCommand } from "./risc.js";
 import { serveCommand } from "./serve.js";
 import { tokenCommand, usersCommand } from "./users.js";
 import { workerCommand } from "./worker.js";
@@ -16,6 +17,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   program.addCommand(apiKeysCommand());
   program.addCommand(usersCommand());
   program.addCommand(tokenCommand());
+  program.addCommand(riscCommand());
   program.addCommand(serveCommand("serve"));
   program.addCommand(serveCommand("start"));
   program.addCommand(workerCommand());

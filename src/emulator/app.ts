@@ -11,6 +11,8 @@ import { discoveryRoutes } from "./routes/discovery.js";
 import { driveRoutes } from "./routes/drive.js";
 import { photosRoutes } from "./routes/photos.js";
 import { revokeRoutes } from "./routes/revoke.js";
+import { riscRoutes } from "./routes/risc.js";
+import { riscManagementRoutes } from "./routes/risc-management.js";
 import { tokenRoutes } from "./routes/token.js";
 import { tokeninfoRoutes, userinfoRoutes } from "./routes/tokeninfo.js";
 
@@ -78,6 +80,9 @@ export async function buildEmulatorApp(
   driveRoutes(app, ctx);
   photosRoutes(app, ctx);
   discoveryRoutes(app);
+  riscRoutes(app, ctx);
+  riscManagementRoutes(app, ctx);
+  app.addHook("onClose", async () => ctx.risc.deliveries.close());
   return app;
 }
 

@@ -1,5 +1,7 @@
 import type { FastifyRequest } from "fastify";
 import type { SigningKeys } from "./keys.js";
+import type { RiscTransmitter } from "./risc-transmitter.js";
+import type { ServiceAccounts } from "./service-accounts.js";
 import type { EmulatorState } from "./state.js";
 
 /** What every emulator route needs: the state, the signing keys and the issuer it claims. */
@@ -8,6 +10,10 @@ export interface EmulatorContext {
   readonly keys: SigningKeys;
   /** `iss` of ID tokens; Google's own unless the emulator was started with another. */
   readonly issuer: string;
+  /** Google's side of RISC: the project's stream and the SETs pushed to receivers. */
+  readonly risc: RiscTransmitter;
+  /** The project's service accounts, whose keys sign RISC management calls. */
+  readonly serviceAccounts: ServiceAccounts;
 }
 
 /** The emulator's base URL as this client reached it (127.0.0.1, localhost or [::1]). */

@@ -5,6 +5,8 @@ import type { EmulatorContext } from "./context.js";
 import { Faults } from "./faults.js";
 import { SigningKeys } from "./keys.js";
 import type { EmulatorClient } from "./model.js";
+import { RiscTransmitter } from "./risc-transmitter.js";
+import { ServiceAccounts } from "./service-accounts.js";
 import { EmulatorState } from "./state.js";
 
 export { clientSecretJson, writeClientSecretFile } from "./client-secret.js";
@@ -56,10 +58,13 @@ export const GOOGLE_ISSUER = "https://accounts.google.com";
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const state = new EmulatorState(options.now);
+  const keys = await SigningKeys.create();
   const ctx: EmulatorContext = {
     state,
-    keys: await SigningKeys.create(),
+    keys,
     issuer: options.issuer ?? GOOGLE_ISSUER,
+    risc: new RiscTransmitter(keys, state.now, () => state.settings),
+    serviceAccounts: new ServiceAccounts(state.projectId),
   };
   const app = await buildEmulatorApp(ctx, new Faults(), { logger: options.logger ?? false });
   const host = options.host ?? "127.0.0.1";

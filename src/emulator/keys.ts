@@ -104,10 +104,11 @@ export class SigningKeys {
    * Signs claims as a compact RS256 JWS. node:crypto's `sign` directly: about a third faster
    * per CPU-second than jose's WebCrypto path here (bench/emulator.bench.ts), and signing bounds
    * the code-exchange rate. jose verifies what this signs, in the tests and in Steward.
+   * `typ` is `JWT` for ID tokens, `secevent+jwt` for RISC security event tokens.
    */
-  sign(claims: JWTPayload): string {
+  sign(claims: JWTPayload, typ = "JWT"): string {
     const key = this.current;
-    const header = base64url({ alg: "RS256", kid: key.kid, typ: "JWT" });
+    const header = base64url({ alg: "RS256", kid: key.kid, typ });
     const signingInput = `${header}.${base64url(claims)}`;
     return `${signingInput}.${cryptoSign("sha256", Buffer.from(signingInput), key.privateKey).toString("base64url")}`;
   }

@@ -78,6 +78,10 @@ export interface EmulatorSettings {
   idTokenTtlSeconds: number;
   jwksMaxAgeSeconds: number;
   refreshTokenLimit: number;
+  /** Wait before redelivering a RISC SET the receiver did not take; doubles each time. */
+  riscRetryBaseMs: number;
+  /** Attempts to deliver one SET before giving it up. */
+  riscMaxAttempts: number;
 }
 
 export const DEFAULT_SETTINGS: Readonly<EmulatorSettings> = Object.freeze({
@@ -86,6 +90,8 @@ export const DEFAULT_SETTINGS: Readonly<EmulatorSettings> = Object.freeze({
   idTokenTtlSeconds: 3600,
   jwksMaxAgeSeconds: 21_600,
   refreshTokenLimit: 100,
+  riscRetryBaseMs: 1000,
+  riscMaxAttempts: 8,
 });
 
 /** Google expands the OpenID shorthands in the granted `scope` it returns. */

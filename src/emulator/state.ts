@@ -251,6 +251,24 @@ export class EmulatorState {
     return record && !record.revoked ? record : undefined;
   }
 
+  /** Any refresh token this emulator issued, live or dead. */
+  refreshTokenRecord(refreshToken: string): RefreshTokenRecord | undefined {
+    return this.refreshTokens.get(refreshToken);
+  }
+
+  /**
+   * Ends one refresh token (and the access tokens minted from it), leaving the grant's other
+   * tokens alive: what Google's token-revoked event reports. False when unknown or dead.
+   */
+  revokeRefreshToken(refreshToken: string): boolean {
+    const record = this.liveRefreshToken(refreshToken);
+    if (record === undefined) return false;
+    this.killRefreshToken(refreshToken);
+    const grant = this.grants.get(grantKey(record.sub, record.clientId));
+    if (grant) grant.refreshTokens = grant.refreshTokens.filter((value) => value !== refreshToken);
+    return true;
+  }
+
   /** A valid access token's record: unexpired, its refresh token alive, its grant not revoked since. */
   liveAccessToken(accessToken: string): AccessTokenRecord | undefined {
     const record = this.accessTokens.get(accessToken);

@@ -7,6 +7,8 @@ export interface GoogleEndpoints {
   readonly revokeUrl: string;
   readonly jwksUrl: string;
   readonly userinfoUrl: string;
+  /** Base of Google's RISC management API (`/v1beta/stream...`). */
+  readonly riscApiUrl: string;
   /** Accepted `iss` values of ID tokens. */
   readonly issuers: readonly string[];
   /** Base of Google API hosts; `https://HOST.googleapis.com` in google mode. */
@@ -23,6 +25,7 @@ export const GOOGLE_ENDPOINTS: GoogleEndpoints = Object.freeze({
   revokeUrl: "https://oauth2.googleapis.com/revoke",
   jwksUrl: "https://www.googleapis.com/oauth2/v3/certs",
   userinfoUrl: "https://openidconnect.googleapis.com/v1/userinfo",
+  riscApiUrl: "https://risc.googleapis.com",
   issuers: GOOGLE_ISSUERS,
   apiBaseUrl: (host: string) => `https://${host}`,
   isApiUrl: (url: URL) =>
@@ -40,6 +43,7 @@ export function emulatorEndpoints(baseUrl: string): GoogleEndpoints {
     revokeUrl: `${base}/revoke`,
     jwksUrl: `${base}/oauth2/v3/certs`,
     userinfoUrl: `${base}/v1/userinfo`,
+    riscApiUrl: base,
     issuers: GOOGLE_ISSUERS,
     apiBaseUrl: () => base,
     isApiUrl: (url: URL) => url.origin === new URL(base).origin,

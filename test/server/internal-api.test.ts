@@ -13,7 +13,7 @@ const APPDATA = "https://www.googleapis.com/auth/drive.appdata";
 const PHOTOS = "https://www.googleapis.com/auth/photoslibrary.appendonly";
 const ADMIN_TOKEN = "admin-token-for-tests-0123456789abcdef";
 let steward: TestService;
-let keys: { tokens: string; proxy: string; admin: string; revoked: string };
+let keys: { tokens: string; proxy: string; admin: string };
 
 beforeAll(async () => {
   steward = await startTestService({
@@ -21,13 +21,10 @@ beforeAll(async () => {
     STEWARD_TRUST_PROXY: "127.0.0.1",
   });
   const apiKeys = new ApiKeys(steward.service.vault.database.db);
-  const revoked = await apiKeys.create("old", ["admin"]);
-  await apiKeys.revoke(revoked.info.id);
   keys = {
     tokens: (await apiKeys.create("jobs", ["tokens:read"])).key,
     proxy: (await apiKeys.create("proxy", ["proxy"])).key,
     admin: (await apiKeys.create("ops", ["admin"])).key,
-    revoked: revoked.key,
   };
 }, 120_000);
 afterAll(() => steward?.close());
@@ -50,27 +47,6 @@ const call = (path: string, key: string | undefined, init: RequestInit = {}) =>
   });
 
 describe("API keys", () => {
-  it("refuses no key, a wrong or revoked key (401) and a key without the scope (403), leaking nothing", async () => {
-    const sub = await signedIn("keys@example.com");
-    const path = `/v1/users/${sub}/access-token`;
-    const cases: Array<[string | undefined, number, string]> = [
-      [undefined, 401, "unauthenticated"],
-      ["stw_0000000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", 401, "unauthenticated"],
-      [`${keys.tokens.slice(0, -1)}x`, 401, "unauthenticated"],
-      [keys.revoked, 401, "unauthenticated"],
-      [keys.proxy, 403, "forbidden"],
-    ];
-    for (const [key, status, code] of cases) {
-      const response = await call(path, key);
-      const text = await response.text();
-      expect(response.status, String(key)).toBe(status);
-      expect(JSON.parse(text).error.code).toBe(code);
-      expect(text).not.toContain("ya29.");
-    }
-    const admin = await call("/v1/users", keys.tokens);
-    expect(admin.status).toBe(403);
-  });
-
   it("refuses a revoked key it had remembered once the verification window ends", async () => {
     const apiKeys = new ApiKeys(steward.service.vault.database.db);
     const { key, info } = await apiKeys.create("soon revoked", ["tokens:read"]);
@@ -334,25 +310,6 @@ describe("the Google proxy", () => {
     expect((await upload.text()).length).toBeGreaterThan(10);
   });
 
-  it("refuses a host off the allow-list, and a redirect off it", async () => {
-    const sub = await signedIn("proxy-refused@example.com");
-    for (const host of ["evil.example", "googleapis.com.evil.example", "x.googleapis.com:8443"]) {
-      const response = await call(`/v1/users/${sub}/google/drive/v3/files`, keys.proxy, {
-        headers: { "x-google-host": host },
-      });
-      expect(response.status, host).toBe(400);
-      expect((await response.json()).error.code).toBe("url_not_allowed");
-    }
-    await control(steward.google, "POST", "/emulator/faults", {
-      path: "/drive/v3/files",
-      status: 302,
-      headers: { location: "https://evil.example/x" },
-    });
-    const redirected = await call(`/v1/users/${sub}/google/drive/v3/files`, keys.proxy);
-    expect(redirected.status).toBe(400);
-    expect((await redirected.json()).error.code).toBe("url_not_allowed");
-  });
-
   it("answers with the headers a resumable upload goes on with", async () => {
     const sub = await signedIn("proxy-resumable@example.com");
     const session = {
@@ -377,37 +334,6 @@ describe("the Google proxy", () => {
     for (const [name, value] of Object.entries(session)) {
       expect(response.headers.get(name), name).toBe(value);
     }
-  });
-
-  it("passes the API path on as sent: an encoded slash stays in its segment", async () => {
-    const sub = await signedIn("proxy-path@example.com");
-    await control(steward.google, "DELETE", "/emulator/stats");
-    // A file id a backend encoded, which decoded would climb out of Drive into Gmail.
-    const id = encodeURIComponent("../../gmail/v1/users/me/messages");
-    await call(`/v1/users/${sub}/google/drive/v3/files/${id}?fields=id`, keys.proxy);
-    const { requests } = (await control(steward.google, "GET", "/emulator/stats")).body;
-    expect(Object.keys(requests)).toContain(`/drive/v3/files/${id}`);
-    expect(Object.keys(requests).some((path) => path.startsWith("/gmail"))).toBe(false);
-  });
-
-  it("refuses dot segments, encoded or not, and backslashes in the API path", async () => {
-    const sub = await signedIn("proxy-dots@example.com");
-    const paths = [
-      "drive/v3/files/%2e%2e/%2E%2E/gmail/v1/users/me/messages",
-      "drive/v3/files/.%2e/x",
-      "drive/v3/files/%5c..%5cx",
-    ];
-    for (const path of paths) {
-      const response = await rawGet(`/v1/users/${sub}/google/${path}`, keys.proxy);
-      expect(response.status, path).toBe(400);
-      expect(JSON.parse(response.body).error.code, path).toBe("url_not_allowed");
-    }
-    // Sent raw (fetch would resolve it first), a plain `..` is refused too.
-    const plain = await rawGet(
-      `/v1/users/${sub}/google/drive/v3/../../oauth2/v2/userinfo`,
-      keys.proxy,
-    );
-    expect(plain.status).toBe(400);
   });
 
   it("reads no body before the key is checked", async () => {
@@ -464,8 +390,4 @@ function rawRequest(options: {
     if (options.bodyWithheld) request.flushHeaders();
     else request.end();
   });
-}
-
-function rawGet(path: string, bearer: string): Promise<{ status: number; body: string }> {
-  return rawRequest({ method: "GET", path, headers: { authorization: `Bearer ${bearer}` } });
 }

@@ -10,6 +10,7 @@ import {
   rotateCredentials,
   type Vault,
 } from "../../src/vault/index.js";
+import { everyRowAsText, spellings } from "../security/support.js";
 import { startEmbeddedTestServer, type TestServer } from "./support/databases.js";
 import { capturedLogger } from "./support/logs.js";
 
@@ -35,30 +36,6 @@ afterAll(async () => {
 const refreshToken = () => `1//0g${randomBytes(48).toString("base64url")}`;
 const accessToken = () => `ya29.a0${randomBytes(120).toString("base64url")}`;
 const later = (ms: number) => new Date(Date.now() + ms);
-
-/** Every row of every table, as PostgreSQL prints it (bytea as hex, jsonb as JSON). */
-async function everyRowAsText(v: Vault): Promise<string> {
-  const tables = await sql<{ name: string }>`
-    SELECT table_name AS name FROM information_schema.tables
-    WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`.execute(v.database.db);
-  expect(tables.rows.map((t) => t.name)).toEqual(
-    expect.arrayContaining(["users", "credentials", "api_keys", "audit_events"]),
-  );
-  let text = "";
-  for (const { name } of tables.rows) {
-    const rows = await sql<{
-      row: string;
-    }>`SELECT t::text AS row FROM ${sql.table(name)} AS t`.execute(v.database.db);
-    text += rows.rows.map((r) => r.row).join("\n");
-  }
-  return text;
-}
-
-/** A secret's spellings that a dump or a disk could show. */
-function spellings(secret: string): string[] {
-  const bytes = Buffer.from(secret);
-  return [secret, bytes.toString("hex"), bytes.toString("base64")];
-}
 
 describe("secrets at rest", () => {
   it("no table, no data file and no WAL segment holds a token or a key in plaintext", async () => {
@@ -87,7 +64,15 @@ describe("secrets at rest", () => {
     // Rotation rewrites every sealed value too.
     await rotateCredentials(vault.database.db, Keyring.parse(`${k2Line},${k1Line}`));
 
-    const dump = await everyRowAsText(vault);
+    const { tables, text: dump } = await everyRowAsText(vault.database.db);
+    expect(tables).toEqual(
+      expect.arrayContaining([
+        "public.users",
+        "public.credentials",
+        "public.api_keys",
+        "public.audit_events",
+      ]),
+    );
     expect(dump).toContain("u1@example.com"); // the scan does read the rows
     const secrets = [...tokens, k1Line.slice(3), k2Line.slice(3)];
     for (const secret of secrets) {

@@ -172,6 +172,8 @@ export function controlRoutes(app: FastifyInstance, ctx: EmulatorContext, faults
             idTokenTtlSeconds: seconds,
             jwksMaxAgeSeconds: { type: "integer", minimum: 0, maximum: 10 ** 8 },
             refreshTokenLimit: { type: "integer", minimum: 1, maximum: 10_000 },
+            riscRetryBaseMs: { type: "integer", minimum: 1, maximum: 3_600_000 },
+            riscMaxAttempts: { type: "integer", minimum: 1, maximum: 100 },
           },
         },
       },

@@ -65,7 +65,7 @@ export async function googleProxyRoutes(
             message: "X-Google-Host must be a *.googleapis.com host.",
           });
         }
-        const target = `${options.endpoints.apiBaseUrl(host)}/${apiPathAndQuery(request.url)}`;
+        const target = `${options.endpoints.apiBaseUrl(host)}/${apiPathAndQuery(originForm(request.url))}`;
         const headers = new Headers();
         for (const name of FORWARDED_REQUEST_HEADERS) {
           const value = request.headers[name];
@@ -126,4 +126,14 @@ function apiPathAndQuery(url: string): string {
     });
   }
   return segments.join("/") + (queryAt === -1 ? "" : url.slice(queryAt));
+}
+
+/**
+ * The request target in origin form. An absolute-form one (`GET http://host/v1/users/...`, which
+ * HTTP/1.1 servers must accept) is routed by its path: its scheme and host are not API path.
+ */
+function originForm(url: string): string {
+  if (url.startsWith("/")) return url;
+  const pathAt = url.indexOf("/", url.indexOf("://") + 3);
+  return pathAt === -1 ? "/" : url.slice(pathAt);
 }
