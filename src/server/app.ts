@@ -27,6 +27,7 @@ import { auditEventsRoutes } from "./routes/internal/audit-events.js";
 import { googleProxyRoutes } from "./routes/internal/google-proxy.js";
 import { jobsRoutes } from "./routes/internal/jobs.js";
 import { usersRoutes } from "./routes/internal/users.js";
+import { oauth2TokenRoutes } from "./routes/oauth2/token.js";
 import { opsRoutes } from "./routes/ops.js";
 import { authCodeRoute } from "./routes/public/auth-code.js";
 import { meRoutes } from "./routes/public/me.js";
@@ -176,6 +177,13 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     endpoints: deps.endpoints,
   });
   auditEventsRoutes(app, { apiAuth: deps.apiAuth, store: deps.store });
+  // Its own plugin: its refusals are OAuth's {error, error_description}, not the envelope.
+  await app.register(oauth2TokenRoutes, {
+    apiAuth: deps.apiAuth,
+    tokens: deps.tokens,
+    store: deps.store,
+    idTokenRules: deps.idTokenRules,
+  });
   if (deps.jobs) jobsRoutes(app, { apiAuth: deps.apiAuth, jobs: deps.jobs });
   return app;
 }

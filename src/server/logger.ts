@@ -28,6 +28,8 @@ export const REDACTED_PATHS = [
   "*.refresh_token",
   "*.id_token",
   "*.client_secret",
+  // An ID token presented at /oauth2/token (RFC 8693 token exchange).
+  "*.subject_token",
 ];
 
 const LEVEL_VALUES: Readonly<Record<string, number>> = {

@@ -68,6 +68,21 @@ export class ApiAuth {
     return this.authenticate(request).then((caller) => withScope(caller, scope));
   }
 
+  /**
+   * The caller presenting `secret` (an API key or STEWARD_ADMIN_TOKEN) some other way than the
+   * bearer header: as the OAuth client secret at `/oauth2/token`. Same HTTPS rule, same
+   * remembered verifications; what a connection remembers is left to the bearer header.
+   * @throws StewardError `https_required`, `unauthenticated`, `forbidden`; as a rejection.
+   */
+  async requireSecret(
+    request: FastifyRequest,
+    secret: string,
+    scope: ApiKeyScope,
+  ): Promise<Caller> {
+    requireHttps(request);
+    return withScope((await this.verify(secret)).caller, scope);
+  }
+
   private knownToConnection(request: FastifyRequest): Caller | undefined {
     const header = request.headers.authorization;
     const known = this.byConnection.get(request.raw.socket);

@@ -5,6 +5,7 @@ import { StewardError } from "../../../errors.js";
 import type { UserRecord } from "../../../vault/store.js";
 import type { ApiAuth } from "../../plugins/api-auth.js";
 import { errorResponses, PageLimit, PublicUser, publicUser } from "../../schemas.js";
+import { askedScopes, handOutToken } from "../../token-handout.js";
 
 export interface UsersRouteOptions extends RevokeDependencies {
   apiAuth: ApiAuth;
@@ -56,7 +57,7 @@ function isoText(date: Date): string {
 
 /** The internal API over users, for backend code: `Authorization: Bearer <API key>`. */
 export function usersRoutes(app: FastifyInstance, options: UsersRouteOptions): void {
-  const { apiAuth, store, tokens } = options;
+  const { apiAuth, store } = options;
   const revokeKnownUser = async (request: FastifyRequest, sub: string, reason: string) => {
     const caller = await apiAuth.require(request, "admin");
     if ((await store.getUser(sub)) === undefined) throw new StewardError("user_not_found");
@@ -188,12 +189,10 @@ export function usersRoutes(app: FastifyInstance, options: UsersRouteOptions): v
       },
     },
     async (request, reply) => {
-      await apiAuth.require(request, "tokens:read");
-      const asked = request.query.scope;
-      const scopes = (Array.isArray(asked) ? asked : asked ? [asked] : [])
-        .flatMap((scope) => scope.split(" "))
-        .filter(Boolean);
-      const token = await tokens.accessToken(request.params.sub, { scopes });
+      const caller = await apiAuth.require(request, "tokens:read");
+      const token = await handOutToken(options, caller, request.params.sub, {
+        scopes: askedScopes(request.query.scope),
+      });
       reply.header("cache-control", "no-store");
       return {
         accessToken: token.token,
