@@ -7,6 +7,11 @@ export interface GoogleEndpoints {
   readonly revokeUrl: string;
   readonly jwksUrl: string;
   readonly userinfoUrl: string;
+  /**
+   * Cross-Account Protection (RISC) discovery document: the `issuer` and `jwks_uri` that security
+   * event tokens are verified against (read from it, never assumed).
+   */
+  readonly riscConfigurationUrl: string;
   /** Accepted `iss` values of ID tokens. */
   readonly issuers: readonly string[];
   /** Base of Google API hosts; `https://HOST.googleapis.com` in google mode. */
@@ -23,6 +28,7 @@ export const GOOGLE_ENDPOINTS: GoogleEndpoints = Object.freeze({
   revokeUrl: "https://oauth2.googleapis.com/revoke",
   jwksUrl: "https://www.googleapis.com/oauth2/v3/certs",
   userinfoUrl: "https://openidconnect.googleapis.com/v1/userinfo",
+  riscConfigurationUrl: "https://accounts.google.com/.well-known/risc-configuration",
   issuers: GOOGLE_ISSUERS,
   apiBaseUrl: (host: string) => `https://${host}`,
   isApiUrl: (url: URL) =>
@@ -40,6 +46,7 @@ export function emulatorEndpoints(baseUrl: string): GoogleEndpoints {
     revokeUrl: `${base}/revoke`,
     jwksUrl: `${base}/oauth2/v3/certs`,
     userinfoUrl: `${base}/v1/userinfo`,
+    riscConfigurationUrl: `${base}/.well-known/risc-configuration`,
     issuers: GOOGLE_ISSUERS,
     apiBaseUrl: () => base,
     isApiUrl: (url: URL) => url.origin === new URL(base).origin,
