@@ -54,10 +54,11 @@ export async function riscRoute(
           },
           response: { 202: Accepted, ...errorResponses(400, 413, 415, 429, 500, 502, 503) },
         },
-        // Before the body is read: no other parser (JSON, form) may take it.
-        onRequest: (request, _reply, done) => {
+        // After the rate limit (onRequest), before the body is read: no other parser (JSON,
+        // form) may take it.
+        preParsing: (request, _reply, payload, done) => {
           const type = (request.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
-          if (type !== undefined && MEDIA_TYPES.includes(type)) return done();
+          if (type !== undefined && MEDIA_TYPES.includes(type)) return done(null, payload);
           done(
             new StewardError("unsupported_media_type", {
               message: "Send the security event token as application/secevent+jwt.",
