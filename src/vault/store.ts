@@ -3,7 +3,8 @@
  *
  * One implementation exists ({@link PostgresStore}); `test/vault/store-contract.ts` is the suite
  * any implementation must pass. Secrets cross this interface only as plaintext strings going in
- * (`saveCredential`, `recordRefresh`) and coming out (`getCredential`, `withCredentialLock`);
+ * (`saveCredential`, `recordRefresh`) and coming out (`getCredential`, `withCredentialLock`,
+ * and to the caller's predicates of `findRefreshTokens` and of a security event's revocation);
  * they are sealed before they reach the database, and nothing else here ever carries one.
  */
 
