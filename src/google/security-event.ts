@@ -106,9 +106,7 @@ export function parseRiscConfiguration(json: unknown): RiscConfiguration {
  */
 export function parseSecurityEventToken(claims: Record<string, unknown>): SecurityEventToken {
   const { jti, iat, events } = claims;
-  if (typeof jti !== "string" || jti === "" || jti.length > MAX_ATTRIBUTE_LENGTH) {
-    throw invalid("jti is missing or not a short string");
-  }
+  if (!isShortText(jti) || jti === "") throw invalid("jti is missing or not a short string");
   if (iat !== undefined && typeof iat !== "number") throw invalid("iat is not a number");
   if (!isObject(events) || Object.keys(events).length === 0) {
     throw invalid("events is missing or empty");
@@ -121,6 +119,7 @@ export function parseSecurityEventToken(claims: Record<string, unknown>): Securi
 }
 
 function parseEvent(type: string, body: unknown): SecurityEvent {
+  if (!isShortText(type)) throw invalid("an event type is not a short string");
   if (!isObject(body)) throw invalid("an event's body is not an object");
   return {
     type,
@@ -138,7 +137,7 @@ function parseSubject(subject: unknown): SecuritySubject {
     case "iss-sub":
     case "id_token_claims": {
       const sub = subject.sub;
-      if (typeof sub !== "string" || sub === "" || sub.length > 255 || sub.includes("\u0000")) {
+      if (!isShortText(sub) || sub === "" || sub.length > 255) {
         throw invalid("the subject's sub is missing or malformed");
       }
       return { kind: "user", sub };
@@ -153,7 +152,7 @@ function parseSubject(subject: unknown): SecuritySubject {
           "the subject's token_identifier_alg is not prefix or hash_base64_sha512_sha512",
         );
       }
-      if (typeof identifier !== "string" || identifier === "" || identifier.length > 512) {
+      if (!isShortText(identifier) || identifier === "") {
         throw invalid("the subject's token is missing or malformed");
       }
       return { kind: "refresh_token", alg, identifier };
@@ -165,10 +164,15 @@ function parseSubject(subject: unknown): SecuritySubject {
 
 function shortText(value: unknown, name: string): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== "string" || value.length > MAX_ATTRIBUTE_LENGTH) {
-    throw invalid(`an event's ${name} is not a short string`);
-  }
+  if (!isShortText(value)) throw invalid(`an event's ${name} is not a short string`);
   return value;
+}
+
+/** At most 256 characters, and no NUL: PostgreSQL's text and jsonb hold none. */
+function isShortText(value: unknown): value is string {
+  return (
+    typeof value === "string" && value.length <= MAX_ATTRIBUTE_LENGTH && !value.includes("\u0000")
+  );
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -124,6 +124,31 @@ describe("forged security event tokens are refused with 400 and change nothing",
     );
   });
 
+  it("signed, but with a NUL in jti or in an attribute (text the database cannot hold): 400, never 500", async () => {
+    await expectRefused(
+      await signSet(revocation({ jti: "AB\u0000CD" }), risc.google.key),
+      "jti is missing or not a short string",
+    );
+    const disabled = setClaims(risc.audience, {
+      type: "account-disabled",
+      body: { ...userSubject(sub), reason: "hijacking\u0000" },
+    });
+    await expectRefused(
+      await signSet(disabled, risc.google.key),
+      "an event's reason is not a short string",
+    );
+  });
+
+  it("a body over 16 KiB is refused with 413 payload_too_large, and changes nothing", async () => {
+    const before = await risc.snapshot();
+    const token = await signSet(revocation({ padding: "x".repeat(17 * 1024) }), risc.google.key);
+    expect(await postSet(risc.steward.url, token)).toMatchObject({
+      status: 413,
+      body: { error: { code: "payload_too_large" } },
+    });
+    expect(await risc.snapshot()).toEqual(before);
+  });
+
   it("a replayed jti after the first delivery is acknowledged (202) and changes nothing", async () => {
     const other = await risc.signIn("risc-forged-replay@example.com");
     const token = await signSet(
