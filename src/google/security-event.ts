@@ -84,13 +84,8 @@ export function parseRiscConfiguration(json: unknown): RiscConfiguration {
       detail: "the RISC discovery document lacks issuer or jwks_uri",
     });
   }
-  let url: URL;
-  try {
-    url = new URL(jwksUri);
-  } catch {
-    url = new URL("invalid:");
-  }
-  if (url.protocol !== "https:" && url.protocol !== "http:") {
+  const protocol = URL.canParse(jwksUri) ? new URL(jwksUri).protocol : "";
+  if (protocol !== "https:" && protocol !== "http:") {
     throw new StewardError("upstream_rejected", {
       detail: "the RISC discovery document's jwks_uri is not an http(s) URL",
     });

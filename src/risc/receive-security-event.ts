@@ -80,9 +80,10 @@ export async function receiveSecurityEvent(
   for (const { event, payload } of plan.announcements) {
     deps.events.emit(event, payload as StewardEvents[typeof event]);
   }
-  for (const revocation of plan.revocations) {
-    if (!outcome.revoked.includes(revocation.sub)) continue;
-    deps.events.emit("credential.revoked", { sub: revocation.sub, reason: revocation.reason });
+  // A user revoked by two events of one SET was revoked (and is announced) once, by the first.
+  for (const sub of outcome.revoked) {
+    const reason = plan.revocations.find((revocation) => revocation.sub === sub)?.reason;
+    if (reason !== undefined) deps.events.emit("credential.revoked", { sub, reason });
   }
   deps.logger?.info(
     {

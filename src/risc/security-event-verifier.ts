@@ -132,7 +132,6 @@ export class SecurityEventVerifier {
     try {
       response = await this.#fetch(this.configurationUrl, {
         headers: { accept: "application/json" },
-        redirect: "error",
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
     } catch (error) {

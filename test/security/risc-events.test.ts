@@ -302,6 +302,41 @@ describe("RISC events acted on for a signed-in user", () => {
   });
 });
 
+describe("RISC SETs carrying several events", () => {
+  it("acts on each event of one SET, and revokes (and announces the revocation) once", async () => {
+    const sub = await risc.signIn("risc-two-events@example.com");
+    const heard: string[] = [];
+    const stop = risc.steward.service.events.on("credential.revoked", (event) => {
+      if (event.sub === sub) heard.push(event.reason);
+    });
+    const events = {
+      "https://schemas.openid.net/secevent/oauth/event-type/tokens-revoked": userSubject(sub),
+      "https://schemas.openid.net/secevent/risc/event-type/account-disabled": {
+        ...userSubject(sub),
+        reason: "hijacking",
+      },
+    };
+
+    const answer = await deliver(
+      risc.google,
+      risc.steward.url,
+      risc.audience,
+      { type: "tokens-revoked", body: {} },
+      { events },
+    );
+    stop();
+
+    expect(answer.status).toBe(202);
+    expect(heard).toEqual(["risc_tokens_revoked"]);
+    const { body } = await risc.admin(`/v1/users/${sub}`);
+    expect(body.accountDisabled).toMatchObject({ reason: "hijacking" });
+    const types = (await auditOf(sub)).map((event) => event.type);
+    expect(types.filter((type) => type === "credential.revoked")).toHaveLength(1);
+    expect(types).toEqual(expect.arrayContaining(["risc.tokens_revoked", "risc.account_disabled"]));
+    expect((await storedEvent(answer.jti))?.event_types).toEqual(Object.keys(events));
+  });
+});
+
 describe("RISC de-duplication", () => {
   it("a duplicate jti is acknowledged with 202 and ignored: nothing is done again", async () => {
     const sub = await risc.signIn("risc-duplicate@example.com");
