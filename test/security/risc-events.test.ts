@@ -360,6 +360,19 @@ describe("RISC de-duplication", () => {
     expect(await risc.snapshot()).toEqual(before);
   });
 
+  it("is described in the OpenAPI document: the SET media types and each answer's schema", async () => {
+    const spec = await (await fetch(`${risc.steward.url}/docs/json`)).json();
+    const route = spec.paths["/v1/risc"].post;
+    expect(Object.keys(route.requestBody.content)).toEqual([
+      "application/secevent+jwt",
+      "application/jwt",
+    ]);
+    expect(Object.keys(route.responses)).toEqual(
+      expect.arrayContaining(["202", "400", "413", "415", "429", "502"]),
+    );
+    expect(route.security).toBeUndefined();
+  });
+
   it("reads issuer and jwks_uri from the RISC discovery document at the Google base URL", () => {
     expect(risc.google.served).toEqual(
       expect.arrayContaining(["/.well-known/risc-configuration", "/risc/test-keys"]),
