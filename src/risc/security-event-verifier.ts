@@ -107,6 +107,12 @@ export class SecurityEventVerifier {
     const cached = this.#discovered;
     const now = this.#now();
     if (cached !== undefined && (now < cached.expiresAtMs || now < this.#retryAtMs)) return cached;
+    // Never had one, and the last attempt failed: each SET must not cost Google another request.
+    if (cached === undefined && now < this.#retryAtMs) {
+      throw new StewardError("upstream_unavailable", {
+        detail: "the RISC discovery document could not be fetched; next attempt after the cooldown",
+      });
+    }
     this.#fetching ??= this.#fetchDiscovery().finally(() => {
       this.#fetching = undefined;
     });

@@ -136,6 +136,24 @@ describe("SecurityEventVerifier", () => {
     await verifier.verify(await setBy(key));
   });
 
+  it("does not ask for the discovery document again within the cooldown after a failed first fetch", async () => {
+    const key = newSetKey();
+    const risc = await fakeRisc([key]);
+    risc.up = false;
+    let now = Date.now();
+    const verifier = new SecurityEventVerifier(risc.configurationUrl, [AUDIENCE], {
+      now: () => now,
+    });
+    expect((await failure(verifier.verify(await setBy(key)))).code).toBe("upstream_unavailable");
+    risc.up = true;
+
+    expect((await failure(verifier.verify(await setBy(key)))).code).toBe("upstream_unavailable");
+    expect(risc.fetches.configuration).toBe(0);
+    now += 30_000;
+    await verifier.verify(await setBy(key));
+    expect(risc.fetches.configuration).toBe(1);
+  });
+
   it("keeps verifying with the cached discovery document and keys when a re-fetch of the stale document fails", async () => {
     const key = newSetKey();
     const risc = await fakeRisc([key], 1);
