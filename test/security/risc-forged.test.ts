@@ -104,7 +104,7 @@ describe("forged security event tokens are refused with 400 and change nothing",
     );
   });
 
-  it("HMAC-signed (HS256) with the public key's bytes or any secret", async () => {
+  it("HMAC-signed (HS256) under the published kid", async () => {
     const token = await new SignJWT(revocation())
       .setProtectedHeader({ alg: "HS256", kid: risc.google.key.kid })
       .sign(randomBytes(32));
