@@ -57,6 +57,11 @@ export const ERROR_CATALOG = {
     message: "The redirect URI does not match the one the code was issued for.",
   },
   scope_not_granted: { status: 403, message: "The user did not grant a scope this needs." },
+  security_event_invalid: {
+    status: 400,
+    message:
+      "The security event token is invalid: malformed, or its signature, key, issuer or audience is wrong.",
+  },
   unauthenticated: { status: 401, message: "A valid bearer credential is required." },
   unsupported_media_type: {
     status: 415,

@@ -12,6 +12,14 @@ export interface StewardEvents {
   };
   /** Google refused our OAuth client: a configuration fault, not the user's. */
   "config.client_rejected": { sub: string; reason: string };
+  /** Google (RISC) says the user's sessions were ended: end the app's sessions of the user. */
+  "risc.sessions_revoked": { sub: string };
+  /** Google (RISC) disabled the account; `reason` as Google gave it (`hijacking`, `bulk-account`). */
+  "risc.account_disabled": { sub: string; reason: string | null };
+  /** Google (RISC) re-enabled the account. */
+  "risc.account_enabled": { sub: string };
+  /** Google (RISC) asks the user to change their credentials: watch for suspicious activity. */
+  "risc.credential_change_required": { sub: string };
 }
 
 export type StewardEventName = keyof StewardEvents;

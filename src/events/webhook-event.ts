@@ -38,5 +38,9 @@ export const WEBHOOK_EVENT_NAMES: readonly StewardEventName[] = Object.freeze(
     "credential.revoked": true,
     "credential.scopes_changed": true,
     "config.client_rejected": true,
+    "risc.sessions_revoked": true,
+    "risc.account_disabled": true,
+    "risc.account_enabled": true,
+    "risc.credential_change_required": true,
   } satisfies Record<StewardEventName, true>) as StewardEventName[],
 );

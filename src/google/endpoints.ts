@@ -9,6 +9,11 @@ export interface GoogleEndpoints {
   readonly userinfoUrl: string;
   /** Base of Google's RISC management API (`/v1beta/stream...`). */
   readonly riscApiUrl: string;
+  /**
+   * Cross-Account Protection (RISC) discovery document: the `issuer` and `jwks_uri` that security
+   * event tokens are verified against (read from it, never assumed).
+   */
+  readonly riscConfigurationUrl: string;
   /** Accepted `iss` values of ID tokens. */
   readonly issuers: readonly string[];
   /** Base of Google API hosts; `https://HOST.googleapis.com` in google mode. */
@@ -26,6 +31,7 @@ export const GOOGLE_ENDPOINTS: GoogleEndpoints = Object.freeze({
   jwksUrl: "https://www.googleapis.com/oauth2/v3/certs",
   userinfoUrl: "https://openidconnect.googleapis.com/v1/userinfo",
   riscApiUrl: "https://risc.googleapis.com",
+  riscConfigurationUrl: "https://accounts.google.com/.well-known/risc-configuration",
   issuers: GOOGLE_ISSUERS,
   apiBaseUrl: (host: string) => `https://${host}`,
   isApiUrl: (url: URL) =>
@@ -44,6 +50,7 @@ export function emulatorEndpoints(baseUrl: string): GoogleEndpoints {
     jwksUrl: `${base}/oauth2/v3/certs`,
     userinfoUrl: `${base}/v1/userinfo`,
     riscApiUrl: base,
+    riscConfigurationUrl: `${base}/.well-known/risc-configuration`,
     issuers: GOOGLE_ISSUERS,
     apiBaseUrl: () => base,
     isApiUrl: (url: URL) => url.origin === new URL(base).origin,

@@ -16,6 +16,7 @@ import type { EventBus } from "../events/bus.js";
 import type { GoogleEndpoints } from "../google/endpoints.js";
 import type { IdTokenRules } from "../identity/verify-id-token.js";
 import type { Jobs } from "../jobs/index.js";
+import { SecurityEventVerifier } from "../risc/security-event-verifier.js";
 import type { TokenManager } from "../tokens/token-manager.js";
 import type { VaultStore } from "../vault/store.js";
 import { RequestLines, requestLogger } from "./logger.js";
@@ -31,6 +32,7 @@ import { oauth2TokenRoutes } from "./routes/oauth2/token.js";
 import { opsRoutes } from "./routes/ops.js";
 import { authCodeRoute } from "./routes/public/auth-code.js";
 import { meRoutes } from "./routes/public/me.js";
+import { riscRoute } from "./routes/public/risc.js";
 
 /** What the HTTP app is built from; everything external is injected. */
 export interface AppDependencies {
@@ -183,6 +185,17 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     tokens: deps.tokens,
     store: deps.store,
     idTokenRules: deps.idTokenRules,
+  });
+  // Google's security events: called by Google, not a browser, so outside helmet's scope.
+  await riscRoute(app, {
+    verifier: new SecurityEventVerifier(
+      deps.endpoints.riscConfigurationUrl,
+      deps.idTokenRules.audiences,
+      { logger: deps.logger },
+    ),
+    store: deps.store,
+    tokens: deps.tokens,
+    events: deps.events,
   });
   if (deps.jobs) jobsRoutes(app, { apiAuth: deps.apiAuth, jobs: deps.jobs });
   return app;

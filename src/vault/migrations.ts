@@ -24,6 +24,13 @@ const MIGRATIONS: Record<string, Migration> = {
       for (const statement of WEBHOOK_OUTBOX) await sql.raw(statement).execute(db);
     },
   },
+  // Google's security events (RISC): each one received, for de-duplication, and the flag of an
+  // account Google disabled (src/risc).
+  "0004_risc": {
+    async up(db: Kysely<unknown>): Promise<void> {
+      for (const statement of RISC) await sql.raw(statement).execute(db);
+    },
+  },
 };
 
 /** Every migration's name, oldest first. */
@@ -109,6 +116,24 @@ const WEBHOOK_OUTBOX = [
     WHERE next_attempt_at IS NOT NULL`,
   `CREATE INDEX webhook_outbox_delivered ON webhook_outbox (delivered_at)
     WHERE delivered_at IS NOT NULL`,
+];
+
+// One row per security event token, keyed by its jti, written in the transaction that acts on
+// it: a redelivered token finds its row and changes nothing. No token value is kept: not the
+// SET, and not the refresh-token prefix or hash a token-revoked event carries. sub is the
+// event's subject, or the user whose refresh token matched (null when none did).
+const RISC = [
+  `CREATE TABLE risc_events (
+    jti         text PRIMARY KEY,
+    event_types text[] NOT NULL,
+    sub         text,
+    received_at timestamptz NOT NULL DEFAULT now()
+  )`,
+  "CREATE INDEX risc_events_sub ON risc_events (sub) WHERE sub IS NOT NULL",
+  // Set by account-disabled (the reason as Google gives it, e.g. hijacking), cleared by
+  // account-enabled.
+  "ALTER TABLE users ADD COLUMN account_disabled_at timestamptz",
+  "ALTER TABLE users ADD COLUMN account_disabled_reason text",
 ];
 
 const provider: MigrationProvider = {

@@ -19,6 +19,7 @@ import type { Keyring } from "./keyring.js";
 import { silentLogger, type VaultLogger } from "./logger.js";
 import { insertOutboxEvents } from "./outbox-rows.js";
 import type { VaultSchema } from "./schema.js";
+import { findRefreshTokens, hasSecurityEvent, recordSecurityEvent } from "./security-events.js";
 import type {
   AuditEvent,
   AuditEventInput,
@@ -31,6 +32,8 @@ import type {
   ListOptions,
   MarkRevokedOptions,
   SaveCredentialInput,
+  SecurityEventOutcome,
+  SecurityEventRecord,
   User,
   UserProfile,
   UserRecord,
@@ -275,6 +278,18 @@ export class PostgresStore implements VaultStore {
       .execute((db) => runCredentialBatch(db, context, subs, fn, options));
   }
 
+  hasSecurityEvent(jti: string): Promise<boolean> {
+    return hasSecurityEvent(this.#db, jti);
+  }
+
+  findRefreshTokens(matches: (refreshToken: string) => boolean): Promise<string[]> {
+    return findRefreshTokens(this.#db, this.#securityContext(), matches);
+  }
+
+  recordSecurityEvent(record: SecurityEventRecord): Promise<SecurityEventOutcome | undefined> {
+    return recordSecurityEvent(this.#db, this.#securityContext(), record);
+  }
+
   async appendAuditEvent(event: AuditEventInput): Promise<AuditEvent> {
     if (!REASON_CODE.test(event.type)) throw new TypeError("an audit event type is a short code");
     const row = await this.#db
@@ -313,6 +328,10 @@ export class PostgresStore implements VaultStore {
    */
   #writeContext() {
     return { keyring: this.#keyring, queueEvents: this.#queueEvents };
+  }
+
+  #securityContext() {
+    return { ...this.#writeContext(), logger: this.#logger };
   }
 
   async #locked<T>(sub: string, fn: (db: Kysely<VaultSchema>) => Promise<T>): Promise<T> {

@@ -10,6 +10,7 @@ export interface VaultSchema {
   api_keys: ApiKeysTable;
   audit_events: AuditEventsTable;
   webhook_outbox: WebhookOutboxTable;
+  risc_events: RiscEventsTable;
 }
 
 type Timestamp = ColumnType<Date, Date | undefined, Date>;
@@ -24,6 +25,9 @@ export interface UsersTable {
   given_name: string | null;
   family_name: string | null;
   hd: string | null;
+  /** When Google said the account was disabled (RISC account-disabled); null once re-enabled. */
+  account_disabled_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  account_disabled_reason: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Generated<Date>;
   updated_at: Timestamp;
 }
@@ -82,4 +86,12 @@ export interface WebhookOutboxTable {
   dead_at: Date | null;
   /** Why the last attempt failed, as a reason code (`http_500`, `timeout`); never a body. */
   last_error: string | null;
+}
+
+/** Security event tokens received from Google (RISC), by `jti`; never the token itself. */
+export interface RiscEventsTable {
+  jti: string;
+  event_types: string[];
+  sub: string | null;
+  received_at: Generated<Date>;
 }

@@ -70,6 +70,10 @@ export function toUser(row: Selectable<UsersTable>): User {
     givenName: row.given_name,
     familyName: row.family_name,
     hd: row.hd,
+    accountDisabled:
+      row.account_disabled_at === null
+        ? null
+        : { at: row.account_disabled_at, reason: row.account_disabled_reason },
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

@@ -3,7 +3,8 @@
  *
  * One implementation exists ({@link PostgresStore}); `test/vault/store-contract.ts` is the suite
  * any implementation must pass. Secrets cross this interface only as plaintext strings going in
- * (`saveCredential`, `recordRefresh`) and coming out (`getCredential`, `withCredentialLock`);
+ * (`saveCredential`, `recordRefresh`) and coming out (`getCredential`, `withCredentialLock`,
+ * and to the caller's predicates of `findRefreshTokens` and of a security event's revocation);
  * they are sealed before they reach the database, and nothing else here ever carries one.
  */
 
@@ -37,8 +38,17 @@ export interface User {
   readonly givenName: string | null;
   readonly familyName: string | null;
   readonly hd: string | null;
+  /** Set while Google says the account is disabled (a RISC `account-disabled` event). */
+  readonly accountDisabled: AccountDisabled | null;
   readonly createdAt: Date;
   readonly updatedAt: Date;
+}
+
+/** Google disabled the user's account: when we heard, and why (`hijacking`, `bulk-account`). */
+export interface AccountDisabled {
+  readonly at: Date;
+  /** As Google gave it; null when it gave none. */
+  readonly reason: string | null;
 }
 
 /** What is known about a user's credential, without any secret. */
@@ -218,6 +228,51 @@ export interface AuditEvent {
   readonly data: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * A revocation a security event asks for. It applies only while the credential is active; its
+ * audit entry and events are written only when it revoked something.
+ */
+export interface SecurityRevocation {
+  readonly sub: string;
+  /** A reason code, e.g. `risc_tokens_revoked`. */
+  readonly reason: string;
+  /**
+   * For an event naming one refresh token: checked again on the row as locked in the
+   * transaction, so that a grant stored after the match was found is not revoked.
+   */
+  readonly refreshTokenMatches?: ((refreshToken: string) => boolean) | undefined;
+  readonly audit: AuditEventInput;
+  readonly events?: readonly ChangeEvent[] | undefined;
+}
+
+/** A security event token received from Google (RISC) and what it changes. */
+export interface SecurityEventRecord {
+  /** The token's `jti`: a second record with it changes nothing. */
+  readonly jti: string;
+  /** The event-type URIs it carries. */
+  readonly eventTypes: readonly string[];
+  /** Its subject's sub, or the user whose refresh token it named; null when none. */
+  readonly sub: string | null;
+  readonly revocations: readonly SecurityRevocation[];
+  /** Flags users as disabled by Google (with a reason), or clears the flag (`null`). */
+  readonly accountStates: readonly {
+    readonly sub: string;
+    readonly disabled: { readonly reason: string | null } | null;
+  }[];
+  /** Written whatever else changes. */
+  readonly audit: readonly AuditEventInput[];
+  /** Queued for webhooks (when the store queues events) whatever else changes. */
+  readonly events: readonly ChangeEvent[];
+}
+
+/** What recording a security event changed. */
+export interface SecurityEventOutcome {
+  /** Users whose active credential it revoked. */
+  readonly revoked: readonly string[];
+  /** Users whose disabled flag it set or cleared (existing users only). */
+  readonly flagged: readonly string[];
+}
+
 export interface ListOptions {
   /** Keyset cursor: only entries after this `sub` (for users). */
   readonly after?: string | undefined;
@@ -293,6 +348,23 @@ export interface VaultStore {
     fn: (batch: CredentialBatch) => Promise<T>,
     options?: CredentialBatchOptions,
   ): Promise<T>;
+
+  /** Whether a security event with this `jti` was recorded. */
+  hasSecurityEvent(jti: string): Promise<boolean>;
+  /**
+   * The users whose active credential's refresh token satisfies `matches`. Opens every active
+   * credential, a page at a time (nothing derived from a token is stored to search by): meant
+   * for Google's rare token-revoked events. Credentials no key opens are skipped (and logged).
+   */
+  findRefreshTokens(matches: (refreshToken: string) => boolean): Promise<string[]>;
+  /**
+   * Records a security event by its `jti` and makes its changes, in one transaction: the jti,
+   * the revocations (announced on commit like any other), the flags, the audit entries and the
+   * events commit together or not at all.
+   *
+   * @returns what changed, or undefined when the jti was recorded before (nothing is changed).
+   */
+  recordSecurityEvent(record: SecurityEventRecord): Promise<SecurityEventOutcome | undefined>;
 
   /** Appends an audit event. */
   appendAuditEvent(event: AuditEventInput): Promise<AuditEvent>;

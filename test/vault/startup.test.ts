@@ -47,6 +47,7 @@ describe("migrations", () => {
         "api_keys",
         "audit_events",
         "credentials",
+        "risc_events",
         "steward_migration",
         "steward_migration_lock",
         "users",

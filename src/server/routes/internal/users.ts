@@ -22,14 +22,37 @@ const Credential = Type.Union([
   }),
   Type.Null(),
 ]);
-const UserView = Type.Object({ user: PublicUser, credential: Credential });
+const AccountDisabled = Type.Union(
+  [
+    Type.Object({
+      at: Type.String({ format: "date-time" }),
+      reason: Type.Union([Type.String(), Type.Null()], {
+        description: "As Google gave it: hijacking, bulk-account, or null.",
+      }),
+    }),
+    Type.Null(),
+  ],
+  {
+    description:
+      "Set while Google says the account is disabled (Cross-Account Protection); null otherwise.",
+  },
+);
+const UserView = Type.Object({
+  user: PublicUser,
+  credential: Credential,
+  accountDisabled: AccountDisabled,
+});
 const Sub = Type.Object({ sub: Type.String({ minLength: 1, maxLength: 255 }) });
 const bearer = [{ apiKey: [] }];
 
 function view(record: UserRecord) {
-  const credential = record.credential;
+  const { credential, accountDisabled } = record;
   return {
     user: publicUser(record),
+    accountDisabled: accountDisabled && {
+      at: accountDisabled.at.toISOString(),
+      reason: accountDisabled.reason,
+    },
     credential: credential
       ? {
           status: credential.status,
