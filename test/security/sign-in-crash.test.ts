@@ -15,10 +15,11 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type Emulator, startEmulator } from "../../src/emulator/index.js";
 import { generateKeyLine, Keyring, openVault } from "../../src/vault/index.js";
-import { type CliProcess, killRunningClis, startCli } from "../cli/support/cli-process.js";
+import { killRunningClis } from "../cli/support/cli-process.js";
 import { sdkSignIn } from "../emulator/helpers.js";
 import { postCode } from "../server/helpers.js";
 import { removeDataDir } from "../vault/support/databases.js";
+import { startStewardProcess } from "./support/steward-process.js";
 
 const ROUNDS = 3;
 /** Sign-ins in flight at once: under the service's rate limit of 120 a minute per client. */
@@ -38,29 +39,12 @@ afterAll(async () => {
   await google?.close();
 });
 
-async function startSteward(): Promise<{ process: CliProcess; url: string }> {
-  const process_ = startCli(["start"], {
-    ...process.env,
-    STEWARD_DATA_DIR: dataDir,
-    STEWARD_PORT: "0",
-    STEWARD_KEYS: keyLine,
-    STEWARD_GOOGLE: google.url,
-    GOOGLE_CLIENT_ID: google.defaultClient.clientId,
-    GOOGLE_CLIENT_SECRET: google.defaultClient.clientSecret as string,
-    STEWARD_LOG_LEVEL: "warn",
-  });
-  await process_.printed("Steward is listening on ", 60_000);
-  const url = /Steward is listening on (\S+)/.exec(process_.output().stdout)?.[1];
-  if (url === undefined) throw new Error("no URL printed");
-  return { process: process_, url };
-}
-
 /**
  * Sends `BURST` sign-ins at once and kills the service with SIGKILL once a random number of
  * them has been answered: the others are somewhere between the exchange and the commit.
  */
 async function burstThenKill(round: number): Promise<string[]> {
-  const steward = await startSteward();
+  const steward = await startStewardProcess({ dataDir, google, keyLine });
   const killAfter = randomInt(1, BURST / 2);
   let answered = 0;
   const confirmed: string[] = [];
