@@ -16,6 +16,7 @@ import {
   sealField,
   toCredentialInfo,
 } from "./credential-codec.js";
+import { databaseUnavailable, isDatabaseDown } from "./database-errors.js";
 import type { Keyring } from "./keyring.js";
 import { silentLogger, type VaultLogger } from "./logger.js";
 import { insertOutboxEvents } from "./outbox-rows.js";
@@ -141,24 +142,26 @@ export class PostgresStore implements VaultStore {
     checkAuditEvent(audit);
     const credentialInput = { ...input.credential, sub };
     checkCredentialInput(credentialInput);
-    return this.#locked(sub, (db) =>
-      db.transaction().execute(async (transaction) => {
-        const user = toUser(await upsertUserRow(transaction, input.profile));
-        const credential = await this.#writeCredential(transaction, credentialInput);
-        await insertAuditEvents(transaction, [audit]);
-        return { user, credential };
-      }),
-    );
+    try {
+      return await this.#locked(sub, (db) =>
+        db.transaction().execute(async (transaction) => {
+          const user = toUser(await upsertUserRow(transaction, input.profile));
+          const credential = await this.#writeCredential(transaction, credentialInput);
+          await insertAuditEvents(transaction, [audit]);
+          return { user, credential };
+        }),
+      );
+    } catch (error) {
+      if (isDatabaseDown(error)) throw databaseUnavailable("the sign-in was not stored", error);
+      throw error;
+    }
   }
 
   async ping(): Promise<void> {
     try {
       await sql`SELECT 1`.execute(this.#db);
     } catch (cause) {
-      throw new StewardError("database_unavailable", {
-        detail: `the database did not answer SELECT 1 (${(cause as { code?: string }).code ?? "no code"})`,
-        cause,
-      });
+      throw databaseUnavailable("SELECT 1 failed", cause);
     }
   }
 

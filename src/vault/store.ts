@@ -294,7 +294,8 @@ export interface VaultStore {
    * the tokens saved as {@link VaultStore.saveCredential} saves them (with their events), the
    * audit event appended. A crash at any instant leaves all of it or none.
    *
-   * @throws StewardError `credential_busy` (the lock).
+   * @throws StewardError `credential_busy` (the lock); `database_unavailable` when the database
+   *   is out of reach (nothing is stored).
    */
   recordSignIn(input: SignInRecordInput): Promise<SignInRecord>;
   /**
