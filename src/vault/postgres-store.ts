@@ -43,7 +43,13 @@ import type {
   VaultStore,
 } from "./store.js";
 import { checkLimit, checkSub } from "./store-checks.js";
-import { selectUserRecords, toAuditEvent, toUser, toUserRecord } from "./store-rows.js";
+import {
+  selectUserRecords,
+  toAuditEvent,
+  toUser,
+  toUserRecord,
+  upsertUserRow,
+} from "./store-rows.js";
 
 export interface PostgresStoreOptions {
   readonly keyring: Keyring;
@@ -365,31 +371,6 @@ export class PostgresStore implements VaultStore {
       }
     });
   }
-}
-
-/** Inserts or updates a user's profile; a field left undefined keeps its stored value. */
-async function upsertUserRow(db: Kysely<VaultSchema>, profile: UserProfile) {
-  const given = {
-    email: profile.email,
-    email_verified: profile.emailVerified,
-    name: profile.name,
-    picture: profile.picture,
-    locale: profile.locale,
-    given_name: profile.givenName,
-    family_name: profile.familyName,
-    hd: profile.hd,
-  };
-  const provided = Object.fromEntries(
-    Object.entries(given).filter(([, value]) => value !== undefined),
-  ) as Partial<typeof given>;
-  return db
-    .insertInto("users")
-    .values({ sub: profile.sub, ...provided })
-    .onConflict((conflict) =>
-      conflict.column("sub").doUpdateSet({ ...provided, updated_at: sql<Date>`now()` }),
-    )
-    .returningAll()
-    .executeTakeFirstOrThrow();
 }
 
 function checkCredentialInput(input: SaveCredentialInput): void {

@@ -33,7 +33,11 @@ it("answers 503 database_unavailable with the database down, and the code stays 
   await stopOrphanedPostmaster(join(dataDir, "postgres"), silentLogger, 30_000);
 
   const { serverAuthCode } = await sdkSignIn(google, { email: "database-down@example.com" });
-  const response = await postCode(steward.url, { code: serverAuthCode });
+  const response = await postCode(steward.url, { code: serverAuthCode }).catch((error) => {
+    throw new Error(`the service did not answer: ${JSON.stringify(steward.process.output())}`, {
+      cause: error,
+    });
+  });
   expect(response.status).toBe(503);
   expect(response.body).toEqual({
     error: { code: "database_unavailable", message: expect.any(String) },
