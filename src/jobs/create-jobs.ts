@@ -101,6 +101,9 @@ class PgBossJobs implements Jobs {
     this.pool.on("error", (error: Error & { code?: string }) =>
       deps.logger.warn({ code: error.code }, "an idle jobs database connection failed"),
     );
+    // A connection in use when the server goes away must not crash the process (see
+    // openDatabase): its statement fails with the error, and the pool drops it on release.
+    this.pool.on("connect", (client) => client.on("error", () => undefined));
     // pg-boss runs on our pool (its `db` adapter), so status, list and the singleton check
     // share it, and a statement that fails mid-transaction never poisons a pooled connection.
     this.boss = new PgBoss({

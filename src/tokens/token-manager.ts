@@ -338,7 +338,16 @@ export class TokenManager {
       if (isStewardError(error, "invalid_grant")) {
         notices.push({ event: "credential.revoked", payload: { sub, reason: "invalid_grant" } });
         return {
-          outcome: { kind: "revoked", reason: "invalid_grant" },
+          // Recorded like any other revocation, in the transaction that marks it.
+          outcome: {
+            kind: "revoked",
+            reason: "invalid_grant",
+            audit: {
+              type: "credential.revoked",
+              actor: "system",
+              data: { reason: "invalid_grant", discoveredBy: "refresh" },
+            },
+          },
           error: new StewardError("credential_revoked", {
             detail: `sub ${sub}: Google answered invalid_grant`,
             cause: error,

@@ -1,5 +1,6 @@
 import { type Kysely, sql } from "kysely";
 import { StewardError } from "../errors.js";
+import { checkAuditEvent, insertAuditEvents } from "./audit-rows.js";
 import { type CredentialRow, openCredential, sealField } from "./credential-codec.js";
 import type { Keyring } from "./keyring.js";
 import type { VaultLogger } from "./logger.js";
@@ -224,6 +225,7 @@ export function checkOutcome(outcome: CredentialOutcome): void {
       return;
     case "revoked":
       checkReason(outcome.reason);
+      if (outcome.audit !== undefined) checkAuditEvent({ ...outcome.audit, sub: undefined });
       if (
         outcome.status !== undefined &&
         outcome.status !== "revoked" &&
@@ -252,8 +254,9 @@ export function checkEvents(events: readonly ChangeEvent[] | undefined): void {
 /**
  * One statement per kind of outcome present in the group (check each with `checkOutcome`
  * first). Returns the subs whose row the writes changed: a refresh is kept only while active.
- * With `queueEvents`, the events of the outcomes that changed a row are inserted into the webhook
- * outbox in the same transaction: a change is never committed without its announcement.
+ * The audit events of the revocations that changed a row, and with `queueEvents` the events of
+ * the outcomes that changed one, are inserted in the same transaction: a change is never
+ * committed without its record and its announcement.
  */
 export async function writeOutcomes(
   db: Kysely<VaultSchema>,
@@ -262,13 +265,23 @@ export async function writeOutcomes(
 ): Promise<Set<string>> {
   const announced =
     context.queueEvents && group.some(({ outcome }) => eventsOf(outcome).length > 0);
-  if (!announced) return writeChanges(db, context.keyring, group);
+  const audited = group.some(({ outcome }) => outcome.kind === "revoked" && outcome.audit);
+  if (!announced && !audited) return writeChanges(db, context.keyring, group);
   return db.transaction().execute(async (transaction) => {
     const changed = await writeChanges(transaction, context.keyring, group);
-    await insertOutboxEvents(
+    const made = group.filter(({ sub }) => changed.has(sub));
+    await insertAuditEvents(
       transaction,
-      group.flatMap(({ sub, outcome }) => (changed.has(sub) ? eventsOf(outcome) : [])),
+      made.flatMap(({ sub, outcome }) =>
+        outcome.kind === "revoked" && outcome.audit ? [{ ...outcome.audit, sub }] : [],
+      ),
     );
+    if (announced) {
+      await insertOutboxEvents(
+        transaction,
+        made.flatMap(({ outcome }) => eventsOf(outcome)),
+      );
+    }
     return changed;
   });
 }

@@ -98,6 +98,10 @@ async function connect(
   pool.on("error", (error: Error & { code?: string }) => {
     logger.warn({ code: error.code, database: description }, "an idle database connection failed");
   });
+  // A connection in use when the server goes away emits 'error' on its client, which the pool
+  // listens to only while idle: unheard, it would crash the process. The statement under way
+  // fails with it anyway, and the pool drops the broken client when it is released.
+  pool.on("connect", (client) => client.on("error", ignoreConnectionError));
   const db = new Kysely<VaultSchema>({ dialect: new PostgresDialect({ pool }) });
   try {
     const client = await pool.connect();
@@ -135,3 +139,5 @@ function redact(url: string): string {
     return "unparseable";
   }
 }
+
+function ignoreConnectionError(): void {}

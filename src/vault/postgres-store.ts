@@ -1,5 +1,6 @@
 import { type Kysely, sql } from "kysely";
-import { StewardError } from "../errors.js";
+import { isStewardError, StewardError } from "../errors.js";
+import { checkAuditEvent, insertAuditEvents } from "./audit-rows.js";
 import {
   CREDENTIAL_REVOKED_CHANNEL,
   checkEvents,
@@ -15,6 +16,7 @@ import {
   sealField,
   toCredentialInfo,
 } from "./credential-codec.js";
+import { databaseUnavailable, isDatabaseDown } from "./database-errors.js";
 import type { Keyring } from "./keyring.js";
 import { silentLogger, type VaultLogger } from "./logger.js";
 import { insertOutboxEvents } from "./outbox-rows.js";
@@ -23,24 +25,34 @@ import { findRefreshTokens, hasSecurityEvent, recordSecurityEvent } from "./secu
 import type {
   AuditEvent,
   AuditEventInput,
+  BeforeDeletion,
   Credential,
   CredentialBatch,
   CredentialBatchOptions,
   CredentialInfo,
   CredentialLock,
   CredentialOutcome,
+  DeletionRecord,
   ListOptions,
   MarkRevokedOptions,
   SaveCredentialInput,
   SecurityEventOutcome,
   SecurityEventRecord,
+  SignInRecord,
+  SignInRecordInput,
   User,
   UserProfile,
   UserRecord,
   VaultStore,
 } from "./store.js";
-import { checkLimit, checkSub, REASON_CODE } from "./store-checks.js";
-import { selectUserRecords, toAuditEvent, toUser, toUserRecord } from "./store-rows.js";
+import { checkLimit, checkSub } from "./store-checks.js";
+import {
+  selectUserRecords,
+  toAuditEvent,
+  toUser,
+  toUserRecord,
+  upsertUserRow,
+} from "./store-rows.js";
 
 export interface PostgresStoreOptions {
   readonly keyring: Keyring;
@@ -85,28 +97,7 @@ export class PostgresStore implements VaultStore {
 
   async upsertUser(profile: UserProfile): Promise<User> {
     checkSub(profile.sub);
-    const given = {
-      email: profile.email,
-      email_verified: profile.emailVerified,
-      name: profile.name,
-      picture: profile.picture,
-      locale: profile.locale,
-      given_name: profile.givenName,
-      family_name: profile.familyName,
-      hd: profile.hd,
-    };
-    const provided = Object.fromEntries(
-      Object.entries(given).filter(([, value]) => value !== undefined),
-    ) as Partial<typeof given>;
-    const row = await this.#db
-      .insertInto("users")
-      .values({ sub: profile.sub, ...provided })
-      .onConflict((conflict) =>
-        conflict.column("sub").doUpdateSet({ ...provided, updated_at: sql<Date>`now()` }),
-      )
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    return toUser(row);
+    return toUser(await upsertUserRow(this.#db, profile));
   }
 
   async getUser(sub: string): Promise<UserRecord | undefined> {
@@ -122,98 +113,152 @@ export class PostgresStore implements VaultStore {
     return (await query.execute()).map(toUserRecord);
   }
 
-  async deleteUser(sub: string): Promise<boolean> {
+  async deleteUser(sub: string, beforeDeletion?: BeforeDeletion): Promise<boolean> {
     checkSub(sub);
-    const { rows } = await sql<{ sub: string }>`
-      WITH deleted AS (DELETE FROM users WHERE sub = ${sub} RETURNING sub)
-      SELECT sub, pg_notify(${CREDENTIAL_REVOKED_CHANNEL}, sub) FROM deleted`.execute(this.#db);
-    return rows.length > 0;
-  }
-
-  async saveCredential(input: SaveCredentialInput): Promise<CredentialInfo | undefined> {
-    checkSub(input.sub);
-    if (input.refreshToken === "") throw new TypeError("refreshToken is empty; leave it out");
-    checkEvents(input.events);
-    const { sub } = input;
-    const events = this.#queueEvents ? (input.events ?? []) : [];
-    const scopes = [...input.grantedScopes];
     return this.#locked(sub, async (db) => {
-      const access = input.accessToken && this.#sealAccess(sub, input.accessToken);
-      if (input.refreshToken !== undefined) {
-        const refresh = sealField(this.#keyring, sub, "refresh_token", input.refreshToken);
-        const fields = {
-          status: "active" as const,
-          refresh_token: refresh.sealed,
-          refresh_kid: refresh.kid,
-          access_token: access?.access_token ?? null,
-          access_kid: access?.access_kid ?? null,
-          access_token_expires_at: access?.access_token_expires_at ?? null,
-          granted_scopes: scopes,
-          revoked_reason: null,
-          last_error: null,
-        };
-        const save = (db: Kysely<VaultSchema>) =>
-          db
-            .insertInto("credentials")
-            .values({ sub, ...fields })
-            .onConflict((conflict) =>
-              conflict.column("sub").doUpdateSet({ ...fields, updated_at: sql`now()` }),
-            )
-            .returningAll()
-            .executeTakeFirstOrThrow();
-        try {
-          // The new grant and the events announcing it commit together.
-          const row =
-            events.length === 0
-              ? await save(db)
-              : await db.transaction().execute(async (transaction) => {
-                  const saved = await save(transaction);
-                  await insertOutboxEvents(transaction, events);
-                  return saved;
-                });
-          return toCredentialInfo(row);
-        } catch (error) {
-          if ((error as { code?: string }).code === "23503") throw userNotFound(sub, error);
-          throw error;
-        }
-      }
-      // No new refresh token: the stored one's grant still holds, and a code exchanged for fewer
-      // scopes does not narrow it. The scopes become the union, and the access token is the new
-      // one if it covers them, else the stored one if that does, else none (the next use
-      // refreshes, and Google's answer then says what the grant holds).
-      const union = sql<string[]>`ARRAY(
-        SELECT s FROM unnest(granted_scopes || ${scopes}::text[]) WITH ORDINALITY AS t(s, n)
-        GROUP BY s ORDER BY min(n))`;
-      const accessColumn = <K extends "access_token" | "access_kid" | "access_token_expires_at">(
-        column: K,
-      ) =>
-        sql<SealedAccess[K] | null>`CASE
-          ${access ? sql`WHEN ${scopes}::text[] @> granted_scopes THEN ${access[column]}` : sql``}
-          WHEN granted_scopes @> ${scopes}::text[] THEN ${sql.ref(column)} END`;
-      const row = await db
-        .updateTable("credentials")
-        .set({
-          granted_scopes: union,
-          access_token: accessColumn("access_token"),
-          access_kid: accessColumn("access_kid"),
-          access_token_expires_at: accessColumn("access_token_expires_at"),
-          updated_at: sql`now()`,
-        })
-        .where("sub", "=", sub)
-        .where("status", "=", "active")
-        .returningAll()
-        .executeTakeFirst();
-      if (row !== undefined) return toCredentialInfo(row);
-      const stored = await selectCredential(db, sub);
-      if (stored !== undefined) return toCredentialInfo(stored);
       const user = await db
         .selectFrom("users")
         .select("sub")
         .where("sub", "=", sub)
         .executeTakeFirst();
-      if (user === undefined) throw userNotFound(sub);
-      return undefined;
+      if (user === undefined) return false;
+      let record: DeletionRecord = {};
+      if (beforeDeletion !== undefined) {
+        const row = await selectCredential(db, sub);
+        record = await beforeDeletion(row === undefined ? undefined : this.#openForDeletion(row));
+      }
+      const audit = (record.audit ?? []).map((event) => ({ ...event, sub }));
+      for (const event of audit) checkAuditEvent(event);
+      checkEvents(record.events);
+      await db.transaction().execute(async (transaction) => {
+        // The NOTIFY is sent by the deleting statement, so it is delivered on commit.
+        await sql`
+          WITH deleted AS (DELETE FROM users WHERE sub = ${sub} RETURNING sub)
+          SELECT sub, pg_notify(${CREDENTIAL_REVOKED_CHANNEL}, sub) FROM deleted`.execute(
+          transaction,
+        );
+        await insertAuditEvents(transaction, audit);
+        if (this.#queueEvents) await insertOutboxEvents(transaction, record.events ?? []);
+      });
+      return true;
     });
+  }
+
+  async recordSignIn(input: SignInRecordInput): Promise<SignInRecord> {
+    const { sub } = input.profile;
+    checkSub(sub);
+    const audit = { ...input.audit, sub };
+    checkAuditEvent(audit);
+    const credentialInput = { ...input.credential, sub };
+    checkCredentialInput(credentialInput);
+    try {
+      return await this.#locked(sub, (db) =>
+        db.transaction().execute(async (transaction) => {
+          const user = toUser(await upsertUserRow(transaction, input.profile));
+          const credential = await this.#writeCredential(transaction, credentialInput);
+          await insertAuditEvents(transaction, [audit]);
+          return { user, credential };
+        }),
+      );
+    } catch (error) {
+      if (isDatabaseDown(error)) throw databaseUnavailable("the sign-in was not stored", error);
+      throw error;
+    }
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await sql`SELECT 1`.execute(this.#db);
+    } catch (cause) {
+      throw databaseUnavailable("SELECT 1 failed", cause);
+    }
+  }
+
+  async saveCredential(input: SaveCredentialInput): Promise<CredentialInfo | undefined> {
+    checkSub(input.sub);
+    checkCredentialInput(input);
+    // The new grant and the events announcing it commit together.
+    return this.#locked(input.sub, (db) =>
+      db.transaction().execute((transaction) => this.#writeCredential(transaction, input)),
+    );
+  }
+
+  /** saveCredential's writes, on `db` (a transaction holding the user's lock). */
+  async #writeCredential(
+    db: Kysely<VaultSchema>,
+    input: SaveCredentialInput,
+  ): Promise<CredentialInfo | undefined> {
+    const { sub } = input;
+    const events = this.#queueEvents ? (input.events ?? []) : [];
+    const scopes = [...input.grantedScopes];
+    const access = input.accessToken && this.#sealAccess(sub, input.accessToken);
+    if (input.refreshToken !== undefined) {
+      const refresh = sealField(this.#keyring, sub, "refresh_token", input.refreshToken);
+      const fields = {
+        status: "active" as const,
+        refresh_token: refresh.sealed,
+        refresh_kid: refresh.kid,
+        access_token: access?.access_token ?? null,
+        access_kid: access?.access_kid ?? null,
+        access_token_expires_at: access?.access_token_expires_at ?? null,
+        granted_scopes: scopes,
+        revoked_reason: null,
+        last_error: null,
+      };
+      const save = (db: Kysely<VaultSchema>) =>
+        db
+          .insertInto("credentials")
+          .values({ sub, ...fields })
+          .onConflict((conflict) =>
+            conflict.column("sub").doUpdateSet({ ...fields, updated_at: sql`now()` }),
+          )
+          .returningAll()
+          .executeTakeFirstOrThrow();
+      try {
+        const row = await save(db);
+        await insertOutboxEvents(db, events);
+        return toCredentialInfo(row);
+      } catch (error) {
+        if ((error as { code?: string }).code === "23503") throw userNotFound(sub, error);
+        throw error;
+      }
+    }
+    // No new refresh token: the stored one's grant still holds, and a code exchanged for fewer
+    // scopes does not narrow it. The scopes become the union, and the access token is the new
+    // one if it covers them, else the stored one if that does, else none (the next use
+    // refreshes, and Google's answer then says what the grant holds).
+    const union = sql<string[]>`ARRAY(
+      SELECT s FROM unnest(granted_scopes || ${scopes}::text[]) WITH ORDINALITY AS t(s, n)
+      GROUP BY s ORDER BY min(n))`;
+    const accessColumn = <K extends "access_token" | "access_kid" | "access_token_expires_at">(
+      column: K,
+    ) =>
+      sql<SealedAccess[K] | null>`CASE
+        ${access ? sql`WHEN ${scopes}::text[] @> granted_scopes THEN ${access[column]}` : sql``}
+        WHEN granted_scopes @> ${scopes}::text[] THEN ${sql.ref(column)} END`;
+    const row = await db
+      .updateTable("credentials")
+      .set({
+        granted_scopes: union,
+        access_token: accessColumn("access_token"),
+        access_kid: accessColumn("access_kid"),
+        access_token_expires_at: accessColumn("access_token_expires_at"),
+        updated_at: sql`now()`,
+      })
+      .where("sub", "=", sub)
+      .where("status", "=", "active")
+      .returningAll()
+      .executeTakeFirst();
+    if (row !== undefined) return toCredentialInfo(row);
+    const stored = await selectCredential(db, sub);
+    if (stored !== undefined) return toCredentialInfo(stored);
+    const user = await db
+      .selectFrom("users")
+      .select("sub")
+      .where("sub", "=", sub)
+      .executeTakeFirst();
+    if (user === undefined) throw userNotFound(sub);
+    return undefined;
   }
 
   async getCredential(sub: string): Promise<Credential | undefined> {
@@ -228,8 +273,8 @@ export class PostgresStore implements VaultStore {
     options: MarkRevokedOptions = {},
   ): Promise<boolean> {
     checkSub(sub);
-    const { status = "revoked", events } = options;
-    const outcome = { kind: "revoked", reason, status, events } as const;
+    const { status = "revoked", events, audit } = options;
+    const outcome = { kind: "revoked", reason, status, events, audit } as const;
     checkOutcome(outcome);
     return (await writeOutcomes(this.#db, this.#writeContext(), [{ sub, outcome }])).has(sub);
   }
@@ -291,18 +336,9 @@ export class PostgresStore implements VaultStore {
   }
 
   async appendAuditEvent(event: AuditEventInput): Promise<AuditEvent> {
-    if (!REASON_CODE.test(event.type)) throw new TypeError("an audit event type is a short code");
-    const row = await this.#db
-      .insertInto("audit_events")
-      .values({
-        type: event.type,
-        sub: event.sub ?? null,
-        actor: event.actor ?? null,
-        data: JSON.stringify(event.data ?? {}),
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    return toAuditEvent(row);
+    checkAuditEvent(event);
+    const [row] = await insertAuditEvents(this.#db, [event]);
+    return toAuditEvent(row as NonNullable<typeof row>);
   }
 
   async listAuditEvents(options: { sub?: string; limit?: number } = {}): Promise<AuditEvent[]> {
@@ -313,6 +349,16 @@ export class PostgresStore implements VaultStore {
       .limit(checkLimit(options.limit));
     if (options.sub !== undefined) query = query.where("sub", "=", options.sub);
     return (await query.execute()).map(toAuditEvent);
+  }
+
+  /** A credential about to be erased: one no key opens cannot be revoked, but is erased all the same. */
+  #openForDeletion(row: CredentialRow): Credential | undefined {
+    try {
+      return openCredential(this.#keyring, this.#logger, row);
+    } catch (error) {
+      if (isStewardError(error, "credential_corrupt")) return undefined;
+      throw error;
+    }
   }
 
   #sealAccess(sub: string, access: { token: string; expiresAt: Date }): SealedAccess {
@@ -344,6 +390,11 @@ export class PostgresStore implements VaultStore {
       }
     });
   }
+}
+
+function checkCredentialInput(input: SaveCredentialInput): void {
+  if (input.refreshToken === "") throw new TypeError("refreshToken is empty; leave it out");
+  checkEvents(input.events);
 }
 
 async function selectCredential(

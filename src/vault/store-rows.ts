@@ -1,6 +1,6 @@
 import { type Kysely, type Selectable, sql } from "kysely";
 import type { AuditEventsTable, UsersTable, VaultSchema } from "./schema.js";
-import type { AuditEvent, CredentialInfo, User, UserRecord } from "./store.js";
+import type { AuditEvent, CredentialInfo, User, UserProfile, UserRecord } from "./store.js";
 
 /** Rows of the store's tables mapped to the interface's types (snake_case to camelCase). */
 
@@ -88,4 +88,29 @@ export function toAuditEvent(row: Selectable<AuditEventsTable>): AuditEvent {
     actor: row.actor,
     data: row.data,
   };
+}
+
+/** Inserts or updates a user's profile; a field left undefined keeps its stored value. */
+export async function upsertUserRow(db: Kysely<VaultSchema>, profile: UserProfile) {
+  const given = {
+    email: profile.email,
+    email_verified: profile.emailVerified,
+    name: profile.name,
+    picture: profile.picture,
+    locale: profile.locale,
+    given_name: profile.givenName,
+    family_name: profile.familyName,
+    hd: profile.hd,
+  };
+  const provided = Object.fromEntries(
+    Object.entries(given).filter(([, value]) => value !== undefined),
+  ) as Partial<typeof given>;
+  return db
+    .insertInto("users")
+    .values({ sub: profile.sub, ...provided })
+    .onConflict((conflict) =>
+      conflict.column("sub").doUpdateSet({ ...provided, updated_at: sql<Date>`now()` }),
+    )
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }

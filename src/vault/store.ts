@@ -112,6 +112,21 @@ export interface SaveCredentialInput {
   readonly events?: readonly ChangeEvent[] | undefined;
 }
 
+/** A completed sign-in, as {@link VaultStore.recordSignIn} commits it. */
+export interface SignInRecordInput {
+  readonly profile: UserProfile;
+  /** The tokens of the code exchange, as for {@link VaultStore.saveCredential} (same `sub`). */
+  readonly credential: Omit<SaveCredentialInput, "sub">;
+  /** The sign-in's audit event, e.g. `user.signed_in` (for the profile's `sub`). */
+  readonly audit: Omit<AuditEventInput, "sub">;
+}
+
+export interface SignInRecord {
+  readonly user: User;
+  /** As {@link VaultStore.saveCredential} returns it. */
+  readonly credential: CredentialInfo | undefined;
+}
+
 export interface RefreshResult {
   readonly accessToken: string;
   readonly expiresAt: Date;
@@ -160,6 +175,8 @@ export type CredentialOutcome =
       readonly reason: string;
       readonly status?: "revoked" | "expired";
       readonly events?: ChangeEvents;
+      /** Appended to the audit log in the revocation's transaction, when it changes the row. */
+      readonly audit?: Omit<AuditEventInput, "sub"> | undefined;
     }
   /** Nothing to write; only release the lock. */
   | { readonly kind: "unchanged" };
@@ -198,7 +215,24 @@ export interface MarkRevokedOptions {
   readonly status?: "revoked" | "expired" | undefined;
   /** Events announcing the revocation (see {@link ChangeEvent}). */
   readonly events?: readonly ChangeEvent[] | undefined;
+  /** Appended to the audit log in the revocation's transaction, when it changes the row. */
+  readonly audit?: Omit<AuditEventInput, "sub"> | undefined;
 }
+
+/** What a deletion writes with the erasure, in its transaction. */
+export interface DeletionRecord {
+  /** Appended to the audit log (for the deleted user's `sub`). */
+  readonly audit?: readonly Omit<AuditEventInput, "sub">[] | undefined;
+  /** Queued to the webhook outbox (see {@link ChangeEvent}). */
+  readonly events?: readonly ChangeEvent[] | undefined;
+}
+
+/**
+ * Runs under the user's lock before a deletion erases anything, with the credential read after
+ * the lock was taken (undefined when there is none, or when no key of the ring opens it):
+ * revoke at Google there what is about to be erased. A throw leaves everything as it was.
+ */
+export type BeforeDeletion = (credential: Credential | undefined) => Promise<DeletionRecord>;
 
 export interface CredentialBatchOptions {
   /**
@@ -300,8 +334,32 @@ export interface VaultStore {
   getUser(sub: string): Promise<UserRecord | undefined>;
   /** Users in `sub` order, with their credential's info. */
   listUsers(options?: ListOptions): Promise<UserRecord[]>;
-  /** Deletes the user and their credential (audit events stay). Returns whether one existed. */
-  deleteUser(sub: string): Promise<boolean>;
+  /**
+   * Deletes the user and their credential (audit events stay) under the user's lock, the one
+   * sign-ins and refreshes take: a sign-in storing a new grant cannot slip in between what
+   * `beforeDeletion` revoked and what is erased. Returns whether the user existed
+   * (`beforeDeletion` is called only then).
+   *
+   * @throws StewardError `credential_busy` (the lock); `key_missing`; whatever `beforeDeletion`
+   *   throws, leaving everything as it was.
+   */
+  deleteUser(sub: string, beforeDeletion?: BeforeDeletion): Promise<boolean>;
+  /**
+   * Records a completed sign-in in one transaction, under the user's lock: the profile upserted,
+   * the tokens saved as {@link VaultStore.saveCredential} saves them (with their events), the
+   * audit event appended. A crash at any instant leaves all of it or none.
+   *
+   * @throws StewardError `credential_busy` (the lock); `database_unavailable` when the database
+   *   is out of reach (nothing is stored).
+   */
+  recordSignIn(input: SignInRecordInput): Promise<SignInRecord>;
+  /**
+   * Asks the database whether it answers now (one `SELECT 1`), before doing something that
+   * cannot be undone, such as spending a sign-in code at Google.
+   *
+   * @throws StewardError `database_unavailable` when it does not.
+   */
+  ping(): Promise<void>;
 
   /**
    * Seals and stores a user's tokens after a code exchange, under the user's lock. With a

@@ -127,6 +127,87 @@ export function describeStoreContract(name: string, harness: () => Promise<Store
         expect(await store.listAuditEvents({ sub })).toHaveLength(1);
       });
 
+      it("deletes under the user's lock, handing the credential as it is once the lock is had", async () => {
+        const sub = await aUser();
+        await store.saveCredential({ sub, refreshToken: "1//rt-before", grantedScopes: [] });
+        const other = await storage.open(k1);
+        const seen: (string | null | undefined)[] = [];
+        let deletion: Promise<boolean> | undefined;
+        await other.withCredentialLock(sub, async (locked) => {
+          deletion = store.deleteUser(sub, async (credential) => {
+            seen.push(credential?.refreshToken);
+            return {
+              audit: [{ type: "credential.revoked", actor: "admin", data: { reason: "deleted" } }],
+            };
+          });
+          await sleep(100);
+          // Still waiting: it has seen nothing, erased nothing.
+          expect(seen).toEqual([]);
+          await locked.recordRefresh({
+            accessToken: "ya29.during",
+            expiresAt: later(3_600_000),
+            refreshToken: "1//rt-during",
+          });
+        });
+        expect(await deletion).toBe(true);
+        expect(seen).toEqual(["1//rt-during"]);
+        expect(await store.getUser(sub)).toBeUndefined();
+        const [recorded] = await store.listAuditEvents({ sub });
+        expect(recorded).toMatchObject({ type: "credential.revoked", actor: "admin", sub });
+        // No user: nothing to hand over, nothing deleted.
+        expect(await store.deleteUser(sub, async () => ({}))).toBe(false);
+      });
+
+      it("erases nothing when the step before the deletion throws", async () => {
+        const sub = await aUser();
+        await store.saveCredential({ sub, refreshToken: "1//rt-kept", grantedScopes: [] });
+        await expect(
+          store.deleteUser(sub, async () => {
+            throw new Error("Google unreachable");
+          }),
+        ).rejects.toThrow("Google unreachable");
+        expect((await store.getCredential(sub))?.refreshToken).toBe("1//rt-kept");
+        expect(await store.listAuditEvents({ sub })).toHaveLength(0);
+      });
+
+      it("records a sign-in whole: the profile, the credential and its audit event", async () => {
+        const sub = newSub();
+        const recorded = await store.recordSignIn({
+          profile: { sub, email: `${sub}@example.com` },
+          credential: {
+            grantedScopes: ["openid"],
+            refreshToken: "1//rt-sign-in",
+            accessToken: { token: "ya29.sign-in", expiresAt: later(3_600_000) },
+          },
+          audit: { type: "user.signed_in", actor: "user", data: { refreshTokenReceived: true } },
+        });
+        expect(recorded.user).toMatchObject({ sub, email: `${sub}@example.com` });
+        expect(recorded.credential).toMatchObject({ status: "active", hasRefreshToken: true });
+        expect((await store.getCredential(sub))?.refreshToken).toBe("1//rt-sign-in");
+        expect(await store.listAuditEvents({ sub })).toEqual([
+          expect.objectContaining({ type: "user.signed_in", sub, actor: "user" }),
+        ]);
+        // A repeat sign-in without a refresh token keeps the stored one.
+        const again = await store.recordSignIn({
+          profile: { sub, name: "Ada" },
+          credential: { grantedScopes: ["openid"] },
+          audit: { type: "user.signed_in", actor: "user" },
+        });
+        expect(again.user).toMatchObject({ name: "Ada", email: `${sub}@example.com` });
+        expect(again.credential?.hasRefreshToken).toBe(true);
+        await expect(
+          store.recordSignIn({
+            profile: { sub: newSub() },
+            credential: { grantedScopes: [] },
+            audit: { type: "has spaces" },
+          }),
+        ).rejects.toThrow(TypeError);
+      });
+
+      it("answers a ping while the database is up", async () => {
+        await expect(store.ping()).resolves.toBeUndefined();
+      });
+
       it("refuses an empty sub as a programming error", async () => {
         await expect(store.upsertUser({ sub: "" })).rejects.toThrow(TypeError);
         await expect(store.getCredential("")).rejects.toThrow(TypeError);
@@ -302,6 +383,17 @@ export function describeStoreContract(name: string, harness: () => Promise<Store
           true,
         );
         expect((await store.getCredential(expiring))?.status).toBe("expired");
+      });
+
+      it("records a revocation's audit event with the change, and only when it changes the row", async () => {
+        const sub = await aUser();
+        await store.saveCredential({ sub, refreshToken: "1//rt-audit", grantedScopes: [] });
+        const audit = { type: "credential.revoked", actor: "system", data: { reason: "x" } };
+        expect(await store.markRevoked(sub, "invalid_grant", { audit })).toBe(true);
+        expect(await store.markRevoked(sub, "invalid_grant", { audit })).toBe(false);
+        expect(await store.listAuditEvents({ sub })).toEqual([
+          expect.objectContaining({ type: "credential.revoked", sub, actor: "system" }),
+        ]);
       });
 
       it("refuses something that looks like a token where a reason code belongs", async () => {

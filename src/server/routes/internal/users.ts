@@ -1,5 +1,6 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import { deleteUser } from "../../../access/delete-user.js";
 import { type RevokeDependencies, revokeGrant } from "../../../access/revoke.js";
 import { StewardError } from "../../../errors.js";
 import type { UserRecord } from "../../../vault/store.js";
@@ -156,10 +157,11 @@ export function usersRoutes(app: FastifyInstance, options: UsersRouteOptions): v
       },
     },
     async (request) => {
-      // Revoke first: if Google cannot be reached, nothing is forgotten and the call can be retried.
-      const result = await revokeKnownUser(request, request.params.sub, "deleted_by_admin");
-      await store.deleteUser(request.params.sub);
-      return result;
+      const caller = await apiAuth.require(request, "admin");
+      return deleteUser(options, request.params.sub, {
+        reason: "deleted_by_admin",
+        actor: caller.id,
+      });
     },
   );
 

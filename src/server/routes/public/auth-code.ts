@@ -102,7 +102,7 @@ export function authCodeRoute(app: FastifyInstance, options: AuthCodeRouteOption
         },
         response: {
           200: SignInResponse,
-          ...errorResponses(400, 401, 403, 413, 415, 429, 500, 502),
+          ...errorResponses(400, 401, 403, 413, 415, 429, 500, 502, 503),
         },
       },
       preHandler: async (request) => {
