@@ -30,8 +30,9 @@ const FORWARDED_RESPONSE_HEADERS = [
 /**
  * `/v1/users/{sub}/google/{path}`: a Google API call as the user (proxy scope). The host is
  * `www.googleapis.com` unless `X-Google-Host` names another `*.googleapis.com` host; in emulator
- * mode every host is the emulator. Method, query and body pass through; the token is added by
- * fetchAs, which refuses anything but Google API hosts, redirects included.
+ * mode every host is the emulator, and only its stand-ins for Google APIs are reachable, never
+ * its control API. Method, query and body pass through; the token is added by fetchAs, which
+ * refuses anything `endpoints.isApiUrl` does not allow, redirects included.
  */
 export async function googleProxyRoutes(
   app: FastifyInstance,
