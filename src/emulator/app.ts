@@ -1,5 +1,10 @@
 import formbody from "@fastify/formbody";
-import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from "fastify";
 import type { EmulatorContext } from "./context.js";
 import type { Faults } from "./faults.js";
 import { apiErrorBody, sendOAuthError } from "./google-errors.js";
@@ -39,6 +44,7 @@ export async function buildEmulatorApp(
     forceCloseConnections: true,
     // Drive and Photos ids and tokens are case-sensitive; routes must be exact.
     routerOptions: { caseSensitive: true, ignoreTrailingSlash: false },
+    frameworkErrors: refuseBadUrl,
   });
   await app.register(formbody);
   // Raw uploads (Photos bytes, Drive media) and any other type arrive as a Buffer.
@@ -79,6 +85,14 @@ export async function buildEmulatorApp(
   photosRoutes(app, ctx);
   discoveryRoutes(app);
   return app;
+}
+
+/**
+ * What the router refuses before any route (a path not validly percent-encoded, an over-long
+ * parameter) is a plain Google 400; Fastify's own answer echoed the URL.
+ */
+function refuseBadUrl(_error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+  return reply.code(400).send(apiErrorBody(400, "Invalid request URL.", { reason: "badRequest" }));
 }
 
 /** Fastify's own messages (bad JSON, body too large) are safe; keep them short. */

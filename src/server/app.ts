@@ -18,9 +18,14 @@ import type { IdTokenRules } from "../identity/verify-id-token.js";
 import type { Jobs } from "../jobs/index.js";
 import type { TokenManager } from "../tokens/token-manager.js";
 import type { VaultStore } from "../vault/store.js";
+import { SUB_MAX_LENGTH } from "../vault/store-checks.js";
 import { RequestLines, requestLogger } from "./logger.js";
 import type { ApiAuth } from "./plugins/api-auth.js";
-import { registerErrorHandling } from "./plugins/errors.js";
+import {
+  answerClientError,
+  answerFrameworkError,
+  registerErrorHandling,
+} from "./plugins/errors.js";
 import { Metrics } from "./plugins/metrics.js";
 import { adminPageRoutes } from "./routes/admin-page.js";
 import { auditEventsRoutes } from "./routes/internal/audit-events.js";
@@ -78,6 +83,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         }
       : { logger: false }),
     bodyLimit: BODY_LIMIT_BYTES,
+    // A `sub` as long as the store takes reaches its route, whose schema says what is wrong.
+    routerOptions: { maxParamLength: SUB_MAX_LENGTH },
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
     // Refuse what does not match a schema instead of silently converting or dropping it.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
     trustProxy: deps.trustProxy.length > 0 ? [...deps.trustProxy] : false,

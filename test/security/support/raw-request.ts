@@ -1,4 +1,5 @@
 import { request as httpRequest } from "node:http";
+import { connect } from "node:net";
 
 export interface RawAnswer {
   status: number;
@@ -49,4 +50,36 @@ export function jsonOf(answer: RawAnswer): any {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Writes `head` (a request line and headers, CRLF-separated, without the final blank line) on a
+ * fresh TCP connection and parses what comes back until the server closes it: for requests an
+ * HTTP client refuses to send (an invalid header, an over-long head).
+ */
+export function rawExchange(baseUrl: string, head: string): Promise<RawAnswer> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: hostname, port: Number(port) });
+    let text = "";
+    socket.setEncoding("latin1");
+    socket.on("data", (chunk: string) => {
+      text += chunk;
+    });
+    // The server may reset the connection right after answering; what it answered counts.
+    socket.on("error", (error) => {
+      if (text === "") reject(error);
+    });
+    socket.on("close", () => {
+      const [top = "", body = ""] = text.split("\r\n\r\n", 2);
+      const [statusLine = "", ...lines] = top.split("\r\n");
+      const headers: Record<string, string> = {};
+      for (const line of lines) {
+        const colon = line.indexOf(":");
+        headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+      }
+      resolve({ status: Number(statusLine.split(" ")[1]), headers, body });
+    });
+    socket.write(`${head}\r\nHost: ${hostname}:${port}\r\nConnection: close\r\n\r\n`, "latin1");
+  });
 }

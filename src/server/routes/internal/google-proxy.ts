@@ -1,9 +1,11 @@
+import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import { fetchAs } from "../../../access/fetch-as.js";
 import { StewardError } from "../../../errors.js";
 import type { GoogleEndpoints } from "../../../google/endpoints.js";
 import type { TokenManager } from "../../../tokens/token-manager.js";
 import type { ApiAuth } from "../../plugins/api-auth.js";
+import { Sub } from "../../schemas.js";
 
 export interface GoogleProxyOptions {
   apiAuth: ApiAuth;
@@ -53,6 +55,7 @@ export async function googleProxyRoutes(
           summary: "Call a Google API as the user (proxy)",
           tags: ["internal"],
           security: [{ apiKey: [] }],
+          params: Type.Object({ sub: Sub(), "*": Type.String() }),
         },
         // Before the body is read: a caller without the key must not make us buffer 64 MiB.
         onRequest: async (request) => {

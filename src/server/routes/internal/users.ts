@@ -4,7 +4,14 @@ import { type RevokeDependencies, revokeGrant } from "../../../access/revoke.js"
 import { StewardError } from "../../../errors.js";
 import type { UserRecord } from "../../../vault/store.js";
 import type { ApiAuth } from "../../plugins/api-auth.js";
-import { errorResponses, PageLimit, PublicUser, publicUser } from "../../schemas.js";
+import {
+  errorResponses,
+  PageLimit,
+  PublicUser,
+  publicUser,
+  Sub,
+  SubParams,
+} from "../../schemas.js";
 
 export interface UsersRouteOptions extends RevokeDependencies {
   apiAuth: ApiAuth;
@@ -22,7 +29,6 @@ const Credential = Type.Union([
   Type.Null(),
 ]);
 const UserView = Type.Object({ user: PublicUser, credential: Credential });
-const Sub = Type.Object({ sub: Type.String({ minLength: 1, maxLength: 255 }) });
 const bearer = [{ apiKey: [] }];
 
 function view(record: UserRecord) {
@@ -72,9 +78,7 @@ export function usersRoutes(app: FastifyInstance, options: UsersRouteOptions): v
         tags: ["internal"],
         security: bearer,
         querystring: Type.Object({
-          after: Type.Optional(
-            Type.String({ description: "Cursor: the last sub of the previous page." }),
-          ),
+          after: Type.Optional(Sub({ description: "Cursor: the last sub of the previous page." })),
           limit: PageLimit(100),
         }),
         response: {
@@ -105,8 +109,8 @@ export function usersRoutes(app: FastifyInstance, options: UsersRouteOptions): v
         summary: "A user and the state of their Google connection (admin)",
         tags: ["internal"],
         security: bearer,
-        params: Sub,
-        response: { 200: UserView, ...errorResponses(401, 403, 404) },
+        params: SubParams,
+        response: { 200: UserView, ...errorResponses(400, 401, 403, 404) },
       },
     },
     async (request) => {
@@ -124,10 +128,10 @@ export function usersRoutes(app: FastifyInstance, options: UsersRouteOptions): v
         summary: "Revoke the user's grant at Google, then forget the user (admin)",
         tags: ["internal"],
         security: bearer,
-        params: Sub,
+        params: SubParams,
         response: {
           200: Type.Object({ revokedAtGoogle: Type.Boolean() }),
-          ...errorResponses(401, 403, 404, 502),
+          ...errorResponses(400, 401, 403, 404, 502),
         },
       },
     },
@@ -146,10 +150,10 @@ export function usersRoutes(app: FastifyInstance, options: UsersRouteOptions): v
         summary: "Revoke the user's grant at Google and mark it revoked, keeping the user (admin)",
         tags: ["internal"],
         security: bearer,
-        params: Sub,
+        params: SubParams,
         response: {
           200: Type.Object({ revokedAtGoogle: Type.Boolean() }),
-          ...errorResponses(401, 403, 404, 502),
+          ...errorResponses(400, 401, 403, 404, 502),
         },
       },
     },
@@ -168,7 +172,7 @@ export function usersRoutes(app: FastifyInstance, options: UsersRouteOptions): v
         summary: "A fresh access token for the user (tokens:read)",
         tags: ["internal"],
         security: bearer,
-        params: Sub,
+        params: SubParams,
         querystring: Type.Object({
           scope: Type.Optional(
             Type.Union([Type.String(), Type.Array(Type.String())], {
