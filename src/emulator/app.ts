@@ -1,5 +1,6 @@
 import formbody from "@fastify/formbody";
 import Fastify, {
+  type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
   type FastifyReply,
@@ -9,6 +10,7 @@ import type { EmulatorContext } from "./context.js";
 import type { Faults } from "./faults.js";
 import { apiErrorBody, sendOAuthError } from "./google-errors.js";
 import { refuseForeignPage } from "./local-only.js";
+import { EMULATOR_REQUEST_SERIALIZERS } from "./request-log.js";
 import { certsRoutes } from "./routes/certs.js";
 import { consentRoutes } from "./routes/consent.js";
 import { controlRoutes } from "./routes/control.js";
@@ -36,10 +38,13 @@ const MAX_BODY_BYTES = 64 * 1024 * 1024;
 export async function buildEmulatorApp(
   ctx: EmulatorContext,
   faults: Faults,
-  options: { logger?: boolean } = {},
+  options: { logger?: boolean | FastifyBaseLogger } = {},
 ): Promise<FastifyInstance> {
+  const logger = options.logger ?? false;
   const app = Fastify({
-    logger: options.logger ?? false,
+    ...(typeof logger === "boolean"
+      ? { logger: logger && { serializers: EMULATOR_REQUEST_SERIALIZERS } }
+      : { loggerInstance: logger.child({}, { serializers: EMULATOR_REQUEST_SERIALIZERS }) }),
     bodyLimit: MAX_BODY_BYTES,
     forceCloseConnections: true,
     // Drive and Photos ids and tokens are case-sensitive; routes must be exact.

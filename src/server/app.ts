@@ -19,7 +19,7 @@ import type { Jobs } from "../jobs/index.js";
 import type { TokenManager } from "../tokens/token-manager.js";
 import type { VaultStore } from "../vault/store.js";
 import { SUB_MAX_LENGTH } from "../vault/store-checks.js";
-import { RequestLines, requestLogger } from "./logger.js";
+import { REQUEST_SERIALIZERS, RequestLines, requestLogger } from "./logger.js";
 import type { ApiAuth } from "./plugins/api-auth.js";
 import {
   answerClientError,
@@ -77,7 +77,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const app = Fastify({
     ...(deps.logger
       ? {
-          loggerInstance: deps.logger,
+          // Every line about a request shows its URL without query values: secrets ride there.
+          loggerInstance: deps.logger.child({}, { serializers: REQUEST_SERIALIZERS }),
           childLoggerFactory: requestLogger,
           logController: new RequestLines(),
         }
