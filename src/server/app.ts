@@ -55,6 +55,11 @@ export interface AppDependencies {
   /** Requests per minute per client address on public routes. Default 120. */
   rateLimitPerMinute?: number;
   metrics?: Metrics;
+  /**
+   * `/metrics` on this app, and the bearer token it asks for (`STEWARD_METRICS_TOKEN`); false
+   * when a port of its own serves it (see metrics-server.ts). Default: here, without a token.
+   */
+  metricsRoute?: { token: string | undefined } | false;
   /** A pino logger; silent when absent. */
   logger?: FastifyBaseLogger;
   https?: { key: Buffer; cert: Buffer };
@@ -229,7 +234,11 @@ async function browserRoutes(
       exchangeCode,
     });
   }
-  opsRoutes(app, { metrics, readiness: deps.readiness });
+  opsRoutes(app, {
+    metrics,
+    readiness: deps.readiness,
+    metricsRoute: deps.metricsRoute ?? { token: undefined },
+  });
 }
 
 /** Personal data (profiles, scopes, audit, jobs) must not stay in a browser's or a proxy's cache. */
