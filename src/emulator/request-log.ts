@@ -9,7 +9,7 @@ import type { FastifyRequest } from "fastify";
 export const EMULATOR_REQUEST_SERIALIZERS = {
   req: (request: FastifyRequest) => ({
     method: request.method,
-    url: withoutQueryValues(request.url),
+    url: typeof request.url === "string" ? withoutQueryValues(request.url) : undefined,
     host: request.host,
     remoteAddress: request.ip,
     remotePort: request.socket?.remotePort,

@@ -62,7 +62,7 @@ export function redactedUrl(url: string): string {
 export const REQUEST_SERIALIZERS = {
   req: (request: FastifyRequest) => ({
     method: request.method,
-    url: redactedUrl(request.url),
+    url: typeof request.url === "string" ? redactedUrl(request.url) : undefined,
     host: request.host,
     remoteAddress: request.ip,
     remotePort: request.socket?.remotePort,
