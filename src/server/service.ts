@@ -3,6 +3,7 @@ import type { FastifyInstance } from "fastify";
 import pino, { type Logger } from "pino";
 import type { Config } from "../config/load.js";
 import { type Core, openCore } from "../core/open-core.js";
+import { StewardError } from "../errors.js";
 import { createJobs, type Jobs, jobsConnectionString } from "../jobs/index.js";
 import { API_KEY_REVOKED_CHANNEL, ApiKeys } from "../vault/api-keys.js";
 import { reserveLoopbackPort } from "../vault/free-port.js";
@@ -134,7 +135,15 @@ export async function startService(
     }
     await reserved?.release();
     await app.listen({ host: config.host, port });
-    await metricsApp?.listen({ host: config.metrics.host, port: config.metrics.port });
+    await metricsApp
+      ?.listen({ host: config.metrics.host, port: config.metrics.port })
+      .catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== "EADDRINUSE") throw error;
+        throw new StewardError("port_in_use", {
+          message: `STEWARD_METRICS_PORT ${config.metrics.port} on ${config.metrics.host} is already in use.`,
+          cause: error,
+        });
+      });
     warnWhenMetricsAreOpen(config, logger);
   } catch (error) {
     await reserved?.release();
