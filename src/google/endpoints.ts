@@ -11,7 +11,10 @@ export interface GoogleEndpoints {
   readonly issuers: readonly string[];
   /** Base of Google API hosts; `https://HOST.googleapis.com` in google mode. */
   apiBaseUrl(host: string): string;
-  /** Whether a user's access token may be sent to this URL: Google API hosts only. */
+  /**
+   * Whether a user's access token may be sent to this URL: Google API hosts only (on an
+   * emulator, its stand-ins for them, never its control API).
+   */
   isApiUrl(url: URL): boolean;
 }
 
