@@ -36,6 +36,10 @@ export const ERROR_CATALOG = {
   data_dir_locked: { status: 500, message: "Another Steward is using this data directory." },
   database_unavailable: { status: 503, message: "The database is unavailable." },
   forbidden: { status: 403, message: "This credential may not do this." },
+  headers_too_large: {
+    status: 431,
+    message: "The request line and headers are too large.",
+  },
   https_required: { status: 403, message: "This endpoint must be called over HTTPS." },
   id_token_invalid: { status: 401, message: "The Google ID token is invalid." },
   internal_error: { status: 500, message: "Something went wrong on our side." },
@@ -56,6 +60,7 @@ export const ERROR_CATALOG = {
     status: 400,
     message: "The redirect URI does not match the one the code was issued for.",
   },
+  request_timeout: { status: 408, message: "The request was not received in time." },
   scope_not_granted: { status: 403, message: "The user did not grant a scope this needs." },
   security_event_invalid: {
     status: 400,

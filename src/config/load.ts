@@ -29,6 +29,18 @@ export interface Config {
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
   /** Where signed webhooks go, and their HMAC secret; unset: events stay in process. */
   readonly webhook: { readonly url: string; readonly secret: string } | undefined;
+  /** Where `/metrics` is served, and the bearer token it asks for. */
+  readonly metrics: MetricsConfig;
+}
+
+/** `/metrics`: on the API's port unless `port` is set; open unless `token` is set. */
+export interface MetricsConfig {
+  /** A port of its own (`STEWARD_METRICS_PORT`); unset: the API's port serves it. */
+  readonly port: number | undefined;
+  /** Listen address of that port (`STEWARD_METRICS_HOST`); the API's host by default. */
+  readonly host: string;
+  /** `Authorization: Bearer` it asks for (`STEWARD_METRICS_TOKEN`); unset: none. Never logged. */
+  readonly token: string | undefined;
 }
 
 /** Flags of `steward serve`; each mirrors an environment variable and wins over it. */
@@ -96,6 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Con
     problems.push("STEWARD_ADMIN_TOKEN must not contain whitespace");
   }
   const webhook = webhookTarget(env, problems);
+  const metrics = metricsSettings(env, host, portText, problems);
 
   if (problems.length > 0) {
     throw new StewardError("config_invalid", {
@@ -116,7 +129,35 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Con
     adminToken,
     tls: certFile && keyFile ? Object.freeze({ certFile, keyFile }) : undefined,
     webhook,
+    metrics,
   });
+}
+
+function metricsSettings(
+  env: NodeJS.ProcessEnv,
+  host: string,
+  portText: string,
+  problems: string[],
+): MetricsConfig {
+  const portSetting = env.STEWARD_METRICS_PORT || undefined;
+  const port = portSetting === undefined ? undefined : Number(portSetting);
+  if (portSetting !== undefined && (!/^\d{1,5}$/.test(portSetting) || Number(port) > 65_535)) {
+    problems.push("STEWARD_METRICS_PORT must be a port number from 0 to 65535");
+  } else if (port !== undefined && port !== 0 && port === Number(portText)) {
+    problems.push("STEWARD_METRICS_PORT must differ from STEWARD_PORT");
+  }
+  const token = env.STEWARD_METRICS_TOKEN || undefined;
+  if (token !== undefined && token.length < 32) {
+    problems.push("STEWARD_METRICS_TOKEN must be at least 32 characters");
+  }
+  if (token !== undefined && /\s/.test(token)) {
+    problems.push("STEWARD_METRICS_TOKEN must not contain whitespace");
+  }
+  const metricsHost = env.STEWARD_METRICS_HOST || host;
+  if (env.STEWARD_METRICS_HOST && portSetting === undefined) {
+    problems.push("STEWARD_METRICS_HOST needs STEWARD_METRICS_PORT");
+  }
+  return Object.freeze({ port, host: metricsHost, token });
 }
 
 function googleTarget(env: NodeJS.ProcessEnv, problems: string[]): GoogleTarget {

@@ -63,9 +63,12 @@ export async function demoRoutes(app: FastifyInstance, deps: DemoDependencies): 
   const albums = new AlbumDirectory();
   const serial = new Serial();
   const photosBase = deps.endpoints.apiBaseUrl("photoslibrary.googleapis.com");
-  // Base URLs live on Google's content hosts (lh3.googleusercontent.com) or the emulator.
+  // Base URLs live on Google's content hosts (lh3.googleusercontent.com), or in emulator mode
+  // under the emulator's /lh3/ (no token is sent to them).
+  const emulatedMedia = new URL("/lh3/", photosBase);
   const isMediaUrl = (url: URL) =>
     deps.endpoints.isApiUrl(url) ||
+    (url.origin === emulatedMedia.origin && url.pathname.startsWith(emulatedMedia.pathname)) ||
     (url.protocol === "https:" && url.hostname.endsWith(".googleusercontent.com") && !url.port);
   const photosAs = (sub: string) =>
     new PhotosLibrary(

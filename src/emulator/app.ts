@@ -1,9 +1,16 @@
 import formbody from "@fastify/formbody";
-import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from "fastify";
 import type { EmulatorContext } from "./context.js";
 import type { Faults } from "./faults.js";
 import { apiErrorBody, sendOAuthError } from "./google-errors.js";
 import { refuseForeignPage } from "./local-only.js";
+import { EMULATOR_REQUEST_SERIALIZERS } from "./request-log.js";
 import { certsRoutes } from "./routes/certs.js";
 import { consentRoutes } from "./routes/consent.js";
 import { controlRoutes } from "./routes/control.js";
@@ -33,14 +40,18 @@ const MAX_BODY_BYTES = 64 * 1024 * 1024;
 export async function buildEmulatorApp(
   ctx: EmulatorContext,
   faults: Faults,
-  options: { logger?: boolean } = {},
+  options: { logger?: boolean | FastifyBaseLogger } = {},
 ): Promise<FastifyInstance> {
+  const logger = options.logger ?? false;
   const app = Fastify({
-    logger: options.logger ?? false,
+    ...(typeof logger === "boolean"
+      ? { logger: logger && { serializers: EMULATOR_REQUEST_SERIALIZERS } }
+      : { loggerInstance: logger.child({}, { serializers: EMULATOR_REQUEST_SERIALIZERS }) }),
     bodyLimit: MAX_BODY_BYTES,
     forceCloseConnections: true,
     // Drive and Photos ids and tokens are case-sensitive; routes must be exact.
     routerOptions: { caseSensitive: true, ignoreTrailingSlash: false },
+    frameworkErrors: refuseBadUrl,
   });
   await app.register(formbody);
   // Raw uploads (Photos bytes, Drive media) and any other type arrive as a Buffer.
@@ -84,6 +95,14 @@ export async function buildEmulatorApp(
   riscManagementRoutes(app, ctx);
   app.addHook("onClose", async () => ctx.risc.deliveries.close());
   return app;
+}
+
+/**
+ * What the router refuses before any route (a path not validly percent-encoded, an over-long
+ * parameter) is a plain Google 400; Fastify's own answer echoed the URL.
+ */
+function refuseBadUrl(_error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+  return reply.code(400).send(apiErrorBody(400, "Invalid request URL.", { reason: "badRequest" }));
 }
 
 /** Fastify's own messages (bad JSON, body too large) are safe; keep them short. */

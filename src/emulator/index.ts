@@ -1,4 +1,4 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import { StewardError } from "../errors.js";
 import { buildEmulatorApp } from "./app.js";
 import type { EmulatorContext } from "./context.js";
@@ -29,8 +29,8 @@ export interface EmulatorOptions {
   };
   /** Clock in milliseconds since the epoch, for tests that move time. */
   now?: () => number;
-  /** Log requests with pino. */
-  logger?: boolean;
+  /** Log requests with pino (true), or into this logger; query values are never logged. */
+  logger?: boolean | FastifyBaseLogger;
 }
 
 /** A running local Google. */

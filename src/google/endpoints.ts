@@ -18,7 +18,10 @@ export interface GoogleEndpoints {
   readonly issuers: readonly string[];
   /** Base of Google API hosts; `https://HOST.googleapis.com` in google mode. */
   apiBaseUrl(host: string): string;
-  /** Whether a user's access token may be sent to this URL: Google API hosts only. */
+  /**
+   * Whether a user's access token may be sent to this URL: Google API hosts only (on an
+   * emulator, its stand-ins for them, never its control API).
+   */
   isApiUrl(url: URL): boolean;
 }
 
@@ -39,8 +42,20 @@ export const GOOGLE_ENDPOINTS: GoogleEndpoints = Object.freeze({
 });
 
 /**
+ * The paths of an emulator that stand for Google API hosts (`*.googleapis.com`): Drive, Photos
+ * Library, OAuth's token, revoke, tokeninfo and userinfo, the keys and discovery. Not the
+ * emulator's control API (`/emulator/...`: client secrets, other users' grants, faults), nor
+ * what stands for accounts.google.com (the consent page) or Google's content hosts. Matched on
+ * the path exactly as sent: its router decodes `%65mulator` to `emulator`, so an escape in the
+ * leading segments is refused rather than decoded here; `new URL` has already resolved `..`.
+ */
+const EMULATED_API_PATH =
+  /^\/(?:drive\/v3|upload\/drive\/v3|v1\/(?:albums|mediaItems|uploads|userinfo)|oauth2\/v[134]|discovery\/v1|\$discovery|token|revoke|tokeninfo)(?:[/:]|$)/;
+
+/**
  * The endpoints of an emulator at `baseUrl`: every Google endpoint and API host under it, and
- * Google's own issuers (the emulator signs with them, so the same rules apply).
+ * Google's own issuers (the emulator signs with them, so the same rules apply). A user's token
+ * goes only to the emulator's stand-ins for Google API hosts (see EMULATED_API_PATH).
  */
 export function emulatorEndpoints(baseUrl: string): GoogleEndpoints {
   const base = baseUrl.replace(/\/+$/, "");
@@ -53,7 +68,8 @@ export function emulatorEndpoints(baseUrl: string): GoogleEndpoints {
     riscConfigurationUrl: `${base}/.well-known/risc-configuration`,
     issuers: GOOGLE_ISSUERS,
     apiBaseUrl: () => base,
-    isApiUrl: (url: URL) => url.origin === new URL(base).origin,
+    isApiUrl: (url: URL) =>
+      url.origin === new URL(base).origin && EMULATED_API_PATH.test(url.pathname),
   });
 }
 

@@ -19,9 +19,14 @@ import type { Jobs } from "../jobs/index.js";
 import { SecurityEventVerifier } from "../risc/security-event-verifier.js";
 import type { TokenManager } from "../tokens/token-manager.js";
 import type { VaultStore } from "../vault/store.js";
-import { RequestLines, requestLogger } from "./logger.js";
+import { SUB_MAX_LENGTH } from "../vault/store-checks.js";
+import { REQUEST_SERIALIZERS, RequestLines, requestLogger } from "./logger.js";
 import type { ApiAuth } from "./plugins/api-auth.js";
-import { registerErrorHandling } from "./plugins/errors.js";
+import {
+  answerClientError,
+  answerFrameworkError,
+  registerErrorHandling,
+} from "./plugins/errors.js";
 import { Metrics } from "./plugins/metrics.js";
 import { adminPageRoutes } from "./routes/admin-page.js";
 import { auditEventsRoutes } from "./routes/internal/audit-events.js";
@@ -53,6 +58,11 @@ export interface AppDependencies {
   /** Requests per minute per client address on public routes. Default 120. */
   rateLimitPerMinute?: number;
   metrics?: Metrics;
+  /**
+   * `/metrics` on this app, and the bearer token it asks for (`STEWARD_METRICS_TOKEN`); false
+   * when a port of its own serves it (see metrics-server.ts). Default: here, without a token.
+   */
+  metricsRoute?: { token: string | undefined } | false;
   /** A pino logger; silent when absent. */
   logger?: FastifyBaseLogger;
   https?: { key: Buffer; cert: Buffer };
@@ -75,12 +85,17 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const app = Fastify({
     ...(deps.logger
       ? {
-          loggerInstance: deps.logger,
+          // Every line about a request shows its URL without query values: secrets ride there.
+          loggerInstance: deps.logger.child({}, { serializers: REQUEST_SERIALIZERS }),
           childLoggerFactory: requestLogger,
           logController: new RequestLines(),
         }
       : { logger: false }),
     bodyLimit: BODY_LIMIT_BYTES,
+    // A `sub` as long as the store takes reaches its route, whose schema says what is wrong.
+    routerOptions: { maxParamLength: SUB_MAX_LENGTH },
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
     // Refuse what does not match a schema instead of silently converting or dropping it.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
     trustProxy: deps.trustProxy.length > 0 ? [...deps.trustProxy] : false,
@@ -240,7 +255,11 @@ async function browserRoutes(
       exchangeCode,
     });
   }
-  opsRoutes(app, { metrics, readiness: deps.readiness });
+  opsRoutes(app, {
+    metrics,
+    readiness: deps.readiness,
+    metricsRoute: deps.metricsRoute ?? { token: undefined },
+  });
 }
 
 /** Personal data (profiles, scopes, audit, jobs) must not stay in a browser's or a proxy's cache. */

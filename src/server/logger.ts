@@ -32,6 +32,45 @@ export const REDACTED_PATHS = [
   "*.subject_token",
 ];
 
+/** A query parameter's name worth keeping in a log line; anything else is redacted whole. */
+const QUERY_KEY = /^[A-Za-z0-9_.[\]-]{1,64}$/;
+
+/**
+ * A request URL as it may be logged: the path, and of the query only its keys, every value
+ * "[redacted]". Tokens and codes travel in query strings (tokeninfo's `access_token`, the
+ * sign-in callback's `code`), on any route, and a route cannot know what its caller put there.
+ *
+ * @example redactedUrl("/tokeninfo?access_token=ya29.x") // "/tokeninfo?access_token=[redacted]"
+ */
+export function redactedUrl(url: string): string {
+  const queryAt = url.indexOf("?");
+  if (queryAt === -1) return url;
+  const query = url
+    .slice(queryAt + 1)
+    .split("&")
+    .map((part) => {
+      const equals = part.indexOf("=");
+      // A part without `=` is all value (`?ya29.token`); so is a key that does not look like one.
+      const key = equals === -1 ? undefined : part.slice(0, equals);
+      return key !== undefined && QUERY_KEY.test(key) ? `${key}=[redacted]` : "[redacted]";
+    });
+  return `${url.slice(0, queryAt)}?${query.join("&")}`;
+}
+
+/**
+ * Pino serializers for the service's request lines: Fastify's own `req`, with the URL's query
+ * values redacted (see {@link redactedUrl}).
+ */
+export const REQUEST_SERIALIZERS = {
+  req: (request: FastifyRequest) => ({
+    method: request.method,
+    url: typeof request.url === "string" ? redactedUrl(request.url) : undefined,
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort,
+  }),
+};
+
 const LEVEL_VALUES: Readonly<Record<string, number>> = {
   trace: 10,
   debug: 20,

@@ -1,4 +1,5 @@
 import { type Static, Type } from "@sinclair/typebox";
+import { SUB_MAX_LENGTH } from "../vault/store-checks.js";
 
 /** The one error envelope of the HTTP API. */
 export const ErrorEnvelope = Type.Object({
@@ -7,6 +8,21 @@ export const ErrorEnvelope = Type.Object({
     message: Type.String(),
   }),
 });
+
+/**
+ * A user's `sub` wherever a request carries one (path, query, cursor): what the store can hold,
+ * so a NUL or an over-long value is a 400 `invalid_request`, never a database error.
+ */
+export const Sub = (options: { description?: string } = {}) =>
+  Type.String({
+    minLength: 1,
+    maxLength: SUB_MAX_LENGTH,
+    pattern: "^[^\\u0000]+$",
+    ...options,
+  });
+
+/** Path parameters `{ sub }`. */
+export const SubParams = Type.Object({ sub: Sub() });
 
 const Nullable = <T extends ReturnType<typeof Type.String> | ReturnType<typeof Type.Boolean>>(
   schema: T,

@@ -3,12 +3,15 @@ import type { FastifyInstance } from "fastify";
 import pino, { type Logger } from "pino";
 import type { Config } from "../config/load.js";
 import { type Core, openCore } from "../core/open-core.js";
+import { StewardError } from "../errors.js";
 import { createJobs, type Jobs, jobsConnectionString } from "../jobs/index.js";
 import { API_KEY_REVOKED_CHANNEL, ApiKeys } from "../vault/api-keys.js";
 import { reserveLoopbackPort } from "../vault/free-port.js";
 import { buildApp } from "./app.js";
 import { REDACTED_PATHS } from "./logger.js";
+import { buildMetricsApp, openMetricsAddress } from "./metrics-server.js";
 import { ApiAuth } from "./plugins/api-auth.js";
+import { Metrics } from "./plugins/metrics.js";
 
 export interface ServiceOptions {
   logger?: Logger;
@@ -26,6 +29,8 @@ export interface RunningService extends Core {
   /** Base URL of the API, e.g. `http://127.0.0.1:8080`. */
   readonly url: string;
   readonly app: FastifyInstance;
+  /** Base URL of the metrics port (`STEWARD_METRICS_PORT`), when metrics have one. */
+  readonly metricsUrl: string | undefined;
   /** Background jobs; worked in this process unless `jobWorkers` was false. */
   readonly jobs: Jobs;
   /** Stops taking requests, finishes those in flight, then closes the database and emulator. */
@@ -63,13 +68,18 @@ export async function startService(
     throw error;
   });
   let app: FastifyInstance | undefined;
+  let metricsApp: FastifyInstance | undefined;
   let jobs: Jobs | undefined;
+  const metrics = new Metrics();
   const apiAuth = new ApiAuth(new ApiKeys(core.vault.database.db), config.adminToken);
   // A key revoked anywhere (`steward api-keys revoke`, another instance) is refused at once.
   const revocations = core.vault.database.listen(API_KEY_REVOKED_CHANNEL, () =>
     apiAuth.forgetVerified(),
   );
   try {
+    const https = config.tls
+      ? { cert: await readFile(config.tls.certFile), key: await readFile(config.tls.keyFile) }
+      : undefined;
     jobs = await createJobs({
       connectionString: jobsConnectionString(config.databaseUrl, core.vault.database),
       tokens: core.tokens,
@@ -116,32 +126,65 @@ export async function startService(
         : undefined,
       jobs,
       logger,
-      https: config.tls
-        ? { cert: await readFile(config.tls.certFile), key: await readFile(config.tls.keyFile) }
-        : undefined,
+      https,
+      metrics,
+      metricsRoute: config.metrics.port === undefined ? { token: config.metrics.token } : false,
     });
+    if (config.metrics.port !== undefined) {
+      metricsApp = buildMetricsApp({ metrics, token: config.metrics.token, logger, https });
+    }
     await reserved?.release();
     await app.listen({ host: config.host, port });
+    await metricsApp
+      ?.listen({ host: config.metrics.host, port: config.metrics.port })
+      .catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== "EADDRINUSE") throw error;
+        throw new StewardError("port_in_use", {
+          message: `STEWARD_METRICS_PORT ${config.metrics.port} on ${config.metrics.host} is already in use.`,
+          cause: error,
+        });
+      });
+    warnWhenMetricsAreOpen(config, logger);
   } catch (error) {
     await reserved?.release();
     await app?.close();
+    await metricsApp?.close();
     await jobs?.stop();
     await revocations.close();
     await core.close();
     throw error;
   }
   const started = app;
+  const startedMetrics = metricsApp;
   const startedJobs = jobs;
   return {
     ...core,
     url,
     app: started,
+    metricsUrl: startedMetrics && listeningUrl(startedMetrics, scheme),
     jobs: startedJobs,
     close: async () => {
       await started.close();
+      await startedMetrics?.close();
       await startedJobs.stop();
       await revocations.close();
       await core.close();
     },
   };
+}
+
+function warnWhenMetricsAreOpen(config: Config, logger: Logger): void {
+  const open = openMetricsAddress(config);
+  if (open === undefined) return;
+  logger.warn(
+    open,
+    "/metrics is served off loopback without STEWARD_METRICS_TOKEN: anyone who reaches this address can read it; set STEWARD_METRICS_TOKEN, or STEWARD_METRICS_PORT and STEWARD_METRICS_HOST on a private address",
+  );
+}
+
+function listeningUrl(app: FastifyInstance, scheme: string): string {
+  const address = app.server.address();
+  if (address === null || typeof address === "string") throw new TypeError("not listening on TCP");
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  return `${scheme}://${host}:${address.port}`;
 }

@@ -3,9 +3,17 @@
 /** Reason codes are short identifiers; this keeps a token or a response body out of them. */
 export const REASON_CODE = /^[A-Za-z0-9_.:-]{1,64}$/;
 
+/** The longest `sub` Steward takes anywhere: Google's own limit (255 ASCII characters). */
+export const SUB_MAX_LENGTH = 255;
+
 /** Whether the store can hold `sub`: 1 to 255 characters, no NUL (PostgreSQL text holds none). */
 export function isStorableSub(sub: unknown): sub is string {
-  return typeof sub === "string" && sub.length > 0 && sub.length <= 255 && !sub.includes("\u0000");
+  return (
+    typeof sub === "string" &&
+    sub.length > 0 &&
+    sub.length <= SUB_MAX_LENGTH &&
+    !sub.includes("\u0000")
+  );
 }
 
 export function checkSub(sub: unknown): asserts sub is string {

@@ -180,6 +180,40 @@ describe("loadConfig", () => {
     }
   });
 
+  it("reads the metrics settings, reporting their problems at once and never the token", () => {
+    expect(loadConfig({}).metrics).toEqual({
+      port: undefined,
+      host: "127.0.0.1",
+      token: undefined,
+    });
+    const token = "m".repeat(40);
+    expect(
+      loadConfig({
+        STEWARD_METRICS_PORT: "9464",
+        STEWARD_METRICS_HOST: "10.0.0.5",
+        STEWARD_METRICS_TOKEN: token,
+      }).metrics,
+    ).toEqual({ port: 9464, host: "10.0.0.5", token });
+    const message = problemsOf(() =>
+      loadConfig({
+        STEWARD_PORT: "9464",
+        STEWARD_METRICS_PORT: "9464",
+        STEWARD_METRICS_TOKEN: "short metrics secret",
+      }),
+    );
+    expect(message).toContain("STEWARD_METRICS_PORT must differ from STEWARD_PORT");
+    expect(message).toContain("STEWARD_METRICS_TOKEN must be at least 32 characters");
+    expect(message).toContain("STEWARD_METRICS_TOKEN must not contain whitespace");
+    expect(message).not.toContain("short metrics secret");
+    const more = problemsOf(() =>
+      loadConfig({ STEWARD_METRICS_PORT: "70000", STEWARD_METRICS_HOST: "::" }),
+    );
+    expect(more).toContain("STEWARD_METRICS_PORT must be a port number");
+    expect(problemsOf(() => loadConfig({ STEWARD_METRICS_HOST: "::" }))).toContain(
+      "STEWARD_METRICS_HOST needs STEWARD_METRICS_PORT",
+    );
+  });
+
   it("refuses a STEWARD_ADMIN_TOKEN with whitespace, which no Bearer header can carry", () => {
     for (const token of [`${"a".repeat(20)} ${"b".repeat(20)}`, `${"c".repeat(40)}\n`]) {
       const message = problemsOf(() => loadConfig({ STEWARD_ADMIN_TOKEN: token }));

@@ -1,7 +1,7 @@
 import { Writable } from "node:stream";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
-import { REDACTED_PATHS, requestLogger } from "../../src/server/logger.js";
+import { REDACTED_PATHS, redactedUrl, requestLogger } from "../../src/server/logger.js";
 
 function capture(level: string) {
   const lines: Record<string, unknown>[] = [];
@@ -60,5 +60,21 @@ describe("requestLogger", () => {
       ["r-2", "slow"],
     ]);
     expect(log.child({ step: "x" }).level).toBe("warn");
+  });
+});
+
+describe("redactedUrl", () => {
+  it("keeps the path and the query's keys, never a value", () => {
+    expect(redactedUrl("/v1/users")).toBe("/v1/users");
+    expect(redactedUrl("/tokeninfo?access_token=ya29.x&alt=json")).toBe(
+      "/tokeninfo?access_token=[redacted]&alt=[redacted]",
+    );
+    expect(redactedUrl("/cb?code=4%2F0Ab&")).toBe("/cb?code=[redacted]&[redacted]");
+  });
+
+  it("redacts a part without `=`, and a key that does not look like one, whole", () => {
+    expect(redactedUrl("/x?ya29.bare-token")).toBe("/x?[redacted]");
+    expect(redactedUrl("/x?4/0Ab-code=1&a=2")).toBe("/x?[redacted]&a=[redacted]");
+    expect(redactedUrl(`/x?${"k".repeat(65)}=1`)).toBe("/x?[redacted]");
   });
 });

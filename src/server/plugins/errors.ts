@@ -1,4 +1,6 @@
-import type { FastifyError, FastifyInstance } from "fastify";
+import { STATUS_CODES } from "node:http";
+import type { Duplex } from "node:stream";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { type ErrorCode, StewardError } from "../../errors.js";
 
 /** Fastify's own failures, as our typed errors. */
@@ -43,4 +45,61 @@ function asStewardError(error: FastifyError): StewardError {
   if (error.statusCode && error.statusCode < 500)
     return new StewardError("invalid_request", { cause: error });
   return new StewardError("internal_error", { detail: error.message, cause: error });
+}
+
+/**
+ * Fastify's `frameworkErrors`: what its router refuses before any route runs (a path that is not
+ * validly percent-encoded, a path parameter over `maxParamLength`) answers the envelope, not
+ * Fastify's own codes, and the URL is not echoed.
+ */
+export function answerFrameworkError(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  const refused =
+    error.code === "FST_ERR_BAD_URL"
+      ? new StewardError("invalid_request", {
+          message: "The request path is not validly percent-encoded.",
+        })
+      : error.code === "FST_ERR_MAX_PARAM_LENGTH"
+        ? new StewardError("invalid_request", { message: "A path parameter is too long." })
+        : new StewardError("internal_error");
+  if (refused.status >= 500) request.log.error({ code: error.code }, "request failed");
+  else request.log.info({ code: refused.code, detail: error.code }, "request refused");
+  reply.header("x-request-id", request.id);
+  return reply.code(refused.status).send(refused.toJSON());
+}
+
+/**
+ * Fastify's `clientErrorHandler`: what Node's HTTP parser refuses before Fastify sees a request
+ * (headers over `--max-http-header-size`, a header it cannot parse, a request that never
+ * finished arriving) answers the envelope too, then the connection closes. Nothing of the
+ * request is echoed.
+ */
+export function answerClientError(
+  this: FastifyInstance,
+  error: NodeJS.ErrnoException,
+  socket: Duplex,
+): void {
+  // A reset connection has nobody left to answer.
+  if (error.code === "ECONNRESET" || socket.destroyed) return;
+  const refused = new StewardError(
+    error.code === "HPE_HEADER_OVERFLOW"
+      ? "headers_too_large"
+      : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? "request_timeout"
+        : "invalid_request",
+  );
+  this.log.debug({ code: refused.code, detail: error.code }, "client error");
+  if (socket.writable) {
+    const body = JSON.stringify(refused.toJSON());
+    socket.write(
+      `HTTP/1.1 ${refused.status} ${STATUS_CODES[refused.status]}\r\n` +
+        "Content-Type: application/json; charset=utf-8\r\n" +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Connection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }

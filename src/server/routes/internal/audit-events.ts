@@ -2,7 +2,7 @@ import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import type { VaultStore } from "../../../vault/store.js";
 import type { ApiAuth } from "../../plugins/api-auth.js";
-import { errorResponses, PageLimit } from "../../schemas.js";
+import { errorResponses, PageLimit, Sub } from "../../schemas.js";
 
 export interface AuditEventsRouteOptions {
   apiAuth: ApiAuth;
@@ -29,7 +29,7 @@ export function auditEventsRoutes(app: FastifyInstance, options: AuditEventsRout
         tags: ["internal"],
         security: [{ apiKey: [] }],
         querystring: Type.Object({
-          sub: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+          sub: Type.Optional(Sub()),
           limit: PageLimit(50),
         }),
         response: {

@@ -1,9 +1,11 @@
+import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import { fetchAs } from "../../../access/fetch-as.js";
 import { StewardError } from "../../../errors.js";
 import type { GoogleEndpoints } from "../../../google/endpoints.js";
 import type { TokenManager } from "../../../tokens/token-manager.js";
 import type { ApiAuth } from "../../plugins/api-auth.js";
+import { Sub } from "../../schemas.js";
 
 export interface GoogleProxyOptions {
   apiAuth: ApiAuth;
@@ -30,8 +32,9 @@ const FORWARDED_RESPONSE_HEADERS = [
 /**
  * `/v1/users/{sub}/google/{path}`: a Google API call as the user (proxy scope). The host is
  * `www.googleapis.com` unless `X-Google-Host` names another `*.googleapis.com` host; in emulator
- * mode every host is the emulator. Method, query and body pass through; the token is added by
- * fetchAs, which refuses anything but Google API hosts, redirects included.
+ * mode every host is the emulator, and only its stand-ins for Google APIs are reachable, never
+ * its control API. Method, query and body pass through; the token is added by fetchAs, which
+ * refuses anything `endpoints.isApiUrl` does not allow, redirects included.
  */
 export async function googleProxyRoutes(
   app: FastifyInstance,
@@ -52,6 +55,7 @@ export async function googleProxyRoutes(
           summary: "Call a Google API as the user (proxy)",
           tags: ["internal"],
           security: [{ apiKey: [] }],
+          params: Type.Object({ sub: Sub(), "*": Type.String() }),
         },
         // Before the body is read: a caller without the key must not make us buffer 64 MiB.
         onRequest: async (request) => {

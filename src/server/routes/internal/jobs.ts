@@ -2,7 +2,7 @@ import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import type { Jobs } from "../../../jobs/index.js";
 import type { ApiAuth } from "../../plugins/api-auth.js";
-import { errorResponses, PageLimit } from "../../schemas.js";
+import { errorResponses, PageLimit, Sub } from "../../schemas.js";
 
 export interface JobsRouteOptions {
   apiAuth: ApiAuth;
@@ -33,7 +33,7 @@ export function jobsRoutes(app: FastifyInstance, options: JobsRouteOptions): voi
         tags: ["internal"],
         security: [{ apiKey: [] }],
         querystring: Type.Object({
-          sub: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+          sub: Type.Optional(Sub()),
           limit: PageLimit(50),
         }),
         response: {

@@ -5,7 +5,14 @@ import { type RevokeDependencies, revokeGrant } from "../../../access/revoke.js"
 import { StewardError } from "../../../errors.js";
 import type { UserRecord } from "../../../vault/store.js";
 import type { ApiAuth } from "../../plugins/api-auth.js";
-import { errorResponses, PageLimit, PublicUser, publicUser } from "../../schemas.js";
+import {
+  errorResponses,
+  PageLimit,
+  PublicUser,
+  publicUser,
+  Sub,
+  SubParams,
+} from "../../schemas.js";
 import { askedScopes, handOutToken } from "../../token-handout.js";
 
 export interface UsersRouteOptions extends RevokeDependencies {
@@ -43,7 +50,6 @@ const UserView = Type.Object({
   credential: Credential,
   accountDisabled: AccountDisabled,
 });
-const Sub = Type.Object({ sub: Type.String({ minLength: 1, maxLength: 255 }) });
 const bearer = [{ apiKey: [] }];
 
 function view(record: UserRecord) {
@@ -97,9 +103,7 @@ export function usersRoutes(app: FastifyInstance, options: UsersRouteOptions): v
         tags: ["internal"],
         security: bearer,
         querystring: Type.Object({
-          after: Type.Optional(
-            Type.String({ description: "Cursor: the last sub of the previous page." }),
-          ),
+          after: Type.Optional(Sub({ description: "Cursor: the last sub of the previous page." })),
           limit: PageLimit(100),
         }),
         response: {
@@ -130,8 +134,8 @@ export function usersRoutes(app: FastifyInstance, options: UsersRouteOptions): v
         summary: "A user and the state of their Google connection (admin)",
         tags: ["internal"],
         security: bearer,
-        params: Sub,
-        response: { 200: UserView, ...errorResponses(401, 403, 404) },
+        params: SubParams,
+        response: { 200: UserView, ...errorResponses(400, 401, 403, 404) },
       },
     },
     async (request) => {
@@ -149,10 +153,10 @@ export function usersRoutes(app: FastifyInstance, options: UsersRouteOptions): v
         summary: "Revoke the user's grant at Google, then forget the user (admin)",
         tags: ["internal"],
         security: bearer,
-        params: Sub,
+        params: SubParams,
         response: {
           200: Type.Object({ revokedAtGoogle: Type.Boolean() }),
-          ...errorResponses(401, 403, 404, 502),
+          ...errorResponses(400, 401, 403, 404, 502),
         },
       },
     },
@@ -172,10 +176,10 @@ export function usersRoutes(app: FastifyInstance, options: UsersRouteOptions): v
         summary: "Revoke the user's grant at Google and mark it revoked, keeping the user (admin)",
         tags: ["internal"],
         security: bearer,
-        params: Sub,
+        params: SubParams,
         response: {
           200: Type.Object({ revokedAtGoogle: Type.Boolean() }),
-          ...errorResponses(401, 403, 404, 502),
+          ...errorResponses(400, 401, 403, 404, 502),
         },
       },
     },
@@ -194,7 +198,7 @@ export function usersRoutes(app: FastifyInstance, options: UsersRouteOptions): v
         summary: "A fresh access token for the user (tokens:read)",
         tags: ["internal"],
         security: bearer,
-        params: Sub,
+        params: SubParams,
         querystring: Type.Object({
           scope: Type.Optional(
             Type.Union([Type.String(), Type.Array(Type.String())], {
