@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { writeClientSecretFile } from "../../src/emulator/index.js";
+import { startEmulator, writeClientSecretFile } from "../../src/emulator/index.js";
 import { control } from "../emulator/helpers.js";
 import { waitUntil } from "../events/support/receiver.js";
 import { signInThroughService, startTestService, type TestService } from "../server/helpers.js";
@@ -54,7 +54,7 @@ async function auditTypesOf(sub: string): Promise<string[]> {
 
 /** Waits until the emulator is done with a delivery: delivered, or given up. */
 async function settled(id: string): Promise<Delivery> {
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 10_000;
   for (;;) {
     const { status, body } = await control(
       steward.google,
@@ -221,6 +221,46 @@ describe("RISC events pushed by the emulator to Steward's receiver", () => {
     });
     expect(await counts()).toEqual(before);
     expect(heard).toEqual([]);
+  });
+});
+
+describe("RISC events pushed by another emulator, signing with a key Steward's Google does not publish", () => {
+  it("a SET from another emulator (same issuer and audience, its own key) is refused with 400 and changes nothing", async () => {
+    const foreign = await startEmulator({
+      port: 0,
+      defaultClient: { clientId: steward.google.defaultClient.clientId },
+    });
+    try {
+      // One attempt: a refusal is final, no redelivery to wait for.
+      await control(foreign, "PUT", "/emulator/settings", { riscMaxAttempts: 1 });
+      const before = await counts();
+      const state = "emu-risc-foreign-state-9";
+
+      const pushed = await control(foreign, "POST", "/emulator/risc/events", {
+        type: "verification",
+        state,
+        receiverUrl: receiverUrl(),
+      });
+      expect(pushed.status).toBe(202);
+      const { id, set } = pushed.body.deliveries[0];
+      const deadline = Date.now() + 10_000;
+      let delivery = (await control(foreign, "GET", `/emulator/risc/deliveries/${id}`)).body;
+      while (delivery.status === "pending" && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        delivery = (await control(foreign, "GET", `/emulator/risc/deliveries/${id}`)).body;
+      }
+
+      const claims = JSON.parse(Buffer.from(set.split(".")[1], "base64url").toString());
+      expect(claims).toMatchObject({
+        iss: "https://accounts.google.com/",
+        aud: steward.google.defaultClient.clientId,
+      });
+      expect(delivery).toMatchObject({ status: "failed", lastStatus: 400, attempts: 1 });
+      expect(await counts()).toEqual(before);
+      expect(steward.logs()).not.toContain(state);
+    } finally {
+      await foreign.close();
+    }
   });
 });
 
