@@ -4,11 +4,8 @@ import { Command } from "commander";
 import { loadConfig } from "../config/load.js";
 import { StewardError } from "../errors.js";
 import { emulatorEndpoints, GOOGLE_ENDPOINTS } from "../google/endpoints.js";
-import {
-  type RiscManagement,
-  riscManagement,
-  STEWARD_RISC_EVENTS,
-} from "../google/risc-management.js";
+import { type RiscManagement, riscManagement } from "../google/risc-management.js";
+import { SECURITY_EVENT_TYPES } from "../google/security-event.js";
 import { parseServiceAccountKey } from "../google/service-account-key.js";
 import { besideService } from "./core.js";
 
@@ -46,7 +43,7 @@ export function riscCommand(env: NodeJS.ProcessEnv = process.env): Command {
       const risc = await managementFor(env, options);
       const stream = await risc.updateStream({
         receiverUrl: options.url,
-        eventsRequested: STEWARD_RISC_EVENTS,
+        eventsRequested: Object.values(SECURITY_EVENT_TYPES),
       });
       print(`RISC stream configured: events go to ${stream.receiverUrl}`);
       for (const type of stream.eventsRequested) print(`  ${type}`);

@@ -3,17 +3,6 @@ import { riscManagementJwt, type ServiceAccountKey } from "./service-account-key
 
 export const RISC_PUSH_DELIVERY = "https://schemas.openid.net/secevent/risc/delivery-method/push";
 
-/** Every RISC event type Steward's receiver acts on, as `steward risc register` requests them. */
-export const STEWARD_RISC_EVENTS = Object.freeze([
-  "https://schemas.openid.net/secevent/risc/event-type/sessions-revoked",
-  "https://schemas.openid.net/secevent/oauth/event-type/tokens-revoked",
-  "https://schemas.openid.net/secevent/oauth/event-type/token-revoked",
-  "https://schemas.openid.net/secevent/risc/event-type/account-disabled",
-  "https://schemas.openid.net/secevent/risc/event-type/account-enabled",
-  "https://schemas.openid.net/secevent/risc/event-type/account-credential-change-required",
-  "https://schemas.openid.net/secevent/risc/event-type/verification",
-]);
-
 /** A project's RISC stream, as Google's management API describes it (camelCase here). */
 export interface RiscStreamConfig {
   readonly receiverUrl: string;
@@ -39,7 +28,7 @@ export interface RiscManagementOptions {
  *   secret, is kept), `upstream_unavailable` when it cannot be reached or answers 5xx.
  * @example
  *   const risc = riscManagement({ apiUrl: "https://risc.googleapis.com", key });
- *   await risc.updateStream({ receiverUrl: "https://steward.example.com/v1/risc", eventsRequested: STEWARD_RISC_EVENTS });
+ *   await risc.updateStream({ receiverUrl: "https://steward.example.com/v1/risc", eventsRequested: Object.values(SECURITY_EVENT_TYPES) });
  */
 export function riscManagement(options: RiscManagementOptions) {
   const base = options.apiUrl.replace(/\/+$/, "");

@@ -9,7 +9,10 @@ import { StewardError } from "../errors.js";
 const RISC = "https://schemas.openid.net/secevent/risc/event-type/";
 const OAUTH = "https://schemas.openid.net/secevent/oauth/event-type/";
 
-/** The event types Google sends, by the short names Steward uses. Revocations are `oauth`'s. */
+/**
+ * The event types Google sends, by the short names Steward uses: the one list of them, which the
+ * receiver knows and `steward risc register` requests. Revocations are `oauth`'s.
+ */
 export const SECURITY_EVENT_TYPES = Object.freeze({
   "sessions-revoked": `${RISC}sessions-revoked`,
   "tokens-revoked": `${OAUTH}tokens-revoked`,

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Emulator, startEmulator } from "../../src/emulator/index.js";
 import { isStewardError } from "../../src/errors.js";
 import { emulatorEndpoints, GOOGLE_ENDPOINTS } from "../../src/google/endpoints.js";
-import { riscManagement, STEWARD_RISC_EVENTS } from "../../src/google/risc-management.js";
+import { riscManagement } from "../../src/google/risc-management.js";
+import { SECURITY_EVENT_TYPES } from "../../src/google/security-event.js";
 import {
   parseServiceAccountKey,
   RISC_MANAGEMENT_AUDIENCE,
@@ -76,7 +77,7 @@ describe("riscManagement", () => {
 
     const config = {
       receiverUrl: "https://steward.example.com/v1/risc",
-      eventsRequested: STEWARD_RISC_EVENTS,
+      eventsRequested: Object.values(SECURITY_EVENT_TYPES),
     };
     expect(await risc.updateStream(config)).toEqual(config);
     expect(await risc.getStream()).toEqual(config);

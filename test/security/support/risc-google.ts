@@ -29,8 +29,9 @@ export function newSetKey(): SetKey {
  * path of its own, so the receiver must read `jwks_uri` from the document). Point Steward at
  * `url` (`STEWARD_GOOGLE`) with the emulator's default client.
  *
- * When the emulator serves its own RISC side (`/.well-known/risc-configuration` and
- * `POST /emulator/risc/events`), `deliver` below can ask it instead of signing here.
+ * The emulator has a RISC side of its own (`POST /emulator/risc/events`, used end to end by
+ * risc-from-emulator.test.ts), but it signs only well-formed SETs with its own key: the tests
+ * here need SETs it would never send (forged keys, odd claims, several events in one SET).
  */
 export interface RiscGoogle {
   readonly url: string;
@@ -199,10 +200,7 @@ export async function postSet(
   return { status: response.status, body };
 }
 
-/**
- * Delivers one event for Google: signs a SET with the published key and POSTs it. (With the
- * emulator's own RISC side, this becomes `POST /emulator/risc/events {sub, type, receiverUrl}`.)
- */
+/** Delivers one event for Google: signs a SET with the published key and POSTs it. */
 export async function deliver(
   google: RiscGoogle,
   stewardUrl: string,
