@@ -42,7 +42,14 @@ export function apiKeysCommand(env: NodeJS.ProcessEnv = process.env): Command {
     .description("One line per key: id, name, scopes, created, last used, revoked.")
     .action(() =>
       withCore(env, "steward api-keys list", async (core) => {
-        for (const info of await new ApiKeys(core.vault.database.db).list()) {
+        const keys = await new ApiKeys(core.vault.database.db).list();
+        // On stderr: stdout stays one line per key, for scripts.
+        if (keys.length === 0) {
+          process.stderr.write(
+            `No API keys yet. Create one with: steward api-keys create --scope <${API_KEY_SCOPES.join("|")}> --name <what it is for>\n`,
+          );
+        }
+        for (const info of keys) {
           const when = (date: Date | null) => date?.toISOString() ?? "-";
           print(
             `${info.id}\t${info.name}\t${info.scopes.join(",")}\t${when(info.createdAt)}\t${when(info.lastUsedAt)}\t${when(info.revokedAt)}`,

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { apiKeysCommand } from "./api-keys.js";
 import { emulatorCommand } from "./emulator.js";
@@ -11,6 +12,7 @@ import { workerCommand } from "./worker.js";
 export async function main(argv: readonly string[]): Promise<void> {
   const program = new Command("steward")
     .description("Offline access to Google APIs for your app's backend, and a local Google.")
+    .version(packageVersion(), "-V, --version", "print Steward's version")
     .showHelpAfterError();
   program.addCommand(emulatorCommand());
   program.addCommand(keysCommand());
@@ -22,4 +24,10 @@ export async function main(argv: readonly string[]): Promise<void> {
   program.addCommand(serveCommand("start"));
   program.addCommand(workerCommand());
   await program.parseAsync(argv as string[]);
+}
+
+/** The version in package.json, two folders up from both src/cli and dist/cli. */
+function packageVersion(): string {
+  const file = new URL("../../package.json", import.meta.url);
+  return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
 }

@@ -28,12 +28,19 @@ export function usersCommand(env: NodeJS.ProcessEnv = process.env): Command {
     .option("--after <sub>", "start after this sub (paging)")
     .action((options: { limit: number; after?: string }) =>
       withCore(env, "steward users list", async (core) => {
-        for (const user of await core.vault.store.listUsers({
+        const users = await core.vault.store.listUsers({
           limit: options.limit,
           after: options.after,
-        })) {
-          print(describeUser(user));
+        });
+        // On stderr: stdout stays one line per user, for scripts.
+        if (users.length === 0) {
+          process.stderr.write(
+            options.after === undefined
+              ? "No users yet: a user is stored once your app posts their sign-in code.\n"
+              : `No users after ${options.after}.\n`,
+          );
         }
+        for (const user of users) print(describeUser(user));
       }),
     );
   command

@@ -13,7 +13,8 @@ export interface KeyringSourceOptions {
   /**
    * What to do when `STEWARD_KEYS` is unset: `fail` (talking to Google: there is no plaintext
    * path), `generate` (emulator mode: use the key generated into the data dir, creating it on
-   * first use, with a warning), or `use-generated` (CLI commands: use it only if it exists).
+   * first use, with a warning), or `use-generated` (CLI commands: use it only if it exists,
+   * silently: the service warned).
    */
   readonly whenUnset: "fail" | "generate" | "use-generated";
   readonly logger?: VaultLogger | undefined;
@@ -44,7 +45,9 @@ export async function loadKeyring(options: KeyringSourceOptions): Promise<Keyrin
   if (options.whenUnset !== "fail") {
     const stored = await readGeneratedKey(file);
     if (stored !== undefined) {
-      warnGenerated(logger, file);
+      // A CLI command beside the service uses the key the service already warned about at its
+      // start; saying it again on every command is noise.
+      if (options.whenUnset === "generate") warnGenerated(logger, file);
       return Keyring.parse(stored.trim(), file);
     }
   }

@@ -155,10 +155,20 @@ describe("loadKeyring", () => {
     expect(line.startsWith(`${first.activeKid}:`)).toBe(true);
     const second = await loadKeyring({ value: undefined, dataDir: dir, whenUnset: "generate" });
     expect(second.activeKid).toBe(first.activeKid);
-    // CLI commands use the generated key if it exists, and never create one.
+    // CLI commands use the generated key if it exists, never create one, and leave the warning
+    // to the service.
+    const cli = recorder();
     expect(
-      (await loadKeyring({ value: undefined, dataDir: dir, whenUnset: "use-generated" })).activeKid,
+      (
+        await loadKeyring({
+          value: undefined,
+          dataDir: dir,
+          whenUnset: "use-generated",
+          logger: cli.logger,
+        })
+      ).activeKid,
     ).toBe(first.activeKid);
+    expect(cli.warnings).toEqual([]);
     await expect(
       loadKeyring({ value: undefined, dataDir: dataDir(), whenUnset: "use-generated" }),
     ).rejects.toMatchObject({ code: "keys_invalid" });
