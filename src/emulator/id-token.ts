@@ -34,8 +34,9 @@ export function signIdToken(ctx: EmulatorContext, input: IdTokenInput): string {
   if (scopes.includes(SCOPE_ALIASES.profile as string)) {
     claims.name = user.name;
     claims.picture = user.picture;
-    claims.given_name = user.givenName;
-    claims.family_name = user.familyName;
+    // Google leaves out a name part the account does not have (a one-word name).
+    if (user.givenName) claims.given_name = user.givenName;
+    if (user.familyName) claims.family_name = user.familyName;
     claims.locale = user.locale;
   }
   claims.iat = iat;
