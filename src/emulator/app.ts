@@ -12,6 +12,7 @@ import { apiErrorBody, sendOAuthError } from "./google-errors.js";
 import { refuseForeignPage } from "./local-only.js";
 import { OIDC_PROFILE_TOKEN_PATH } from "./oidc-profile.js";
 import { EMULATOR_REQUEST_SERIALIZERS } from "./request-log.js";
+import { batchRoutes } from "./routes/batch.js";
 import { certsRoutes } from "./routes/certs.js";
 import { consentRoutes } from "./routes/consent.js";
 import { controlRoutes } from "./routes/control.js";
@@ -91,6 +92,7 @@ export async function buildEmulatorApp(
   consentRoutes(app, ctx);
   controlRoutes(app, ctx, faults);
   driveRoutes(app, ctx);
+  batchRoutes(app);
   photosRoutes(app, ctx);
   discoveryRoutes(app);
   riscRoutes(app, ctx);
