@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { queryParam } from "./api-params.js";
 import { sendInsufficientScopes, sendInvalidCredentials } from "./google-errors.js";
 import type { AccessTokenRecord } from "./model.js";
 import type { EmulatorState } from "./state.js";
@@ -20,7 +21,8 @@ export function requireAccessToken(
   reply: FastifyReply,
   anyOfScopes: readonly string[],
 ): AccessTokenRecord | undefined {
-  const token = bearerToken(request);
+  // Google also takes the token as the `access_token` query parameter, which some clients send.
+  const token = bearerToken(request) ?? queryParam(request, "access_token");
   const record = token === undefined ? undefined : state.liveAccessToken(token);
   if (record === undefined) {
     sendInvalidCredentials(reply);

@@ -10,7 +10,9 @@ import type { EmulatorContext } from "./context.js";
 import type { Faults } from "./faults.js";
 import { apiErrorBody, sendOAuthError } from "./google-errors.js";
 import { refuseForeignPage } from "./local-only.js";
+import { OIDC_PROFILE_TOKEN_PATH } from "./oidc-profile.js";
 import { EMULATOR_REQUEST_SERIALIZERS } from "./request-log.js";
+import { batchRoutes } from "./routes/batch.js";
 import { certsRoutes } from "./routes/certs.js";
 import { consentRoutes } from "./routes/consent.js";
 import { controlRoutes } from "./routes/control.js";
@@ -32,6 +34,7 @@ const OAUTH_PATHS = new Set([
   "/o/oauth2/revoke",
   "/tokeninfo",
   "/oauth2/v3/tokeninfo",
+  OIDC_PROFILE_TOKEN_PATH,
 ]);
 
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
@@ -89,6 +92,7 @@ export async function buildEmulatorApp(
   consentRoutes(app, ctx);
   controlRoutes(app, ctx, faults);
   driveRoutes(app, ctx);
+  batchRoutes(app);
   photosRoutes(app, ctx);
   discoveryRoutes(app);
   riscRoutes(app, ctx);

@@ -3,6 +3,8 @@ import { accessTokenHash } from "./keys.js";
 import { type EmulatorUser, SCOPE_ALIASES } from "./model.js";
 
 export interface IdTokenInput {
+  /** `iss`; the context's issuer unless the OIDC profile's token endpoint minted it. */
+  issuer?: string | undefined;
   user: EmulatorUser;
   audience: string;
   authorizedParty: string;
@@ -19,7 +21,7 @@ export function signIdToken(ctx: EmulatorContext, input: IdTokenInput): string {
   const { user, scopes } = input;
   const iat = Math.floor(ctx.state.now() / 1000);
   const claims: Record<string, unknown> = {
-    iss: ctx.issuer,
+    iss: input.issuer ?? ctx.issuer,
     azp: input.authorizedParty,
     aud: input.audience,
     sub: user.sub,
@@ -34,8 +36,9 @@ export function signIdToken(ctx: EmulatorContext, input: IdTokenInput): string {
   if (scopes.includes(SCOPE_ALIASES.profile as string)) {
     claims.name = user.name;
     claims.picture = user.picture;
-    claims.given_name = user.givenName;
-    claims.family_name = user.familyName;
+    // Google leaves out a name part the account does not have (a one-word name).
+    if (user.givenName) claims.given_name = user.givenName;
+    if (user.familyName) claims.family_name = user.familyName;
     claims.locale = user.locale;
   }
   claims.iat = iat;
@@ -51,7 +54,7 @@ interface CachedIdToken {
 
 /**
  * ID tokens returned by refresh grants, reused for half their lifetime (and until a key rotation)
- * per (user, client, scopes). Signing is the one costly step of a refresh; without at_hash (which
+ * per (issuer, user, client, scopes). Signing is the one costly step of a refresh; without at_hash (which
  * OpenID Connect makes optional at the token endpoint) a refresh's ID token need not be new.
  */
 export class RefreshIdTokens {
@@ -59,14 +62,15 @@ export class RefreshIdTokens {
 
   constructor(private readonly ctx: EmulatorContext) {}
 
-  get(user: EmulatorUser, clientId: string, scopes: readonly string[]): string {
+  get(issuer: string, user: EmulatorUser, clientId: string, scopes: readonly string[]): string {
     const { state, keys } = this.ctx;
-    const key = `${user.sub} ${clientId} ${scopes.join(" ")}`;
+    const key = `${issuer} ${user.sub} ${clientId} ${scopes.join(" ")}`;
     const cached = this.cache.get(key);
     if (cached && cached.kid === keys.currentKid && cached.reuseUntilMs > state.now()) {
       return cached.idToken;
     }
     const idToken = signIdToken(this.ctx, {
+      issuer,
       user,
       audience: clientId,
       authorizedParty: clientId,

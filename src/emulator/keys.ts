@@ -56,39 +56,49 @@ function selfSignedCertificate(privateKey: KeyObject, publicKey: KeyObject): str
 }
 
 /**
- * The emulator's RS256 signing keys. The newest key signs; after a rotation the previous key
- * stays published (JWKS and PEM map) until the next rotation, as Google keeps an old key listed
- * for a while, so tokens signed before a rotation still verify.
+ * The emulator's RS256 signing keys, published as Google publishes its own: the key that signs
+ * (`current`), the key that will sign after the next rotation (`next`, listed well before it
+ * signs, so a client caching the certificates for hours already holds it), and the key that
+ * signed before the last rotation (`previous`, kept listed so tokens it signed still verify).
+ * A rotation promotes `next` to `current`, keeps the old `current` as `previous`, drops the old
+ * `previous` and makes a new `next`.
  */
 export class SigningKeys {
-  private constructor(private keys: SigningKey[]) {}
+  private constructor(
+    private current: SigningKey,
+    private next: SigningKey,
+    private previous: SigningKey | undefined,
+  ) {}
 
   static async create(): Promise<SigningKeys> {
-    return new SigningKeys([await createSigningKey()]);
-  }
-
-  private get current(): SigningKey {
-    return this.keys[0] as SigningKey;
+    return new SigningKeys(await createSigningKey(), await createSigningKey(), undefined);
   }
 
   get currentKid(): string {
     return this.current.kid;
   }
 
-  async rotate(): Promise<{ kid: string; previousKid: string }> {
-    const previous = this.current;
-    this.keys = [await createSigningKey(), previous];
-    return { kid: this.current.kid, previousKid: previous.kid };
+  async rotate(): Promise<{ kid: string; previousKid: string; nextKid: string }> {
+    const upcoming = await createSigningKey();
+    this.previous = this.current;
+    this.current = this.next;
+    this.next = upcoming;
+    return { kid: this.current.kid, previousKid: this.previous.kid, nextKid: this.next.kid };
+  }
+
+  /** Every key listed: the signing one first, then the next, then the previous. */
+  private get published(): SigningKey[] {
+    return [this.current, this.next, ...(this.previous ? [this.previous] : [])];
   }
 
   /** The body of /oauth2/v3/certs. */
   jwks(): { keys: JWK[] } {
-    return { keys: this.keys.map((key) => key.jwk) };
+    return { keys: this.published.map((key) => key.jwk) };
   }
 
   /** The body of /oauth2/v1/certs: kid -> PEM certificate. */
   pemCertificates(): Record<string, string> {
-    return Object.fromEntries(this.keys.map((key) => [key.kid, key.certificatePem]));
+    return Object.fromEntries(this.published.map((key) => [key.kid, key.certificatePem]));
   }
 
   /** Verifies a token signed by a published key (for /tokeninfo); undefined when invalid. */

@@ -16,22 +16,26 @@ export type MultipartResult =
   | { readonly ok: true; readonly parts: readonly MultipartPart[] }
   | { readonly ok: false; readonly reason: string };
 
-/** A body with more parts than this is refused (uploads carry two). */
-const MAX_PARTS = 100;
+/** A body with more parts than this is refused (uploads carry two, a batch at most 100). */
+export const MAX_PARTS = 100;
 
 // RFC 2046 §5.1.1: 1 to 70 characters from this set, not ending in a space.
 const BOUNDARY_SHAPE = /^[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]$/;
 
 /**
- * The boundary of a `multipart/related` Content-Type header, unquoted; undefined when the type is
- * another one or the boundary is missing or malformed.
+ * The boundary of a `multipart/related` (or the `expected` multipart type, such as a batch's
+ * `multipart/mixed`) Content-Type header, unquoted; undefined when the type is another one or
+ * the boundary is missing or malformed.
  *
  * @example boundaryOf('multipart/related; boundary="===1=="') // "===1=="
  */
-export function boundaryOf(contentType: string | undefined): string | undefined {
+export function boundaryOf(
+  contentType: string | undefined,
+  expected = "multipart/related",
+): string | undefined {
   if (contentType === undefined) return undefined;
   const [mediaType, ...params] = splitParams(contentType);
-  if (mediaType?.toLowerCase() !== "multipart/related") return undefined;
+  if (mediaType?.toLowerCase() !== expected) return undefined;
   for (const param of params) {
     const eq = param.indexOf("=");
     if (eq < 0 || param.slice(0, eq).trim().toLowerCase() !== "boundary") continue;
@@ -141,7 +145,7 @@ function parsePart(
 }
 
 /** RFC 5322 header fields, with folded lines joined; undefined when a line is not a field. */
-function parseHeaders(text: string, eol: string): Record<string, string> | undefined {
+export function parseHeaders(text: string, eol: string): Record<string, string> | undefined {
   const headers: Record<string, string> = {};
   if (text === "") return headers;
   let last: string | undefined;

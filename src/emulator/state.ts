@@ -119,8 +119,10 @@ export class EmulatorState {
     const existing = this.usersByEmail.get(input.email.toLowerCase());
     if (existing) return existing;
     const local = input.email.split("@")[0] ?? input.email;
-    const givenName = input.givenName ?? capitalize(local.split(/[._-]/)[0] ?? local);
-    const familyName = input.familyName ?? "Tester";
+    // A display name gives the given and family names, as a Google Account's name does.
+    const [first, ...rest] = input.name?.trim().split(/\s+/) ?? [];
+    const givenName = input.givenName ?? first ?? capitalize(local.split(/[._-]/)[0] ?? local);
+    const familyName = input.familyName ?? (input.name === undefined ? "Tester" : rest.join(" "));
     const user: EmulatorUser = {
       // 21 digits, like Google's subject identifiers.
       sub: `1${String(randomInt(10 ** 9, 10 ** 10 - 1))}${String(randomInt(10 ** 9, 10 ** 10 - 1))}`,

@@ -157,12 +157,19 @@ describe("openid-client with explicit server metadata", () => {
 });
 
 describe("key rotation", () => {
-  it("keeps a token signed before the rotation verifiable and signs new ones with the new kid", async () => {
+  it("publishes the next key before it signs, signs with it after a rotation and keeps the old one published", async () => {
     const before = await sdkSignIn(google, { email: "rotate@example.com" });
     const oldKid = decodeProtectedHeader(before.idToken).kid;
+    const publishedBefore = Object.keys(
+      await (await fetch(`${google.url}/oauth2/v1/certs`)).json(),
+    );
+    expect(publishedBefore).toContain(oldKid);
+    expect(publishedBefore).toHaveLength(2);
     const { status, body } = await control(google, "POST", "/emulator/keys/rotate");
     expect(status).toBe(200);
     expect(body.previousKid).toBe(oldKid);
+    // The key that now signs was published before the rotation.
+    expect(publishedBefore).toContain(body.kid);
     const after = await sdkSignIn(google, { email: "rotate@example.com" });
     const newKid = decodeProtectedHeader(after.idToken).kid;
     expect(newKid).toBe(body.kid);
@@ -177,7 +184,7 @@ describe("key rotation", () => {
       expect(payload.sub).toBe(before.sub);
     }
     const pems = await (await fetch(`${google.url}/oauth2/v1/certs`)).json();
-    expect(Object.keys(pems).sort()).toEqual([oldKid, newKid].sort());
+    expect(Object.keys(pems).sort()).toEqual([oldKid, newKid, body.nextKid].sort());
     const auth = googleAuthClient();
     for (const idToken of [before.idToken, after.idToken]) {
       await expect(
@@ -189,6 +196,25 @@ describe("key rotation", () => {
     await control(google, "POST", "/emulator/keys/rotate");
     const jwksAfter = await (await fetch(`${google.url}/oauth2/v3/certs`)).json();
     expect(jwksAfter.keys.map((key: { kid: string }) => key.kid)).not.toContain(oldKid);
+    expect(jwksAfter.keys.map((key: { kid: string }) => key.kid)).toContain(newKid);
+  });
+
+  it("lets google-auth-library verify a sign-in made between a rotation and its next certificate fetch", async () => {
+    const auth = googleAuthClient();
+    const audience = google.defaultClient.clientId;
+    const before = await sdkSignIn(google, { email: "warm-cache@example.com" });
+    // Warms the client's certificate cache, which it keeps for the max-age the emulator sends.
+    await auth.verifyIdToken({ idToken: before.idToken, audience });
+    await control(google, "POST", "/emulator/keys/rotate");
+    await control(google, "DELETE", "/emulator/stats");
+
+    const after = await sdkSignIn(google, { email: "warm-cache@example.com" });
+    const ticket = await auth.verifyIdToken({ idToken: after.idToken, audience });
+    expect(ticket.getPayload()?.sub).toBe(after.sub);
+    await expect(auth.verifyIdToken({ idToken: before.idToken, audience })).resolves.toBeDefined();
+    // Verified from the cache: the client did not fetch the certificates again.
+    const { requests } = (await control(google, "GET", "/emulator/stats")).body;
+    expect(requests["/oauth2/v1/certs"] ?? 0).toBe(0);
   });
 });
 

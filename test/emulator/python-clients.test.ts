@@ -121,3 +121,54 @@ describe("Google's Python clients against the emulator", () => {
     expect(result.sameBytes).toBe(true);
   });
 });
+
+describe("google-api-python-client batches against the emulator", () => {
+  let google: Emulator;
+  let dir: string;
+
+  beforeAll(async () => {
+    google = await withEmulator();
+    dir = await mkdtemp(join(tmpdir(), "steward-python-batch-"));
+  });
+  afterAll(async () => {
+    await google.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("runs new_batch_http_request(): creates and a failing get in one batch, then a list", async (ctx) => {
+    if (python === undefined) {
+      if (process.env.CI) throw new Error(MISSING);
+      ctx.skip(MISSING);
+    }
+    const secretFile = join(dir, "client_secret.json");
+    await writeClientSecretFile(secretFile, google.url, google.defaultClient);
+    const { serverAuthCode } = await sdkSignIn(google, {
+      email: "python-batch@example.com",
+      scopes: ["https://www.googleapis.com/auth/drive.appdata"],
+    });
+    const { stdout } = await run(
+      python as string,
+      [join(SCRIPTS, "drive_batch.py"), google.url, secretFile, serverAuthCode],
+      { env: offlineEnv(), timeout: 60_000 },
+    );
+    const { batchUri, results } = JSON.parse(stdout);
+
+    expect(batchUri).toBe(`${google.url}/batch/drive/v3`);
+    const folderId = results["a.json"].response.parents[0];
+    expect(folderId).toMatch(/^0A/);
+    for (const name of ["a.json", "b.json", "c.json"]) {
+      expect(results[name].response).toEqual({ id: expect.any(String), name, parents: [folderId] });
+    }
+    expect(results.missing).toMatchObject({
+      status: 404,
+      error: { error: { code: 404, message: "File not found: no-such-file." } },
+    });
+    expect(results.list.response.files.map((file: { name: string }) => file.name)).toEqual([
+      "a.json",
+      "b.json",
+      "c.json",
+    ]);
+    const stats = await fetch(`${google.url}/emulator/stats`).then((response) => response.json());
+    expect(stats.requests["/batch/drive/v3"]).toBe(2);
+  });
+});

@@ -166,7 +166,7 @@ describe("Google's keys", () => {
     await control(google, "PUT", "/emulator/settings", { jwksMaxAgeSeconds: 21600 });
   });
 
-  it("fetches once more for an unknown kid after a rotation, then verifies", async () => {
+  it("verifies a token signed after a rotation from the cached keys, which already held the next key", async () => {
     const keys = new GoogleKeys(`${google.url}/oauth2/v3/certs`, { cooldownMs: 0 });
     await verifyIdToken(
       (await sdkSignIn(google, { email: "rot@example.com" })).idToken,
@@ -175,6 +175,24 @@ describe("Google's keys", () => {
     await control(google, "POST", "/emulator/keys/rotate");
     await control(google, "DELETE", "/emulator/stats");
     const rotated = await sdkSignIn(google, { email: "rot@example.com" });
+    await expect(verifyIdToken(rotated.idToken, rules({}, keys))).resolves.toMatchObject({
+      sub: rotated.sub,
+    });
+    expect(
+      (await control(google, "GET", "/emulator/stats")).body.requests["/oauth2/v3/certs"] ?? 0,
+    ).toBe(0);
+  });
+
+  it("fetches once more for a kid it has never seen (two rotations since its fetch), then verifies", async () => {
+    const keys = new GoogleKeys(`${google.url}/oauth2/v3/certs`, { cooldownMs: 0 });
+    await verifyIdToken(
+      (await sdkSignIn(google, { email: "rot2@example.com" })).idToken,
+      rules({}, keys),
+    );
+    await control(google, "POST", "/emulator/keys/rotate");
+    await control(google, "POST", "/emulator/keys/rotate");
+    await control(google, "DELETE", "/emulator/stats");
+    const rotated = await sdkSignIn(google, { email: "rot2@example.com" });
     await expect(verifyIdToken(rotated.idToken, rules({}, keys))).resolves.toMatchObject({
       sub: rotated.sub,
     });

@@ -5,6 +5,7 @@ import { oauthParams } from "../form-params.js";
 import { sendOAuthError } from "../google-errors.js";
 import { RefreshIdTokens, signIdToken } from "../id-token.js";
 import type { EmulatorClient } from "../model.js";
+import { OIDC_PROFILE_TOKEN_PATH, oidcProfileIssuer } from "../oidc-profile.js";
 import { CODE_SHAPE, hasOpenIdScope, normalizeScopes, pkceMatches } from "../state.js";
 
 /** Google's token endpoint, and the older paths clients still call. */
@@ -15,8 +16,12 @@ type Params = Readonly<Record<string, string>>;
 export function tokenRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
   const refreshIdTokens = new RefreshIdTokens(ctx);
   for (const path of TOKEN_PATHS) {
-    app.post(path, (request, reply) => token(ctx, refreshIdTokens, request, reply));
+    app.post(path, (request, reply) => token(ctx, refreshIdTokens, request, reply, ctx.issuer));
   }
+  // The same endpoint, whose ID tokens carry the OIDC profile's issuer (the emulator's own URL).
+  app.post(OIDC_PROFILE_TOKEN_PATH, (request, reply) =>
+    token(ctx, refreshIdTokens, request, reply, oidcProfileIssuer(request)),
+  );
 }
 
 async function token(
@@ -24,6 +29,7 @@ async function token(
   refreshIdTokens: RefreshIdTokens,
   request: FastifyRequest,
   reply: FastifyReply,
+  issuer: string,
 ) {
   const parsed = oauthParams(undefined, request.body);
   if (!parsed.ok) {
@@ -47,8 +53,8 @@ async function token(
   const auth = authenticateClient(ctx.state, request, params);
   if (!auth.ok) return sendOAuthError(reply, auth.status, auth.error, auth.description);
   return grantType === "authorization_code"
-    ? authorizationCodeGrant(ctx, auth.client, params, reply)
-    : refreshTokenGrant(ctx, refreshIdTokens, auth.client, params, reply);
+    ? authorizationCodeGrant(ctx, auth.client, params, reply, issuer)
+    : refreshTokenGrant(ctx, refreshIdTokens, auth.client, params, reply, issuer);
 }
 
 async function authorizationCodeGrant(
@@ -56,6 +62,7 @@ async function authorizationCodeGrant(
   client: EmulatorClient,
   params: Params,
   reply: FastifyReply,
+  issuer: string,
 ) {
   const { state } = ctx;
   const code = params.code;
@@ -92,6 +99,7 @@ async function authorizationCodeGrant(
   );
   const idToken = hasOpenIdScope(record.scopes)
     ? signIdToken(ctx, {
+        issuer,
         user,
         audience: client.clientId,
         authorizedParty: record.authorizedParty,
@@ -117,6 +125,7 @@ async function refreshTokenGrant(
   client: EmulatorClient,
   params: Params,
   reply: FastifyReply,
+  issuer: string,
 ) {
   const { state } = ctx;
   const refreshToken = params.refresh_token;
@@ -161,7 +170,7 @@ async function refreshTokenGrant(
     refreshToken,
   );
   const idToken = hasOpenIdScope(scopes)
-    ? refreshIdTokens.get(user, client.clientId, scopes)
+    ? refreshIdTokens.get(issuer, user, client.clientId, scopes)
     : undefined;
   state.countGrant("refresh_token", user.sub);
   // A refresh returns no new refresh token.

@@ -60,8 +60,8 @@ export function userinfoRoutes(app: FastifyInstance, ctx: EmulatorContext): void
     if (record.scopes.includes(SCOPE_ALIASES.profile as string)) {
       Object.assign(body, {
         name: user.name,
-        given_name: user.givenName,
-        family_name: user.familyName,
+        given_name: user.givenName || undefined,
+        family_name: user.familyName || undefined,
         picture: user.picture,
         locale: user.locale,
       });
