@@ -50,7 +50,7 @@ export const GOOGLE_ENDPOINTS: GoogleEndpoints = Object.freeze({
  * leading segments is refused rather than decoded here; `new URL` has already resolved `..`.
  */
 const EMULATED_API_PATH =
-  /^\/(?:drive\/v3|upload\/drive\/v3|v1\/(?:albums|mediaItems|uploads|userinfo)|oauth2\/v[134]|discovery\/v1|\$discovery|token|revoke|tokeninfo)(?:[/:]|$)/;
+  /^\/(?:drive\/v3|upload\/drive\/v3|batch\/drive\/v3|v1\/(?:albums|mediaItems|uploads|userinfo)|oauth2\/v[134]|discovery\/v1|\$discovery|token|revoke|tokeninfo)(?:[/:]|$)/;
 
 /**
  * The endpoints of an emulator at `baseUrl`: every Google endpoint and API host under it, and
