@@ -70,7 +70,7 @@ describe.skipIf(adminUrl === undefined)("docs/deploy.md's backup and restore", (
       STEWARD_KEYS: generateKeyLine(),
       STEWARD_GOOGLE: google.url,
       GOOGLE_CLIENT_ID: google.defaultClient.clientId,
-      GOOGLE_CLIENT_SECRET: google.defaultClient.clientSecret,
+      GOOGLE_CLIENT_SECRET: google.defaultClient.clientSecret ?? "",
     };
   });
 

@@ -18,7 +18,9 @@ export function fencedBlocks(markdown: string, language: string): string[] {
 export function blockStartingWith(markdown: string, language: string, firstLine: string): string {
   const found = fencedBlocks(markdown, language).filter((block) => block.startsWith(firstLine));
   if (found.length !== 1) {
-    throw new Error(`docs/deploy.md: ${found.length} \`\`\`${language} blocks start "${firstLine}"`);
+    throw new Error(
+      `docs/deploy.md: ${found.length} \`\`\`${language} blocks start "${firstLine}"`,
+    );
   }
   return found[0] as string;
 }
