@@ -11,6 +11,10 @@ const CONFIGURATION_MD = readFileSync(repoPath("docs", "configuration.md"), "utf
 const readByLoad = new Set([...LOAD_TS.matchAll(/\benv\.([A-Z0-9_]+)/g)].map((m) => m[1]));
 
 describe("docs/deploy.md names only what exists", () => {
+  it("is linked from the README", () => {
+    expect(readFileSync(repoPath("README.md"), "utf8")).toContain("(docs/deploy.md)");
+  });
+
   it("every STEWARD_*, DATABASE_URL and GOOGLE_* variable is read by src/config/load.ts and documented", () => {
     const named = [...new Set(DEPLOY_DOC.match(SETTING))].sort();
     expect(named.length).toBeGreaterThan(10);
