@@ -66,5 +66,9 @@ describe("docs/deploy.md's systemd unit", () => {
     expect(existsSync(repoPath("bin", "steward.js"))).toBe(true);
     expect(execStart?.[3]).toBe("serve");
     expect(UNIT).toContain("EnvironmentFile=/etc/steward/steward.env\n");
+    // ProtectSystem=strict leaves Steward one writable place, where it creates its data dir.
+    expect(UNIT).toContain("ProtectSystem=strict\n");
+    expect(UNIT).toContain("StateDirectory=steward\n");
+    expect(UNIT).toContain("Environment=STEWARD_DATA_DIR=/var/lib/steward\n");
   });
 });
