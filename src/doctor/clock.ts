@@ -21,7 +21,11 @@ export const clockCheck: Check = async (context) => {
   if (Number.isNaN(dateMs)) return skip("clock", `${probe.tokenUrl} sent no Date header`);
   // Date has whole seconds, truncated: the server's clock stood within the second after it.
   const skewSeconds = Math.round((dateMs + 500 - probe.midpointMs) / 1000);
-  const off = `${Math.abs(skewSeconds)} s ${skewSeconds > 0 ? "behind" : "ahead of"} ${new URL(probe.tokenUrl).host}`;
+  const host = new URL(probe.tokenUrl).host;
+  const off =
+    skewSeconds === 0
+      ? `in step with ${host}`
+      : `${Math.abs(skewSeconds)} s ${skewSeconds > 0 ? "behind" : "ahead of"} ${host}`;
   if (Math.abs(skewSeconds) > CLOCK_SKEW_LIMIT_SECONDS) {
     return fail(
       "clock",
@@ -29,8 +33,5 @@ export const clockCheck: Check = async (context) => {
       "synchronise the clock with NTP (timedatectl set-ntp true, or chrony)",
     );
   }
-  return ok(
-    "clock",
-    `within ${CLOCK_SKEW_LIMIT_SECONDS} s of ${new URL(probe.tokenUrl).host} (${off})`,
-  );
+  return ok("clock", `${off}, by its Date header (limit ${CLOCK_SKEW_LIMIT_SECONDS} s)`);
 };

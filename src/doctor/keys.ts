@@ -43,7 +43,7 @@ export const keysCheck: Check = async ({ config, database, schemaCurrent }) => {
   if (sampled.failed.length > 0) {
     return fail(
       "keys",
-      `${sampled.failed.length} of ${sampled.tried} sampled credentials do not open (${sampled.failed[0]})`,
+      `${sampled.failed.length} of ${sampled.tried} sampled sealed tokens do not open (${sampled.failed[0]})`,
       "STEWARD_KEYS holds a different key under the same key id: restore the original from " +
         "your escrow copy; never reuse a key id for a new key",
     );
@@ -51,7 +51,7 @@ export const keysCheck: Check = async ({ config, database, schemaCurrent }) => {
   const counts = usage
     .map((key) => `${key.kid}${key.active ? " (active)" : ""} seals ${key.credentials}`)
     .join(", ");
-  return ok("keys", `${counts}; ${sampled.tried} sampled credentials open`);
+  return ok("keys", `${counts}; ${sampled.tried} sampled sealed tokens open`);
 };
 
 async function sampleOpens(
