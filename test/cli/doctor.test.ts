@@ -107,7 +107,11 @@ describe("steward doctor", () => {
     expect(run.stdout).not.toContain(new URL(DATABASE_URL as string).password);
     expect(run.stdout).not.toContain(steward.google.defaultClient.clientSecret as string);
   }, 60_000);
+});
 
+// Each in a doctor process of its own, one after the other (a doctor costs ~3 s of CPU, so side
+// by side they would only wait for each other on a busy machine).
+describe("steward doctor, each check broken in turn", () => {
   it("fails a bad setting, skipping what needs settings", async () => {
     const run = await doctor({ ...base, STEWARD_PORT: "eighty" });
     expect(run.lines.settings).toMatch(
