@@ -1,5 +1,5 @@
 import type { Config } from "../config/load.js";
-import type { Check, CheckResult, DoctorContext } from "./check.js";
+import { type Check, type CheckResult, type DoctorContext, fail, messageOf } from "./check.js";
 import { clockCheck } from "./clock.js";
 import { databaseCheck } from "./database.js";
 import { googleClientCheck } from "./google-client.js";
@@ -22,23 +22,30 @@ export async function runDoctor(
   env: NodeJS.ProcessEnv,
   resolve: (config: Config) => Promise<Config>,
 ): Promise<CheckResult[]> {
-  const checks: Check[] = [
-    settingsCheck(resolve),
-    databaseCheck,
-    privilegesCheck,
-    listenCheck,
-    locksCheck,
-    schemaCheck,
-    keysCheck,
-    googleClientCheck,
-    clockCheck,
-    httpsCheck,
-    metricsCheck,
+  const checks: [string, Check][] = [
+    ["settings", settingsCheck(resolve)],
+    ["database", databaseCheck],
+    ["privileges", privilegesCheck],
+    ["listen", listenCheck],
+    ["locks", locksCheck],
+    ["schema", schemaCheck],
+    ["keys", keysCheck],
+    ["google", googleClientCheck],
+    ["clock", clockCheck],
+    ["https", httpsCheck],
+    ["metrics", metricsCheck],
   ];
   const context: DoctorContext = { env };
   const results: CheckResult[] = [];
   try {
-    for (const check of checks) results.push(await check(context));
+    for (const [name, check] of checks) {
+      // A check that breaks (the connection lost midway) is a failure of its own; the rest run.
+      results.push(
+        await check(context).catch((error: unknown) =>
+          fail(name, `the check could not finish: ${messageOf(error)}`, "run the doctor again"),
+        ),
+      );
+    }
   } finally {
     await context.database?.db.destroy();
   }
