@@ -167,6 +167,16 @@ describe("steward doctor, each check broken in turn", () => {
     expect(run.code).toBe(1);
   }, 60_000);
 
+  it("fails a key that has the right id but other bytes: sampled tokens do not open", async () => {
+    const { STEWARD_KEYS } = await sharedEnvironment(steward);
+    const kid = (STEWARD_KEYS as string).split(":")[0] as string;
+    const run = await doctor({ ...base, STEWARD_KEYS: generateKeyLine(kid) });
+    expect(run.lines.keys).toMatch(
+      /^FAIL\s+keys\s+2 of 2 sampled sealed tokens do not open .*: STEWARD_KEYS holds a different key under the same key id/,
+    );
+    expect(run.code).toBe(1);
+  }, 60_000);
+
   it("fails a client Google refuses", async () => {
     const run = await doctor({
       ...base,
