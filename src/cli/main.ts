@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { apiKeysCommand } from "./api-keys.js";
+import { doctorCommand } from "./doctor.js";
 import { emulatorCommand } from "./emulator.js";
 import { keysCommand } from "./keys.js";
 import { riscCommand } from "./risc.js";
@@ -23,6 +24,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   program.addCommand(serveCommand("serve"));
   program.addCommand(serveCommand("start"));
   program.addCommand(workerCommand());
+  program.addCommand(doctorCommand());
   await program.parseAsync(argv as string[]);
 }
 

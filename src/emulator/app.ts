@@ -68,6 +68,12 @@ export async function buildEmulatorApp(
     if (await faults.apply(request, reply)) return reply;
   });
 
+  // Node dates every answer itself; a skewed clock (a test of `steward doctor`) replaces it.
+  app.addHook("onSend", async (_request, reply) => {
+    const skew = ctx.state.settings.dateSkewSeconds;
+    if (skew !== 0) reply.header("date", new Date(Date.now() + skew * 1000).toUTCString());
+  });
+
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) request.log.error({ err: error }, "emulator fault");

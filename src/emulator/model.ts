@@ -82,6 +82,8 @@ export interface EmulatorSettings {
   riscRetryBaseMs: number;
   /** Attempts to deliver one SET before giving it up. */
   riscMaxAttempts: number;
+  /** Added to the `Date` header of every answer: a server clock off by this much, for tests. */
+  dateSkewSeconds: number;
 }
 
 export const DEFAULT_SETTINGS: Readonly<EmulatorSettings> = Object.freeze({
@@ -92,6 +94,7 @@ export const DEFAULT_SETTINGS: Readonly<EmulatorSettings> = Object.freeze({
   refreshTokenLimit: 100,
   riscRetryBaseMs: 1000,
   riscMaxAttempts: 8,
+  dateSkewSeconds: 0,
 });
 
 /** Google expands the OpenID shorthands in the granted `scope` it returns. */

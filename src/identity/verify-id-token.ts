@@ -20,6 +20,9 @@ export interface GoogleIdentity {
   expiresAt: Date;
 }
 
+/** Clock difference tolerated for an ID token's `exp` and `iat` by default, as Google's libraries. */
+export const ID_TOKEN_CLOCK_SKEW_SECONDS = 300;
+
 export interface IdTokenRules {
   getKey: JWTVerifyGetKey;
   /** Accepted `iss` values. */
@@ -49,7 +52,7 @@ export async function verifyIdToken(
   rules: IdTokenRules,
   options: { accessToken?: string } = {},
 ): Promise<GoogleIdentity> {
-  const skew = rules.clockSkewSeconds ?? 300;
+  const skew = rules.clockSkewSeconds ?? ID_TOKEN_CLOCK_SKEW_SECONDS;
   const nowMs = (rules.now ?? Date.now)();
   let payload: JWTPayload;
   try {

@@ -174,6 +174,7 @@ export function controlRoutes(app: FastifyInstance, ctx: EmulatorContext, faults
             refreshTokenLimit: { type: "integer", minimum: 1, maximum: 10_000 },
             riscRetryBaseMs: { type: "integer", minimum: 1, maximum: 3_600_000 },
             riscMaxAttempts: { type: "integer", minimum: 1, maximum: 100 },
+            dateSkewSeconds: { type: "integer", minimum: -(10 ** 8), maximum: 10 ** 8 },
           },
         },
       },
