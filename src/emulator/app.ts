@@ -40,7 +40,11 @@ const MAX_BODY_BYTES = 64 * 1024 * 1024;
 export async function buildEmulatorApp(
   ctx: EmulatorContext,
   faults: Faults,
-  options: { logger?: boolean | FastifyBaseLogger } = {},
+  options: {
+    logger?: boolean | FastifyBaseLogger;
+    /** Hears every answered request: any of them may have changed the state. */
+    onChange?: (() => void) | undefined;
+  } = {},
 ): Promise<FastifyInstance> {
   const logger = options.logger ?? false;
   const app = Fastify({
@@ -64,6 +68,9 @@ export async function buildEmulatorApp(
     ctx.state.countRequest(path);
     if (await faults.apply(request, reply)) return reply;
   });
+
+  const onChange = options.onChange;
+  if (onChange) app.addHook("onResponse", async () => onChange());
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 500;

@@ -1,5 +1,7 @@
 import {
   createHash,
+  createPrivateKey,
+  createPublicKey,
   sign as cryptoSign,
   generateKeyPairSync,
   type KeyObject,
@@ -55,6 +57,29 @@ function selfSignedCertificate(privateKey: KeyObject, publicKey: KeyObject): str
   return forge.pki.certificateToPem(certificate);
 }
 
+/** One signing key as the state file keeps it: the private key as PKCS#8 PEM. */
+export interface StoredSigningKey {
+  readonly kid: string;
+  readonly privateKeyPem: string;
+  readonly certificatePem: string;
+}
+
+/**
+ * What {@link SigningKeys.export} writes and {@link SigningKeys.restore} reads: every key the set
+ * holds, in its own order (the signing key first). A new role (a key published before use) is
+ * a new member here, read back by `restore`.
+ */
+export interface SigningKeysSnapshot {
+  readonly keys: readonly StoredSigningKey[];
+}
+
+async function restoreSigningKey(stored: StoredSigningKey): Promise<SigningKey> {
+  const privateKey = createPrivateKey(stored.privateKeyPem);
+  const publicKey = createPublicKey(privateKey);
+  const jwk = { ...(await exportJWK(publicKey)), alg: "RS256", use: "sig", kid: stored.kid };
+  return { kid: stored.kid, privateKey, jwk, certificatePem: stored.certificatePem };
+}
+
 /**
  * The emulator's RS256 signing keys. The newest key signs; after a rotation the previous key
  * stays published (JWKS and PEM map) until the next rotation, as Google keeps an old key listed
@@ -65,6 +90,29 @@ export class SigningKeys {
 
   static async create(): Promise<SigningKeys> {
     return new SigningKeys([await createSigningKey()]);
+  }
+
+  /** The keys as a persisted emulator keeps them (they include the private keys). */
+  export(): SigningKeysSnapshot {
+    return {
+      keys: this.keys.map((key) => ({
+        kid: key.kid,
+        privateKeyPem: key.privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+        certificatePem: key.certificatePem,
+      })),
+    };
+  }
+
+  /**
+   * The keys {@link export} wrote, so tokens signed before a restart verify after it.
+   *
+   * @throws TypeError when the snapshot holds no key or a key that does not parse.
+   */
+  static async restore(snapshot: SigningKeysSnapshot): Promise<SigningKeys> {
+    if (!Array.isArray(snapshot.keys) || snapshot.keys.length === 0) {
+      throw new TypeError("the signing keys are missing");
+    }
+    return new SigningKeys(await Promise.all(snapshot.keys.map(restoreSigningKey)));
   }
 
   private get current(): SigningKey {
