@@ -37,6 +37,8 @@ export interface PhotosSnapshot {
   albums: Album[];
   mediaItems: Array<Omit<MediaItem, "bytes"> & { bytes: string }>;
   uploads: Array<[string, Omit<PendingUpload, "bytes"> & { bytes: string }]>;
+  /** The key of media items' signed `baseUrl`s, base64. */
+  urlSecret: string;
 }
 
 /** Upload tokens live for a day, as Google documents. */
@@ -51,6 +53,8 @@ export class PhotosStore {
   private readonly albums = new Map<string, Album>();
   private readonly mediaItems = new Map<string, MediaItem>();
   private readonly uploads = new Map<string, PendingUpload>();
+  /** Keys the signed `baseUrl`s of media items; kept with the store so they outlive a restart. */
+  urlSecret: Buffer = randomBytes(32);
 
   constructor(private readonly now: () => number) {}
 
@@ -135,6 +139,7 @@ export class PhotosStore {
       uploads: [...this.uploads]
         .filter(([, upload]) => upload.expiresAtMs > now)
         .map(([token, upload]) => [token, { ...upload, bytes: blobs.refOf(upload.bytes) }]),
+      urlSecret: this.urlSecret.toString("base64"),
     };
   }
 
@@ -147,6 +152,8 @@ export class PhotosStore {
     for (const part of ["albums", "mediaItems", "uploads"] as const) {
       if (!Array.isArray(snapshot[part])) throw new TypeError(`photos.${part} is not a list`);
     }
+    if (typeof snapshot.urlSecret !== "string") throw new TypeError("photos.urlSecret is missing");
+    this.urlSecret = Buffer.from(snapshot.urlSecret, "base64");
     this.albums.clear();
     for (const album of snapshot.albums) this.albums.set(album.id, album);
     this.mediaItems.clear();

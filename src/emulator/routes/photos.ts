@@ -39,7 +39,7 @@ type Json = Record<string, unknown>;
  */
 export function photosRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
   const store = ctx.photos;
-  const signer = new MediaUrlSigner(ctx.state.now);
+  const signer = new MediaUrlSigner(ctx.state.now, store.urlSecret);
   const caller = (request: FastifyRequest, reply: FastifyReply, scopes: readonly string[]) => {
     const token = requireAccessToken(ctx.state, request, reply, []);
     if (token === undefined) return undefined;
