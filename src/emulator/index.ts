@@ -82,7 +82,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       : new StateFile<EmulatorParts>(
           stateDir,
           (blobs) => captureParts(ctx as EmulatorContext, defaultClientId, blobs),
-          (error) => app.log.error({ err: error }, "saving the emulator state failed"),
+          (error) => {
+            // Unsaved changes are lost at the next crash: say so even without a logger.
+            if (options.logger) app.log.error({ err: error }, "saving the emulator state failed");
+            else process.emitWarning(`Saving the emulator state in ${stateDir} failed: ${error}`);
+          },
         );
   const savedDefaultClientId = await stateFile?.load(async (parts, blobs) => {
     ctx = newContext(state, await SigningKeys.restore(parts.keys), issuer);

@@ -131,6 +131,8 @@ describe("an emulator with a data dir", () => {
     );
     const [item] = ((await search.json()) as { mediaItems: Array<{ id: string; baseUrl: string }> })
       .mediaItems as Array<{ id: string; baseUrl: string }>;
+    // After a rotation both keys are published, the new one signing: a restart keeps that.
+    const rotated = (await control(before, "POST", "/emulator/keys/rotate")).body;
     const defaultClient = before.defaultClient;
     await stop(before);
 
@@ -190,6 +192,16 @@ describe("an emulator with a data dir", () => {
       currentDate: new Date(),
     });
     expect(payload.sub).toBe(sub);
+    const published = (await (await fetch(`${after.url}/oauth2/v3/certs`)).json()).keys;
+    expect(published.map((key: { kid: string }) => key.kid)).toEqual([
+      rotated.kid,
+      rotated.previousKid,
+    ]);
+    const signIn = await sdkSignIn(after, { email: "kept@example.com" });
+    const header = JSON.parse(
+      Buffer.from(signIn.idToken.split(".")[0] as string, "base64url").toString(),
+    );
+    expect(header.kid).toBe(rotated.kid);
   });
 
   it("saves after a change without waiting for close, and removes contents no longer used", async () => {
