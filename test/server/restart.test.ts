@@ -63,6 +63,12 @@ it("a user signed in before a restart is still active after it, and their next r
     expect(await refreshGrantsOf(second, sub)).toBe(1);
     const user = await (await call(second, `/v1/users/${sub}`)).json();
     expect(user.credential).toMatchObject({ status: "active" });
+    // And the emulator still knows the grant Steward holds: an admin revoke reaches it.
+    const revoke = await fetch(`${second.url}/v1/users/${sub}/revoke`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(await revoke.json()).toEqual({ revokedAtGoogle: true });
   } finally {
     await second.close();
   }
