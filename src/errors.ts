@@ -35,6 +35,10 @@ export const ERROR_CATALOG = {
   csrf_header_missing: { status: 403, message: "A non-empty X-Requested-With header is required." },
   data_dir_locked: { status: 500, message: "Another Steward is using this data directory." },
   database_unavailable: { status: 503, message: "The database is unavailable." },
+  emulator_state_corrupt: {
+    status: 500,
+    message: "The local emulator's saved state cannot be read.",
+  },
   forbidden: { status: 403, message: "This credential may not do this." },
   headers_too_large: {
     status: 431,

@@ -17,6 +17,10 @@ export function emulatorCommand(): Command {
     .option("--host <host>", "listen address", "127.0.0.1")
     .option("--issuer <url>", "iss of the ID tokens it signs", "https://accounts.google.com")
     .option(
+      "--data-dir <dir>",
+      "keep the emulator's state (users, grants, tokens, keys, files) here across restarts",
+    )
+    .option(
       "--write-client-secret <file>",
       "write the default web client's client_secret.json here",
     )
@@ -25,14 +29,17 @@ export function emulatorCommand(): Command {
         port: number;
         host: string;
         issuer: string;
+        dataDir?: string;
         writeClientSecret?: string;
       }) => {
         const emulator = await startEmulator({
           port: options.port,
           host: options.host,
           issuer: options.issuer,
+          dataDir: options.dataDir,
         });
         console.log(`Local Google emulator listening on ${emulator.url}`);
+        console.log(`  emulator state:     ${stateLine(emulator.stateDir)}`);
         console.log(`  default web client: ${emulator.defaultClient.clientId}`);
         console.log(`  OpenID discovery:   ${emulator.url}/.well-known/openid-configuration`);
         console.log(`  control API:        ${emulator.url}/emulator/stats`);
@@ -47,6 +54,11 @@ export function emulatorCommand(): Command {
         stopOnSignal(() => emulator.close());
       },
     );
+}
+
+/** Where the banner says the emulator's state lives. */
+export function stateLine(stateDir: string | undefined): string {
+  return stateDir === undefined ? "in memory, lost on exit" : `kept in ${stateDir}`;
 }
 
 /**

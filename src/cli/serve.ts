@@ -6,7 +6,7 @@ import { writeClientSecretFile } from "../emulator/index.js";
 import { REDACTED_PATHS } from "../server/logger.js";
 import { startService } from "../server/service.js";
 import { EMULATOR_CLIENT_FILE } from "./core.js";
-import { parsePort, stopOnSignal } from "./emulator.js";
+import { parsePort, stateLine, stopOnSignal } from "./emulator.js";
 import { loadJobDefinitions } from "./job-definitions.js";
 
 interface ServeFlags {
@@ -57,6 +57,7 @@ export function serveCommand(name: "serve" | "start"): Command {
           "Running against the LOCAL GOOGLE EMULATOR: no real Google account or internet is involved.",
         );
         lines.push(`  Emulator: ${service.emulator.url} (its client: ${file})`);
+        lines.push(`  Emulator state: ${stateLine(service.emulator.stateDir)}`);
       }
       lines.push(`  Database: ${service.vault.database.description}`);
       console.log(lines.join("\n"));

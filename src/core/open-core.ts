@@ -1,5 +1,5 @@
 import { mkdir } from "node:fs/promises";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import type * as oidc from "openid-client";
 import type { Config } from "../config/load.js";
 import { type Emulator, startEmulator } from "../emulator/index.js";
@@ -17,6 +17,9 @@ import { locked } from "../vault/embedded-postgres.js";
 import { loadKeyring } from "../vault/keyring-source.js";
 import type { VaultLogger } from "../vault/logger.js";
 import { openVault, type Vault } from "../vault/vault.js";
+
+/** Where in `STEWARD_DATA_DIR` the in-process emulator keeps its state across restarts. */
+export const EMULATOR_STATE_DIR = "emulator";
 
 /** The client ID of the in-process emulator's web client; stable, so stored `aud`s stay valid. */
 export const EMULATOR_CLIENT_ID = "000000000000-steward-local-emulator.apps.googleusercontent.com";
@@ -176,8 +179,10 @@ async function googleTarget(config: Config, options: CoreOptions): Promise<Targe
     return { client: google.client, endpoints: emulatorEndpoints(google.baseUrl) };
   }
   const origins = options.appOrigin ? [options.appOrigin] : [];
+  // Its users, grants and tokens outlive a restart, as the credentials Steward stores of them do.
   const emulator = await startEmulator({
     port: options.emulatorPort ?? 9099,
+    dataDir: join(config.dataDir, EMULATOR_STATE_DIR),
     defaultClient: {
       clientId: EMULATOR_CLIENT_ID,
       javascriptOrigins: origins,

@@ -43,7 +43,11 @@ const MAX_BODY_BYTES = 64 * 1024 * 1024;
 export async function buildEmulatorApp(
   ctx: EmulatorContext,
   faults: Faults,
-  options: { logger?: boolean | FastifyBaseLogger } = {},
+  options: {
+    logger?: boolean | FastifyBaseLogger;
+    /** Hears every answered request: any of them may have changed the state. */
+    onChange?: (() => void) | undefined;
+  } = {},
 ): Promise<FastifyInstance> {
   const logger = options.logger ?? false;
   const app = Fastify({
@@ -73,6 +77,9 @@ export async function buildEmulatorApp(
     const skew = ctx.state.settings.dateSkewSeconds;
     if (skew !== 0) reply.header("date", new Date(Date.now() + skew * 1000).toUTCString());
   });
+
+  const onChange = options.onChange;
+  if (onChange) app.addHook("onResponse", async () => onChange());
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 500;

@@ -1,5 +1,7 @@
 import type { FastifyRequest } from "fastify";
+import type { AppDataStore } from "./drive-store.js";
 import type { SigningKeys } from "./keys.js";
+import type { PhotosStore } from "./photos-store.js";
 import type { RiscTransmitter } from "./risc-transmitter.js";
 import type { ServiceAccounts } from "./service-accounts.js";
 import type { EmulatorState } from "./state.js";
@@ -14,6 +16,10 @@ export interface EmulatorContext {
   readonly risc: RiscTransmitter;
   /** The project's service accounts, whose keys sign RISC management calls. */
   readonly serviceAccounts: ServiceAccounts;
+  /** Drive's application data folders. */
+  readonly drive: AppDataStore;
+  /** The Photos Library's app-created albums and media items. */
+  readonly photos: PhotosStore;
 }
 
 /** The emulator's base URL as this client reached it (127.0.0.1, localhost or [::1]). */

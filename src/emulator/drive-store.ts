@@ -59,6 +59,20 @@ export type DriveFilePatch = Partial<
   >
 >;
 
+/** A file as the state file keeps it: its content by reference (see `BlobRefs`). */
+export type StoredDriveFile = Omit<DriveFile, "content"> & { content: string };
+
+/** What {@link AppDataStore.export} writes: every folder with its files, in creation order. */
+export interface AppDataSnapshot {
+  spaces: Array<{ owner: AppDataOwner; folder: AppDataFolder; files: StoredDriveFile[] }>;
+}
+
+/** Stores binary content out of the JSON state and finds it again by the reference it gave. */
+export interface BlobRefs {
+  refOf(content: Buffer): string;
+  contentOf(ref: string): Buffer;
+}
+
 interface Space {
   readonly folder: AppDataFolder;
   /** In creation order, which is the default listing order. */
@@ -71,7 +85,7 @@ interface Space {
  * comes into being the first time it is touched, as Google creates it on first use.
  */
 export class AppDataStore {
-  private readonly spaces = new Map<string, Space>();
+  private readonly spaces = new Map<string, Space & { owner: AppDataOwner }>();
 
   constructor(private readonly now: () => number) {}
 
@@ -141,13 +155,44 @@ export class AppDataStore {
     return true;
   }
 
+  /** Every folder and file, with contents stored through `blobs`. */
+  export(blobs: BlobRefs): AppDataSnapshot {
+    return {
+      spaces: [...this.spaces.values()].map((space) => ({
+        owner: { sub: space.owner.sub, clientId: space.owner.clientId },
+        folder: space.folder,
+        files: [...space.files.values()].map((file) => ({
+          ...file,
+          content: blobs.refOf(file.content),
+        })),
+      })),
+    };
+  }
+
+  /**
+   * Replaces every folder and file with what {@link export} wrote.
+   *
+   * @throws TypeError when the snapshot is not shaped as `export` writes it.
+   */
+  import(snapshot: AppDataSnapshot, blobs: BlobRefs): void {
+    if (!Array.isArray(snapshot.spaces)) throw new TypeError("drive.spaces is not a list");
+    this.spaces.clear();
+    for (const { owner, folder, files } of snapshot.spaces) {
+      const restored = new Map<string, DriveFile>();
+      for (const file of files) {
+        restored.set(file.id, { ...file, content: blobs.contentOf(file.content) });
+      }
+      this.spaces.set(`${owner.sub} ${owner.clientId}`, { owner, folder, files: restored });
+    }
+  }
+
   private space(owner: AppDataOwner): Space {
     const key = `${owner.sub} ${owner.clientId}`;
     let space = this.spaces.get(key);
     if (space === undefined) {
       // Google's root-like folder ids start with "0A" and end in base64 of "ROOT".
       const id = `0A${randomBytes(12).toString("base64url")}Uk9PVA`;
-      space = { folder: { id, createdTimeMs: this.now() }, files: new Map() };
+      space = { owner, folder: { id, createdTimeMs: this.now() }, files: new Map() };
       this.spaces.set(key, space);
     }
     return space;

@@ -1,13 +1,18 @@
+import { resolve } from "node:path";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import { StewardError } from "../errors.js";
 import { buildEmulatorApp } from "./app.js";
 import type { EmulatorContext } from "./context.js";
+import { AppDataStore } from "./drive-store.js";
 import { Faults } from "./faults.js";
 import { SigningKeys } from "./keys.js";
 import type { EmulatorClient } from "./model.js";
+import { captureParts, type EmulatorParts, restoreParts } from "./persistence.js";
+import { PhotosStore } from "./photos-store.js";
 import { RiscTransmitter } from "./risc-transmitter.js";
 import { ServiceAccounts } from "./service-accounts.js";
 import { EmulatorState } from "./state.js";
+import { StateFile } from "./state-file.js";
 
 export { clientSecretJson, writeClientSecretFile } from "./client-secret.js";
 export type { EmulatorClient, EmulatorSettings, EmulatorUser } from "./model.js";
@@ -31,6 +36,11 @@ export interface EmulatorOptions {
   now?: () => number;
   /** Log requests with pino (true), or into this logger; query values are never logged. */
   logger?: boolean | FastifyBaseLogger;
+  /**
+   * Keep the state (clients, users, grants, tokens, keys, Drive files, photos, settings) in this
+   * directory, restored at start and saved on every change and at close; in memory when unset.
+   */
+  dataDir?: string;
 }
 
 /** A running local Google. */
@@ -42,6 +52,9 @@ export interface Emulator {
   readonly defaultClient: EmulatorClient;
   readonly state: EmulatorState;
   readonly app: FastifyInstance;
+  /** The directory its state is kept in; undefined when it lives in memory only. */
+  readonly stateDir: string | undefined;
+  /** Stops serving and, when persisted, saves the state a last time. */
   close(): Promise<void>;
 }
 
@@ -50,7 +63,8 @@ export const GOOGLE_ISSUER = "https://accounts.google.com";
 /**
  * Starts the local Google emulator over HTTP on loopback.
  *
- * @throws StewardError `port_in_use` when the port is taken.
+ * @throws StewardError `port_in_use` when the port is taken; `emulator_state_corrupt` when the
+ *   state saved in `dataDir` cannot be read (naming the file).
  * @example
  *   const google = await startEmulator({ port: 0 });
  *   const tokenUrl = `${google.url}/token`;
@@ -58,15 +72,32 @@ export const GOOGLE_ISSUER = "https://accounts.google.com";
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const state = new EmulatorState(options.now);
-  const keys = await SigningKeys.create();
-  const ctx: EmulatorContext = {
-    state,
-    keys,
-    issuer: options.issuer ?? GOOGLE_ISSUER,
-    risc: new RiscTransmitter(keys, state.now, () => state.settings),
-    serviceAccounts: new ServiceAccounts(state.projectId),
-  };
-  const app = await buildEmulatorApp(ctx, new Faults(), { logger: options.logger ?? false });
+  const issuer = options.issuer ?? GOOGLE_ISSUER;
+  const stateDir = options.dataDir === undefined ? undefined : resolve(options.dataDir);
+  let ctx: EmulatorContext | undefined;
+  let defaultClientId = "";
+  const stateFile =
+    stateDir === undefined
+      ? undefined
+      : new StateFile<EmulatorParts>(
+          stateDir,
+          (blobs) => captureParts(ctx as EmulatorContext, defaultClientId, blobs),
+          (error) => {
+            // Unsaved changes are lost at the next crash: say so even without a logger.
+            if (options.logger) app.log.error({ err: error }, "saving the emulator state failed");
+            else process.emitWarning(`Saving the emulator state in ${stateDir} failed: ${error}`);
+          },
+        );
+  const savedDefaultClientId = await stateFile?.load(async (parts, blobs) => {
+    ctx = newContext(state, await SigningKeys.restore(parts.keys), issuer);
+    restoreParts(ctx, parts, blobs);
+    return parts.defaultClientId;
+  });
+  ctx ??= newContext(state, await SigningKeys.create(), issuer);
+  const app = await buildEmulatorApp(ctx, new Faults(), {
+    logger: options.logger ?? false,
+    onChange: stateFile && (() => stateFile.changed()),
+  });
   const host = options.host ?? "127.0.0.1";
   try {
     await app.listen({ port: options.port ?? 0, host });
@@ -84,11 +115,50 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const port = typeof address === "object" && address ? address.port : (options.port ?? 0);
   const urlHost = host.includes(":") ? `[${host}]` : host;
   const url = `http://${urlHost === "0.0.0.0" ? "127.0.0.1" : urlHost}:${port}`;
-  const defaultClient = state.registerClient({
-    type: "web",
-    ...options.defaultClient,
-    redirectUris: options.defaultClient?.redirectUris ?? [`${url}/oauth2callback`],
-    javascriptOrigins: options.defaultClient?.javascriptOrigins ?? [url],
-  });
-  return { url, port, defaultClient, state, app, close: () => app.close() };
+  const wanted = options.defaultClient;
+  const urls = {
+    redirectUris: wanted?.redirectUris ?? [`${url}/oauth2callback`],
+    javascriptOrigins: wanted?.javascriptOrigins ?? [url],
+  };
+  // A restored default client keeps its id and secret; its URLs follow this start's address.
+  const saved = state.clients.get(wanted?.clientId ?? savedDefaultClientId ?? "");
+  const defaultClient: EmulatorClient = saved
+    ? { ...saved, ...urls, clientSecret: wanted?.clientSecret ?? saved.clientSecret }
+    : state.registerClient({ type: "web", ...wanted, ...urls });
+  state.clients.set(defaultClient.clientId, defaultClient);
+  defaultClientId = defaultClient.clientId;
+  try {
+    // Saved at once: a directory that cannot be written fails the start, not a later save.
+    await stateFile?.save();
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+  return {
+    url,
+    port,
+    defaultClient,
+    state,
+    app,
+    stateDir,
+    close: async () => {
+      try {
+        await app.close();
+      } finally {
+        await stateFile?.close();
+      }
+    },
+  };
+}
+
+function newContext(state: EmulatorState, keys: SigningKeys, issuer: string): EmulatorContext {
+  return {
+    state,
+    keys,
+    issuer,
+    risc: new RiscTransmitter(keys, state.now, () => state.settings),
+    serviceAccounts: new ServiceAccounts(state.projectId),
+    drive: new AppDataStore(state.now),
+    photos: new PhotosStore(state.now),
+  };
 }

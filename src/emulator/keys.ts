@@ -1,5 +1,7 @@
 import {
   createHash,
+  createPrivateKey,
+  createPublicKey,
   sign as cryptoSign,
   generateKeyPairSync,
   type KeyObject,
@@ -55,6 +57,28 @@ function selfSignedCertificate(privateKey: KeyObject, publicKey: KeyObject): str
   return forge.pki.certificateToPem(certificate);
 }
 
+/** One signing key as the state file keeps it: the private key as PKCS#8 PEM. */
+export interface StoredSigningKey {
+  readonly kid: string;
+  readonly privateKeyPem: string;
+  readonly certificatePem: string;
+}
+
+/**
+ * What {@link SigningKeys.export} writes and {@link SigningKeys.restore} reads: every key the set
+ * holds, in the order they are published: the signing key, the next, the previous.
+ */
+export interface SigningKeysSnapshot {
+  readonly keys: readonly StoredSigningKey[];
+}
+
+async function restoreSigningKey(stored: StoredSigningKey): Promise<SigningKey> {
+  const privateKey = createPrivateKey(stored.privateKeyPem);
+  const publicKey = createPublicKey(privateKey);
+  const jwk = { ...(await exportJWK(publicKey)), alg: "RS256", use: "sig", kid: stored.kid };
+  return { kid: stored.kid, privateKey, jwk, certificatePem: stored.certificatePem };
+}
+
 /**
  * The emulator's RS256 signing keys, published as Google publishes its own: the key that signs
  * (`current`), the key that will sign after the next rotation (`next`, listed well before it
@@ -72,6 +96,38 @@ export class SigningKeys {
 
   static async create(): Promise<SigningKeys> {
     return new SigningKeys(await createSigningKey(), await createSigningKey(), undefined);
+  }
+
+  /**
+   * The keys as a persisted emulator keeps them (they include the private keys), in the order
+   * they are published: the signing key, the next, then the previous one if any.
+   */
+  export(): SigningKeysSnapshot {
+    return {
+      keys: this.published.map((key) => ({
+        kid: key.kid,
+        privateKeyPem: key.privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+        certificatePem: key.certificatePem,
+      })),
+    };
+  }
+
+  /**
+   * The keys {@link export} wrote, so tokens signed before a restart verify after it, and the
+   * key clients already hold as the next one still signs after the next rotation.
+   *
+   * @throws TypeError when the snapshot holds no key or a key that does not parse.
+   */
+  static async restore(snapshot: SigningKeysSnapshot): Promise<SigningKeys> {
+    if (!Array.isArray(snapshot.keys) || snapshot.keys.length === 0) {
+      throw new TypeError("the signing keys are missing");
+    }
+    const [current, next, previous] = await Promise.all(snapshot.keys.map(restoreSigningKey));
+    return new SigningKeys(
+      current as SigningKey,
+      next ?? (await createSigningKey()),
+      previous,
+    );
   }
 
   get currentKid(): string {

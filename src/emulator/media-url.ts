@@ -9,9 +9,11 @@ const BASE_URL_TTL_MS = 60 * 60 * 1000;
  * HMAC over both with a secret of this emulator run.
  */
 export class MediaUrlSigner {
-  private readonly secret = randomBytes(32);
-
-  constructor(private readonly now: () => number) {}
+  /** @param secret keys the HMAC; a persisted emulator keeps it, so old URLs keep working. */
+  constructor(
+    private readonly now: () => number,
+    private readonly secret: Buffer = randomBytes(32),
+  ) {}
 
   /** A key for `mediaItemId`, valid for an hour. */
   sign(mediaItemId: string): string {

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type { BlobRefs } from "./drive-store.js";
 
 /** Who created an album or media item: one user through one OAuth client (the "app"). */
 export interface PhotosOwner {
@@ -31,6 +32,15 @@ interface PendingUpload {
   readonly expiresAtMs: number;
 }
 
+/** What {@link PhotosStore.export} writes; bytes by reference (see `BlobRefs`). */
+export interface PhotosSnapshot {
+  albums: Album[];
+  mediaItems: Array<Omit<MediaItem, "bytes"> & { bytes: string }>;
+  uploads: Array<[string, Omit<PendingUpload, "bytes"> & { bytes: string }]>;
+  /** The key of media items' signed `baseUrl`s, base64. */
+  urlSecret: string;
+}
+
 /** Upload tokens live for a day, as Google documents. */
 const UPLOAD_TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
 
@@ -43,6 +53,8 @@ export class PhotosStore {
   private readonly albums = new Map<string, Album>();
   private readonly mediaItems = new Map<string, MediaItem>();
   private readonly uploads = new Map<string, PendingUpload>();
+  /** Keys the signed `baseUrl`s of media items; kept with the store so they outlive a restart. */
+  urlSecret: Buffer = randomBytes(32);
 
   constructor(private readonly now: () => number) {}
 
@@ -113,6 +125,45 @@ export class PhotosStore {
   /** The owner's media items, oldest first. */
   mediaItemsOf(owner: PhotosOwner): MediaItem[] {
     return [...this.mediaItems.values()].filter((item) => sameOwner(item.owner, owner));
+  }
+
+  /** Albums, media items and unexpired uploads, with bytes stored through `blobs`. */
+  export(blobs: BlobRefs): PhotosSnapshot {
+    const now = this.now();
+    return {
+      albums: [...this.albums.values()],
+      mediaItems: [...this.mediaItems.values()].map((item) => ({
+        ...item,
+        bytes: blobs.refOf(item.bytes),
+      })),
+      uploads: [...this.uploads]
+        .filter(([, upload]) => upload.expiresAtMs > now)
+        .map(([token, upload]) => [token, { ...upload, bytes: blobs.refOf(upload.bytes) }]),
+      urlSecret: this.urlSecret.toString("base64"),
+    };
+  }
+
+  /**
+   * Replaces everything with what {@link export} wrote.
+   *
+   * @throws TypeError when the snapshot is not shaped as `export` writes it.
+   */
+  import(snapshot: PhotosSnapshot, blobs: BlobRefs): void {
+    for (const part of ["albums", "mediaItems", "uploads"] as const) {
+      if (!Array.isArray(snapshot[part])) throw new TypeError(`photos.${part} is not a list`);
+    }
+    if (typeof snapshot.urlSecret !== "string") throw new TypeError("photos.urlSecret is missing");
+    this.urlSecret = Buffer.from(snapshot.urlSecret, "base64");
+    this.albums.clear();
+    for (const album of snapshot.albums) this.albums.set(album.id, album);
+    this.mediaItems.clear();
+    for (const item of snapshot.mediaItems) {
+      this.mediaItems.set(item.id, { ...item, bytes: blobs.contentOf(item.bytes) });
+    }
+    this.uploads.clear();
+    for (const [token, upload] of snapshot.uploads) {
+      this.uploads.set(token, { ...upload, bytes: blobs.contentOf(upload.bytes) });
+    }
   }
 
   private sweepUploads(): void {

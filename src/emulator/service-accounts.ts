@@ -1,4 +1,10 @@
-import { generateKeyPairSync, type KeyObject, randomBytes, randomInt } from "node:crypto";
+import {
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  randomBytes,
+  randomInt,
+} from "node:crypto";
 import { decodeProtectedHeader, jwtVerify } from "jose";
 
 /** `aud` of the JWT a service account signs to call the RISC management API. */
@@ -13,6 +19,14 @@ interface ServiceAccount {
   readonly keyId: string;
   readonly publicKey: KeyObject;
   /** Holds `roles/riscconfigs.admin` in the emulated project. */
+  readonly riscAdmin: boolean;
+}
+
+/** A service account as the state file keeps it: only its public key (the private one left). */
+export interface StoredServiceAccount {
+  readonly email: string;
+  readonly keyId: string;
+  readonly publicKeyPem: string;
   readonly riscAdmin: boolean;
 }
 
@@ -36,6 +50,34 @@ export class ServiceAccounts {
   private readonly byKeyId = new Map<string, ServiceAccount>();
 
   constructor(private readonly projectId: string) {}
+
+  /** The accounts as a persisted emulator keeps them. */
+  export(): StoredServiceAccount[] {
+    return [...this.byKeyId.values()].map(({ email, keyId, publicKey, riscAdmin }) => ({
+      email,
+      keyId,
+      publicKeyPem: publicKey.export({ type: "spki", format: "pem" }).toString(),
+      riscAdmin,
+    }));
+  }
+
+  /**
+   * Replaces the accounts with what {@link export} wrote.
+   *
+   * @throws TypeError when the list is not one or a key does not parse.
+   */
+  import(accounts: readonly StoredServiceAccount[]): void {
+    if (!Array.isArray(accounts)) throw new TypeError("serviceAccounts is not a list");
+    this.byKeyId.clear();
+    for (const { email, keyId, publicKeyPem, riscAdmin } of accounts) {
+      this.byKeyId.set(keyId, {
+        email,
+        keyId,
+        publicKey: createPublicKey(publicKeyPem),
+        riscAdmin,
+      });
+    }
+  }
 
   /** A new account and key; the private key leaves the emulator here and is not kept. */
   issue(baseUrl: string, input: ServiceAccountInput = {}) {

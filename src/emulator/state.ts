@@ -70,6 +70,20 @@ export interface MintCodeInput {
   codeChallengeMethod?: "plain" | "S256" | undefined;
 }
 
+/**
+ * What a persisted emulator keeps of its state (everything but the counters): plain JSON, as
+ * {@link EmulatorState.exportRecords} gives it and {@link EmulatorState.importRecords} reads it.
+ */
+export interface StateRecords {
+  settings: EmulatorSettings;
+  clients: EmulatorClient[];
+  users: EmulatorUser[];
+  codes: Array<[string, AuthorizationCode]>;
+  refreshTokens: Array<[string, RefreshTokenRecord]>;
+  accessTokens: Array<[string, AccessTokenRecord]>;
+  grants: Array<Omit<Grant, "scopes"> & { scopes: string[] }>;
+}
+
 interface Counters {
   requests: Map<string, number>;
   grants: Map<string, number>;
@@ -341,6 +355,55 @@ export class EmulatorState {
     return out;
   }
 
+  /** The state as a persisted emulator saves it; expired codes and access tokens are left out. */
+  exportRecords(): StateRecords {
+    const now = this.now();
+    return {
+      settings: { ...this.settings },
+      clients: [...this.clients.values()],
+      users: [...this.users.values()],
+      codes: [...this.codes].filter(([, code]) => code.expiresAtMs > now),
+      refreshTokens: [...this.refreshTokens],
+      accessTokens: [...this.accessTokens].filter(([, record]) => record.expiresAtMs > now),
+      grants: [...this.grants.values()].map((grant) => ({
+        ...grant,
+        scopes: [...grant.scopes],
+        refreshTokens: [...grant.refreshTokens],
+      })),
+    };
+  }
+
+  /**
+   * Replaces the state with what {@link exportRecords} saved.
+   *
+   * @throws TypeError when a part is missing or not a list.
+   */
+  importRecords(records: StateRecords): void {
+    for (const [name, value] of Object.entries(records)) {
+      if (name !== "settings" && !Array.isArray(value))
+        throw new TypeError(`${name} is not a list`);
+    }
+    Object.assign(this.settings, DEFAULT_SETTINGS, records.settings);
+    this.clients.clear();
+    for (const client of records.clients) this.clients.set(client.clientId, client);
+    this.users.clear();
+    this.usersByEmail.clear();
+    for (const user of records.users) {
+      this.users.set(user.sub, user);
+      this.usersByEmail.set(user.email.toLowerCase(), user);
+    }
+    replace(this.codes, records.codes);
+    replace(this.refreshTokens, records.refreshTokens);
+    replace(this.accessTokens, records.accessTokens);
+    this.grants.clear();
+    for (const grant of records.grants) {
+      this.grants.set(grantKey(grant.sub, grant.clientId), {
+        ...grant,
+        scopes: new Set(grant.scopes),
+      });
+    }
+  }
+
   countRequest(path: string): void {
     this.counters.requests.set(path, (this.counters.requests.get(path) ?? 0) + 1);
   }
@@ -397,6 +460,11 @@ export function pkceMatches(code: AuthorizationCode, verifier: string | undefine
       ? createHash("sha256").update(verifier).digest("base64url")
       : verifier;
   return computed === code.codeChallenge;
+}
+
+function replace<T>(map: Map<string, T>, entries: ReadonlyArray<[string, T]>): void {
+  map.clear();
+  for (const [key, value] of entries) map.set(key, value);
 }
 
 function grantKey(sub: string, clientId: string): string {

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -36,6 +36,24 @@ function startCli(
     });
     child.on("exit", (code) => reject(new Error(`exited with ${code}: ${output}`)));
   });
+}
+
+/** Waits until the CLI has printed a line matching `pattern`. */
+async function waitForOutput(output: () => string, pattern: RegExp): Promise<void> {
+  for (let i = 0; i < 100 && !pattern.test(output()); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  expect(output()).toMatch(pattern);
+}
+
+async function postJson(url: string, body: unknown): Promise<any> {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  expect(response.status).toBe(200);
+  return response.json();
 }
 
 function stopped(child: ChildProcess): Promise<number | null> {
@@ -86,6 +104,85 @@ describe("steward emulator", () => {
     } finally {
       expect(await stopped(child)).toBe(0);
     }
+  });
+
+  it("says its state is in memory without --data-dir", async () => {
+    const { child, output } = await startCli(["emulator", "--port", "0"]);
+    try {
+      await waitForOutput(output, /emulator state: +in memory, lost on exit/);
+    } finally {
+      expect(await stopped(child)).toBe(0);
+    }
+  });
+
+  it("with --data-dir keeps users, grants and its client across a restart, and says so", async () => {
+    const dataDir = join(dir, "emulator-state");
+    const first = await startCli(["emulator", "--port", "0", "--data-dir", dataDir]);
+    let client: { clientId: string; clientSecret: string };
+    let refreshToken: string;
+    try {
+      await waitForOutput(first.output, new RegExp(`emulator state: +kept in ${dataDir}`));
+      client = (await (await fetch(`${first.url}/emulator/clients`)).json()).clients[0];
+      const signIn = await postJson(`${first.url}/emulator/sign-in`, {
+        clientId: client.clientId,
+        email: "cli-kept@example.com",
+      });
+      const exchanged = await (
+        await fetch(`${first.url}/token`, {
+          method: "POST",
+          body: new URLSearchParams({
+            grant_type: "authorization_code",
+            code: signIn.serverAuthCode,
+            client_id: client.clientId,
+            client_secret: client.clientSecret,
+            redirect_uri: "",
+          }),
+        })
+      ).json();
+      refreshToken = exchanged.refresh_token;
+      expect(refreshToken).toMatch(/^1\/\/0/);
+    } finally {
+      // SIGTERM: the state is saved on the way out.
+      expect(await stopped(first.child)).toBe(0);
+    }
+    expect((await stat(join(dataDir, "state.json"))).mode & 0o077).toBe(0);
+
+    const second = await startCli(["emulator", "--port", "0", "--data-dir", dataDir]);
+    try {
+      const clients = (await (await fetch(`${second.url}/emulator/clients`)).json()).clients;
+      expect(clients[0]).toMatchObject({
+        clientId: client.clientId,
+        clientSecret: client.clientSecret,
+      });
+      const users = (await (await fetch(`${second.url}/emulator/users`)).json()).users;
+      expect(users.map((user: { email: string }) => user.email)).toEqual(["cli-kept@example.com"]);
+      const refreshed = await fetch(`${second.url}/token`, {
+        method: "POST",
+        body: new URLSearchParams({
+          grant_type: "refresh_token",
+          refresh_token: refreshToken,
+          client_id: client.clientId,
+          client_secret: client.clientSecret,
+        }),
+      });
+      expect(refreshed.status).toBe(200);
+    } finally {
+      expect(await stopped(second.child)).toBe(0);
+    }
+  });
+
+  it("refuses a damaged --data-dir state file, naming it, and exits 1", async () => {
+    const dataDir = await mkdtemp(join(dir, "damaged-"));
+    await writeFile(join(dataDir, "state.json"), "not json");
+    const run = promisify(execFile)(
+      process.execPath,
+      ["bin/steward.js", "emulator", "--port", "0", "--data-dir", dataDir],
+      { cwd: root },
+    );
+    await expect(run).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining(`The emulator state file ${join(dataDir, "state.json")}`),
+    });
   });
 
   it("runs as `npx steward` and refuses a bad port with a clear message", async () => {

@@ -20,7 +20,7 @@ import {
 import {
   APP_DATA_ALIASES,
   type AppDataOwner,
-  AppDataStore,
+  type AppDataStore,
   type DriveFile,
   FOLDER_MIME_TYPE,
 } from "../drive-store.js";
@@ -78,7 +78,7 @@ type Json = Record<string, unknown>;
  * modelled: it lists as empty and cannot be written to.
  */
 export function driveRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
-  const files = new DriveFiles(new AppDataStore(ctx.state.now));
+  const files = new DriveFiles(ctx.drive);
   const caller = (request: FastifyRequest, reply: FastifyReply, scopes: readonly string[]) => {
     const token = requireAccessToken(ctx.state, request, reply, scopes);
     if (token === undefined) return undefined;

@@ -15,7 +15,7 @@ import {
   parseBatchCreate,
   parseSearch,
 } from "../photos-resource.js";
-import { type MediaItem, type PhotosOwner, PhotosStore } from "../photos-store.js";
+import type { MediaItem, PhotosOwner, PhotosStore } from "../photos-store.js";
 
 const SCOPE = "https://www.googleapis.com/auth/photoslibrary";
 /**
@@ -38,8 +38,8 @@ type Json = Record<string, unknown>;
  * (list, get), and a `baseUrl` per item serving its bytes. Everything is per (user, client).
  */
 export function photosRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
-  const store = new PhotosStore(ctx.state.now);
-  const signer = new MediaUrlSigner(ctx.state.now);
+  const store = ctx.photos;
+  const signer = new MediaUrlSigner(ctx.state.now, store.urlSecret);
   const caller = (request: FastifyRequest, reply: FastifyReply, scopes: readonly string[]) => {
     const token = requireAccessToken(ctx.state, request, reply, []);
     if (token === undefined) return undefined;
