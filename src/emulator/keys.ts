@@ -123,11 +123,7 @@ export class SigningKeys {
       throw new TypeError("the signing keys are missing");
     }
     const [current, next, previous] = await Promise.all(snapshot.keys.map(restoreSigningKey));
-    return new SigningKeys(
-      current as SigningKey,
-      next ?? (await createSigningKey()),
-      previous,
-    );
+    return new SigningKeys(current as SigningKey, next ?? (await createSigningKey()), previous);
   }
 
   get currentKid(): string {

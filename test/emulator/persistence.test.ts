@@ -193,8 +193,10 @@ describe("an emulator with a data dir", () => {
     });
     expect(payload.sub).toBe(sub);
     const published = (await (await fetch(`${after.url}/oauth2/v3/certs`)).json()).keys;
+    // The signing key, the one published to sign next, and the one that signed before.
     expect(published.map((key: { kid: string }) => key.kid)).toEqual([
       rotated.kid,
+      rotated.nextKid,
       rotated.previousKid,
     ]);
     const signIn = await sdkSignIn(after, { email: "kept@example.com" });
