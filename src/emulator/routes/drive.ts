@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { requireAccessToken } from "../api-auth.js";
 import { fieldMaskOf, queryParam, sendMedia } from "../api-params.js";
-import type { EmulatorContext } from "../context.js";
+import { baseUrlOf, type EmulatorContext } from "../context.js";
 import {
   sendBadRequest,
   sendDriveError,
@@ -13,6 +13,7 @@ import {
 import { compileDriveQuery, compileOrderBy } from "../drive-query.js";
 import {
   defaultProjection,
+  type FileMetadata,
   fileResource,
   folderResource,
   mergeProperties,
@@ -24,10 +25,17 @@ import {
   type DriveFile,
   FOLDER_MIME_TYPE,
 } from "../drive-store.js";
-import { readWriteInput, type WriteInput } from "../drive-upload.js";
+import {
+  type ResumableStart,
+  readResumableStart,
+  readWriteInput,
+  type WriteInput,
+} from "../drive-upload.js";
 import { applyFieldMask } from "../fields.js";
 import type { AccessTokenRecord } from "../model.js";
 import { PageTokens } from "../page-token.js";
+import { ResumableSessions } from "../resumable-sessions.js";
+import { receiveChunk } from "../resumable-upload.js";
 
 const SCOPE = "https://www.googleapis.com/auth/";
 /** The only scope that reaches the application data folder; `drive` alone does not. */
@@ -70,15 +78,24 @@ interface Caller {
 
 type Json = Record<string, unknown>;
 
+/** What a resumable upload session remembers of the request that opened it. */
+interface DriveUploadStart extends ResumableStart {
+  readonly who: Caller;
+  /** The file a `files.update` upload replaces; undefined for `files.create`. */
+  readonly fileId: string | undefined;
+}
+
 /**
  * Drive API v3 for the application data folder: `files.get` (metadata, and content with
  * `alt=media`), `files.list`, `files.create` (metadata only, or `uploadType=multipart`/`media`),
- * `files.update` (PATCH, with or without media), `files.delete`. Each (user, client) has its own
+ * `files.update` (PATCH, with or without media), `files.delete`. Uploads may also be resumable
+ * (`uploadType=resumable`: a session URI in `Location`, then `PUT`s to it). Each (user, client) has its own
  * folder, so only the app that created a file sees it. My Drive (`spaces=drive`) is not
  * modelled: it lists as empty and cannot be written to.
  */
 export function driveRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
   const files = new DriveFiles(new AppDataStore(ctx.state.now));
+  const uploads = new ResumableSessions<DriveUploadStart>(ctx.state.now);
   const caller = (request: FastifyRequest, reply: FastifyReply, scopes: readonly string[]) => {
     const token = requireAccessToken(ctx.state, request, reply, scopes);
     if (token === undefined) return undefined;
@@ -119,9 +136,13 @@ export function driveRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
       (kind: "metadata" | "upload", scopes: readonly string[]) =>
       (request: FastifyRequest<{ Params: Partial<WithId["Params"]> }>, reply: FastifyReply) => {
         const who = caller(request, reply, scopes);
-        const input = who && readWriteInput(kind, request, reply);
-        if (who === undefined || input === undefined) return reply;
+        if (who === undefined) return reply;
         const { fileId } = request.params;
+        if (kind === "upload" && queryParam(request, "uploadType") === "resumable") {
+          return startResumable(who, fileId, request, reply);
+        }
+        const input = readWriteInput(kind, request, reply);
+        if (input === undefined) return reply;
         return fileId === undefined
           ? files.create(who, input, request, reply)
           : files.update(who, fileId, input, request, reply);
@@ -130,6 +151,66 @@ export function driveRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
     writes.patch("/drive/v3/files/:fileId", write("metadata", DRIVE_METHOD_SCOPES.update));
     writes.post("/upload/drive/v3/files", write("upload", DRIVE_METHOD_SCOPES.write));
     writes.patch("/upload/drive/v3/files/:fileId", write("upload", DRIVE_METHOD_SCOPES.update));
+  });
+
+  /** Opens a session after the checks Google makes before any byte is sent. */
+  function startResumable(
+    who: Caller,
+    fileId: string | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ) {
+    const start = readResumableStart(request, reply);
+    if (start === undefined) return reply;
+    if (!files.canWrite(who, fileId, start.metadata, reply)) return reply;
+    const limit = uploads.limits.maxUploadBytes;
+    if (start.contentLength !== undefined && start.contentLength > limit) {
+      return sendDriveError(
+        reply,
+        413,
+        `The upload is larger than the emulator keeps (${limit} bytes).`,
+        { reason: "uploadTooLarge" },
+      );
+    }
+    const session = uploads.open({ ...start, who, fileId });
+    session.total = start.contentLength;
+    // The session URI keeps the request's own parameters (fields, addParents...), as Google's.
+    const url = new URL(request.url, baseUrlOf(request));
+    url.searchParams.set("upload_id", session.id);
+    return reply
+      .code(200)
+      .header("location", url.toString())
+      .header("x-guploader-uploadid", session.id)
+      .send();
+  }
+
+  // The session URI: bytes are read as they arrive, so a dropped connection keeps what came.
+  app.register(async (sessions) => {
+    sessions.removeAllContentTypeParsers();
+    sessions.addContentTypeParser("*", (_request, payload, done) => done(null, payload));
+    const put = async (request: FastifyRequest, reply: FastifyReply) => {
+      const session = uploads.get(queryParam(request, "upload_id"));
+      if (session === undefined) {
+        return sendDriveError(reply, 404, "Upload session not found or expired.", {
+          reason: "notFound",
+          location: "upload_id",
+          locationType: "parameter",
+        });
+      }
+      if ((await receiveChunk(session, request, reply)) === "sent") return reply;
+      const { who, fileId, metadata, contentType } = session.start;
+      const input: WriteInput = {
+        metadata,
+        content: session.content(),
+        contentType: contentType ?? "application/octet-stream",
+      };
+      uploads.close(session);
+      return fileId === undefined
+        ? files.create(who, input, request, reply)
+        : files.update(who, fileId, input, request, reply);
+    };
+    sessions.put("/upload/drive/v3/files", put);
+    sessions.put("/upload/drive/v3/files/:fileId", put);
   });
 }
 
@@ -209,26 +290,21 @@ class DriveFiles {
     return reply.code(204).send();
   }
 
+  /**
+   * Whether a create (no `fileId`) or an update with this metadata may go ahead, as checked
+   * before a resumable upload's bytes are sent; sends the error and returns false otherwise.
+   */
+  canWrite(who: Caller, fileId: string | undefined, metadata: FileMetadata, reply: FastifyReply) {
+    if (fileId === undefined) return this.createParent(who, metadata, reply) !== undefined;
+    const target = this.find(who, fileId, reply);
+    if (target === "folder") sendFolderNotWritable(reply, fileId);
+    return target !== undefined && target !== "folder";
+  }
+
   create(who: Caller, input: WriteInput, request: FastifyRequest, reply: FastifyReply) {
     const { metadata, content } = input;
-    if (metadata.trashed === true) return sendNotSupportedForAppData(reply);
-    const parents = metadata.parents ?? [];
-    if (parents.length > 1) return sendTooManyParents(reply);
-    const parent = parents[0];
-    const canWriteDrive = [DRIVE_FULL_SCOPE, DRIVE_FILE_SCOPE].some((scope) =>
-      who.token.scopes.includes(scope),
-    );
-    if (parent === undefined || parent === "root") {
-      // My Drive: out of reach of drive.appdata alone, and not modelled for the others.
-      return canWriteDrive ? sendNotModelled(reply) : sendSpacesNotGranted(reply);
-    }
-    if (!who.hasAppData) {
-      return APP_DATA_ALIASES.includes(parent)
-        ? sendSpacesNotGranted(reply)
-        : sendFileNotFound(reply, parent);
-    }
-    const parentId = this.store.resolveId(who.owner, parent);
-    if (!this.store.isFolder(who.owner, parentId)) return sendFileNotFound(reply, parent);
+    const parentId = this.createParent(who, metadata, reply);
+    if (parentId === undefined) return reply;
     const mimeType = metadata.mimeType ?? input.contentType ?? "application/octet-stream";
     if (mimeType === FOLDER_MIME_TYPE && content !== undefined) return sendFolderContent(reply);
     const file = this.store.create(who.owner, {
@@ -243,6 +319,29 @@ class DriveFiles {
         metadata.originalFilename ?? (content === undefined ? undefined : metadata.name),
     });
     return sendResource(request, reply, fileResource(file), defaultProjection);
+  }
+
+  /** The folder a new file goes in; undefined once the error is sent. */
+  private createParent(who: Caller, metadata: FileMetadata, reply: FastifyReply) {
+    if (metadata.trashed === true) return void sendNotSupportedForAppData(reply);
+    const parents = metadata.parents ?? [];
+    if (parents.length > 1) return void sendTooManyParents(reply);
+    const parent = parents[0];
+    const canWriteDrive = [DRIVE_FULL_SCOPE, DRIVE_FILE_SCOPE].some((scope) =>
+      who.token.scopes.includes(scope),
+    );
+    if (parent === undefined || parent === "root") {
+      // My Drive: out of reach of drive.appdata alone, and not modelled for the others.
+      return void (canWriteDrive ? sendNotModelled(reply) : sendSpacesNotGranted(reply));
+    }
+    if (!who.hasAppData) {
+      return void (APP_DATA_ALIASES.includes(parent)
+        ? sendSpacesNotGranted(reply)
+        : sendFileNotFound(reply, parent));
+    }
+    const parentId = this.store.resolveId(who.owner, parent);
+    if (!this.store.isFolder(who.owner, parentId)) return void sendFileNotFound(reply, parent);
+    return parentId;
   }
 
   update(
