@@ -146,7 +146,9 @@ async function take(
 }
 
 function isStatusError(error: unknown): boolean {
-  return error instanceof Error && typeof (error as { statusCode?: unknown }).statusCode === "number";
+  return (
+    error instanceof Error && typeof (error as { statusCode?: unknown }).statusCode === "number"
+  );
 }
 
 function refuse(reply: FastifyReply, message: string): "sent" {

@@ -180,7 +180,11 @@ describe("resumable uploads (uploadType=resumable)", () => {
     expect(query.status).toBe(308);
     expect(query.headers.get("range")).toBe("bytes=0-262143");
 
-    const second = await put(session, content.subarray(256 * KIB, 512 * KIB), "bytes 262144-524287/*");
+    const second = await put(
+      session,
+      content.subarray(256 * KIB, 512 * KIB),
+      "bytes 262144-524287/*",
+    );
     expect(second.status).toBe(308);
     expect(second.headers.get("range")).toBe("bytes=0-524287");
 
@@ -222,7 +226,11 @@ describe("resumable uploads (uploadType=resumable)", () => {
     expect(open.status).toBe(200);
     const location = new URL(open.headers.get("location") as string);
     expect(location.pathname).toBe(`/upload/drive/v3/files/${created.body.id}`);
-    const updated = await put(location.pathname + location.search, Buffer.from("new"), "bytes 0-2/3");
+    const updated = await put(
+      location.pathname + location.search,
+      Buffer.from("new"),
+      "bytes 0-2/3",
+    );
     expect(updated.status).toBe(200);
     expect(updated.body).toMatchObject({ id: created.body.id, name: "renamed.bin" });
     expect((await download(created.body.id)).toString()).toBe("new");
