@@ -149,8 +149,11 @@ export function driveRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
       };
     writes.post("/drive/v3/files", write("metadata", DRIVE_METHOD_SCOPES.write));
     writes.patch("/drive/v3/files/:fileId", write("metadata", DRIVE_METHOD_SCOPES.update));
-    writes.post("/upload/drive/v3/files", write("upload", DRIVE_METHOD_SCOPES.write));
-    writes.patch("/upload/drive/v3/files/:fileId", write("upload", DRIVE_METHOD_SCOPES.update));
+    // `/resumable/upload/...` is the resumable path Drive's discovery document names.
+    for (const prefix of ["/upload", "/resumable/upload"]) {
+      writes.post(`${prefix}/drive/v3/files`, write("upload", DRIVE_METHOD_SCOPES.write));
+      writes.patch(`${prefix}/drive/v3/files/:fileId`, write("upload", DRIVE_METHOD_SCOPES.update));
+    }
   });
 
   /** Opens a session after the checks Google makes before any byte is sent. */
@@ -209,8 +212,10 @@ export function driveRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
         ? files.create(who, input, request, reply)
         : files.update(who, fileId, input, request, reply);
     };
-    sessions.put("/upload/drive/v3/files", put);
-    sessions.put("/upload/drive/v3/files/:fileId", put);
+    for (const prefix of ["/upload", "/resumable/upload"]) {
+      sessions.put(`${prefix}/drive/v3/files`, put);
+      sessions.put(`${prefix}/drive/v3/files/:fileId`, put);
+    }
   });
 }
 
