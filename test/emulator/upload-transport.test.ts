@@ -323,3 +323,90 @@ describe("resumable uploads (uploadType=resumable)", () => {
     expect(body.error.message).toBe("File not found: nope.");
   });
 });
+
+describe("Photos resumable uploads (X-Goog-Upload-Protocol: resumable)", () => {
+  const PHOTOS = "https://www.googleapis.com/auth/photoslibrary";
+
+  async function photosToken(email: string): Promise<string> {
+    const { serverAuthCode } = await sdkSignIn(google, {
+      email,
+      scopes: [`${PHOTOS}.appendonly`, `${PHOTOS}.readonly.appcreateddata`],
+    });
+    return (await exchangeCode(google, serverAuthCode)).body.access_token;
+  }
+
+  /** A 2x3 GIF header followed by padding, long enough for two chunks. */
+  function gif(length: number): Buffer {
+    const header = Buffer.from([0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 2, 0, 3, 0]);
+    return Buffer.concat([header, randomBytes(length - header.length)]);
+  }
+
+  async function post(url: string, headers: Record<string, string>, body?: Buffer) {
+    const response = await fetch(url, {
+      method: "POST",
+      headers,
+      body: body === undefined ? undefined : new Uint8Array(body),
+    });
+    return { status: response.status, headers: response.headers, text: await response.text() };
+  }
+
+  it("starts, uploads a chunk, answers a query, then finalizes into an upload token", async () => {
+    const photosAccess = await photosToken("photos-resumable@example.com");
+    const bytes = gif(300 * KIB);
+    const start = await post(`${google.url}/v1/uploads`, {
+      authorization: `Bearer ${photosAccess}`,
+      "x-goog-upload-protocol": "resumable",
+      "x-goog-upload-command": "start",
+      "x-goog-upload-content-type": "image/gif",
+      "x-goog-upload-raw-size": String(bytes.length),
+    });
+    expect(start.status).toBe(200);
+    expect(start.headers.get("x-goog-upload-chunk-granularity")).toBe("262144");
+    const url = start.headers.get("x-goog-upload-url") as string;
+    expect(new URL(url).searchParams.get("upload_id")).toMatch(/^[\w-]{40,}$/);
+
+    const chunk = await post(
+      url,
+      { "x-goog-upload-command": "upload", "x-goog-upload-offset": "0" },
+      bytes.subarray(0, 256 * KIB),
+    );
+    expect(chunk.status).toBe(200);
+    const query = await post(url, { "x-goog-upload-command": "query" });
+    expect(query.headers.get("x-goog-upload-status")).toBe("active");
+    expect(query.headers.get("x-goog-upload-size-received")).toBe(String(256 * KIB));
+
+    const misaligned = await post(
+      url,
+      { "x-goog-upload-command": "upload", "x-goog-upload-offset": String(256 * KIB) },
+      bytes.subarray(256 * KIB, 256 * KIB + 1000),
+    );
+    expect(misaligned.status).toBe(400);
+
+    const last = await post(
+      url,
+      { "x-goog-upload-command": "upload, finalize", "x-goog-upload-offset": String(256 * KIB) },
+      bytes.subarray(256 * KIB),
+    );
+    expect(last.status).toBe(200);
+    expect(last.headers.get("x-goog-upload-status")).toBe("final");
+    expect(last.text).toMatch(/^CAIS/);
+
+    const created = await fetch(`${google.url}/v1/mediaItems:batchCreate`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${photosAccess}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        newMediaItems: [{ simpleMediaItem: { uploadToken: last.text, fileName: "r.gif" } }],
+      }),
+    }).then((response) => response.json());
+    const item = created.newMediaItemResults[0].mediaItem;
+    expect(item).toMatchObject({ mimeType: "image/gif", filename: "r.gif" });
+    const listed = await fetch(`${google.url}/v1/mediaItems/${item.id}`, {
+      headers: { authorization: `Bearer ${photosAccess}` },
+    }).then((response) => response.json());
+    const served = await fetch(`${listed.baseUrl}=d`);
+    expect(Buffer.from(await served.arrayBuffer()).equals(bytes)).toBe(true);
+
+    // The session is spent once finalized.
+    expect((await post(url, { "x-goog-upload-command": "query" })).status).toBe(404);
+  });
+});
