@@ -65,6 +65,13 @@ export async function receiveChunk(
       );
     }
     const length = last - first + 1;
+    const sent = request.headers["content-length"];
+    if (sent !== undefined && Number(sent) !== length && !request.headers["content-encoding"]) {
+      return refuse(
+        reply,
+        `Invalid request. The Content-Range header names ${length} byte(s), the body carries ${sent}.`,
+      );
+    }
     const isLast = total !== undefined && last + 1 === total;
     if (!isLast && length % CHUNK_UNIT !== 0) {
       return refuse(

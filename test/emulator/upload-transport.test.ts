@@ -295,6 +295,8 @@ describe("resumable uploads (uploadType=resumable)", () => {
     expect(small.body.error.message).toMatch(/^Invalid request\. The number of bytes uploaded/);
     const total = await put(session, randomBytes(10), "bytes 0-9/10");
     expect(total.status).toBe(400);
+    const longer = await put(session, randomBytes(300 * KIB), "bytes 0-262143/614400");
+    expect(longer.status).toBe(400);
     const garbled = await put(session, randomBytes(10), "bytes=0-9/10");
     expect(garbled.status).toBe(400);
     expect(garbled.body.error.message).toBe("Failed to parse Content-Range header.");
