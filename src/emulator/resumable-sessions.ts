@@ -32,8 +32,8 @@ export class UploadSession<T> {
   private size = 0;
   /** The upload's total length, once the client has said it. */
   total: number | undefined;
-  /** Set once the upload completed: what the finishing request answered, to answer again. */
-  completed: unknown;
+  /** Set once the upload made a file: what a later status query answers with. */
+  resultId: string | undefined;
 
   constructor(
     readonly id: string,

@@ -200,17 +200,22 @@ export function driveRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
           locationType: "parameter",
         });
       }
-      if ((await receiveChunk(session, request, reply)) === "sent") return reply;
       const { who, fileId, metadata, contentType } = session.start;
+      // A completed upload answers any later request with its file, as Google's.
+      if (session.resultId !== undefined) return files.get(who, session.resultId, request, reply);
+      if ((await receiveChunk(session, request, reply)) === "sent") return reply;
       const input: WriteInput = {
         metadata,
         content: session.content(),
         contentType: contentType ?? "application/octet-stream",
       };
-      uploads.close(session);
+      const written = (file: DriveFile) => {
+        session.resultId = file.id;
+        session.reset();
+      };
       return fileId === undefined
-        ? files.create(who, input, request, reply)
-        : files.update(who, fileId, input, request, reply);
+        ? files.create(who, input, request, reply, written)
+        : files.update(who, fileId, input, request, reply, written);
     };
     for (const prefix of ["/upload", "/resumable/upload"]) {
       sessions.put(`${prefix}/drive/v3/files`, put);
@@ -306,7 +311,13 @@ class DriveFiles {
     return target !== undefined && target !== "folder";
   }
 
-  create(who: Caller, input: WriteInput, request: FastifyRequest, reply: FastifyReply) {
+  create(
+    who: Caller,
+    input: WriteInput,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    written?: (file: DriveFile) => void,
+  ) {
     const { metadata, content } = input;
     const parentId = this.createParent(who, metadata, reply);
     if (parentId === undefined) return reply;
@@ -323,6 +334,7 @@ class DriveFiles {
       originalFilename:
         metadata.originalFilename ?? (content === undefined ? undefined : metadata.name),
     });
+    written?.(file);
     return sendResource(request, reply, fileResource(file), defaultProjection);
   }
 
@@ -355,6 +367,7 @@ class DriveFiles {
     input: WriteInput,
     request: FastifyRequest,
     reply: FastifyReply,
+    written?: (file: DriveFile) => void,
   ) {
     const { metadata, content } = input;
     const target = this.find(who, fileId, reply);
@@ -383,6 +396,7 @@ class DriveFiles {
       appProperties: mergeProperties(target.appProperties, metadata.appProperties),
       properties: mergeProperties(target.properties, metadata.properties),
     }) as DriveFile;
+    written?.(file);
     return sendResource(request, reply, fileResource(file), defaultProjection);
   }
 
