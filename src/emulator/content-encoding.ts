@@ -33,7 +33,7 @@ export async function decodeContentEncoding(
   payload: Readable,
 ): Promise<Readable> {
   const header = request.headers["content-encoding"];
-  if (header === undefined) return payload;
+  if (header === undefined || !hasBody(request)) return payload;
   const codings = header
     .split(",")
     .map((coding) => coding.trim().toLowerCase())
@@ -54,5 +54,15 @@ export async function decodeContentEncoding(
     decoded.destroy(new BodyEncodingError("The gzip-encoded request body is not valid gzip.")),
   );
   payload.pipe(gunzip).pipe(decoded);
+  // A route may answer without reading the body; its failure must not go unhandled then.
+  decoded.on("error", () => {});
   return decoded;
+}
+
+/** Whether bytes follow the headers: an empty body has nothing to decode (gzip would fail). */
+function hasBody(request: FastifyRequest): boolean {
+  const length = request.headers["content-length"];
+  return (
+    request.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0")
+  );
 }

@@ -129,6 +129,31 @@ describe("gzip-encoded request bodies", () => {
     expect(body.error).toMatchObject({ code: 400, message: "Unsupported Content-Encoding: br." });
   });
 
+  it("ignores Content-Encoding on a request without a body", async () => {
+    const { status } = await call("/drive/v3/files?spaces=appDataFolder", {
+      headers: { "content-encoding": "gzip" },
+    });
+    expect(status).toBe(200);
+    const empty = await call("/drive/v3/files?fields=name", {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-encoding": "gzip" },
+      body: "",
+    });
+    expect(empty.status).toBe(403); // no parents: My Drive, out of reach of drive.appdata
+    // The emulator is still up.
+    expect((await call("/drive/v3/files?spaces=appDataFolder")).status).toBe(200);
+  });
+
+  it("answers 400 to a request that names gzip but is not, without reading a route's body", async () => {
+    const { status } = await call("/drive/v3/files/appfolder", {
+      method: "DELETE",
+      headers: { "content-encoding": "gzip", "content-type": "application/json" },
+      body: "not gzip",
+    });
+    expect(status).toBeGreaterThanOrEqual(400);
+    expect((await call("/drive/v3/files?spaces=appDataFolder")).status).toBe(200);
+  });
+
   it("stops a gzip bomb at the body limit once decoded", async () => {
     const bomb = gzipSync(Buffer.alloc(65 * KIB * KIB));
     expect(bomb.length).toBeLessThan(KIB * KIB);
