@@ -190,7 +190,11 @@ export function driveRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
   // The session URI: bytes are read as they arrive, so a dropped connection keeps what came.
   app.register(async (sessions) => {
     sessions.removeAllContentTypeParsers();
-    sessions.addContentTypeParser("*", (_request, payload, done) => done(null, payload));
+    sessions.addContentTypeParser("*", (_request, payload, done) => {
+      // A client that leaves while a refused chunk is unread is no error of the emulator's.
+      payload.on("error", () => {});
+      done(null, payload);
+    });
     const put = async (request: FastifyRequest, reply: FastifyReply) => {
       const session = uploads.get(queryParam(request, "upload_id"));
       if (session === undefined) {
