@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { requireAccessToken } from "../api-auth.js";
 import { fieldMaskOf, queryParam, sendMedia } from "../api-params.js";
-import { baseUrlOf, type EmulatorContext } from "../context.js";
+import type { EmulatorContext } from "../context.js";
 import {
   sendBadRequest,
   sendDriveError,
@@ -25,17 +25,11 @@ import {
   type DriveFile,
   FOLDER_MIME_TYPE,
 } from "../drive-store.js";
-import {
-  type ResumableStart,
-  readResumableStart,
-  readWriteInput,
-  type WriteInput,
-} from "../drive-upload.js";
+import { readWriteInput, type WriteInput } from "../drive-upload.js";
 import { applyFieldMask } from "../fields.js";
 import type { AccessTokenRecord } from "../model.js";
 import { PageTokens } from "../page-token.js";
-import { ResumableSessions } from "../resumable-sessions.js";
-import { receiveChunk } from "../resumable-upload.js";
+import { driveResumableUploads } from "./drive-resumable.js";
 
 const SCOPE = "https://www.googleapis.com/auth/";
 /** The only scope that reaches the application data folder; `drive` alone does not. */
@@ -78,13 +72,6 @@ interface Caller {
 
 type Json = Record<string, unknown>;
 
-/** What a resumable upload session remembers of the request that opened it. */
-interface DriveUploadStart extends ResumableStart {
-  readonly who: Caller;
-  /** The file a `files.update` upload replaces; undefined for `files.create`. */
-  readonly fileId: string | undefined;
-}
-
 /**
  * Drive API v3 for the application data folder: `files.get` (metadata, and content with
  * `alt=media`), `files.list`, `files.create` (metadata only, or `uploadType=multipart`/`media`),
@@ -95,7 +82,7 @@ interface DriveUploadStart extends ResumableStart {
  */
 export function driveRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
   const files = new DriveFiles(new AppDataStore(ctx.state.now));
-  const uploads = new ResumableSessions<DriveUploadStart>(ctx.state.now);
+  const resumable = driveResumableUploads(app, files, ctx.state.now);
   const caller = (request: FastifyRequest, reply: FastifyReply, scopes: readonly string[]) => {
     const token = requireAccessToken(ctx.state, request, reply, scopes);
     if (token === undefined) return undefined;
@@ -139,7 +126,7 @@ export function driveRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
         if (who === undefined) return reply;
         const { fileId } = request.params;
         if (kind === "upload" && queryParam(request, "uploadType") === "resumable") {
-          return startResumable(who, fileId, request, reply);
+          return resumable.start(who, fileId, request, reply);
         }
         const input = readWriteInput(kind, request, reply);
         if (input === undefined) return reply;
@@ -153,77 +140,6 @@ export function driveRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
     for (const prefix of ["/upload", "/resumable/upload"]) {
       writes.post(`${prefix}/drive/v3/files`, write("upload", DRIVE_METHOD_SCOPES.write));
       writes.patch(`${prefix}/drive/v3/files/:fileId`, write("upload", DRIVE_METHOD_SCOPES.update));
-    }
-  });
-
-  /** Opens a session after the checks Google makes before any byte is sent. */
-  function startResumable(
-    who: Caller,
-    fileId: string | undefined,
-    request: FastifyRequest,
-    reply: FastifyReply,
-  ) {
-    const start = readResumableStart(request, reply);
-    if (start === undefined) return reply;
-    if (!files.canWrite(who, fileId, start.metadata, reply)) return reply;
-    const limit = uploads.limits.maxUploadBytes;
-    if (start.contentLength !== undefined && start.contentLength > limit) {
-      return sendDriveError(
-        reply,
-        413,
-        `The upload is larger than the emulator keeps (${limit} bytes).`,
-        { reason: "uploadTooLarge" },
-      );
-    }
-    const session = uploads.open({ ...start, who, fileId });
-    session.total = start.contentLength;
-    // The session URI keeps the request's own parameters (fields, addParents...), as Google's.
-    const url = new URL(request.url, baseUrlOf(request));
-    url.searchParams.set("upload_id", session.id);
-    return reply
-      .code(200)
-      .header("location", url.toString())
-      .header("x-guploader-uploadid", session.id)
-      .send();
-  }
-
-  // The session URI: bytes are read as they arrive, so a dropped connection keeps what came.
-  app.register(async (sessions) => {
-    sessions.removeAllContentTypeParsers();
-    sessions.addContentTypeParser("*", (_request, payload, done) => {
-      // A client that leaves while a refused chunk is unread is no error of the emulator's.
-      payload.on("error", () => {});
-      done(null, payload);
-    });
-    const put = async (request: FastifyRequest, reply: FastifyReply) => {
-      const session = uploads.get(queryParam(request, "upload_id"));
-      if (session === undefined) {
-        return sendDriveError(reply, 404, "Upload session not found or expired.", {
-          reason: "notFound",
-          location: "upload_id",
-          locationType: "parameter",
-        });
-      }
-      const { who, fileId, metadata, contentType } = session.start;
-      // A completed upload answers any later request with its file, as Google's.
-      if (session.resultId !== undefined) return files.get(who, session.resultId, request, reply);
-      if ((await receiveChunk(session, request, reply)) === "sent") return reply;
-      const input: WriteInput = {
-        metadata,
-        content: session.content(),
-        contentType: contentType ?? "application/octet-stream",
-      };
-      const written = (file: DriveFile) => {
-        session.resultId = file.id;
-        session.reset();
-      };
-      return fileId === undefined
-        ? files.create(who, input, request, reply, written)
-        : files.update(who, fileId, input, request, reply, written);
-    };
-    for (const prefix of ["/upload", "/resumable/upload"]) {
-      sessions.put(`${prefix}/drive/v3/files`, put);
-      sessions.put(`${prefix}/drive/v3/files/:fileId`, put);
     }
   });
 }
