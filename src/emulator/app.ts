@@ -6,6 +6,7 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from "fastify";
+import { decodeContentEncoding } from "./content-encoding.js";
 import type { EmulatorContext } from "./context.js";
 import type { Faults } from "./faults.js";
 import { apiErrorBody, sendOAuthError } from "./google-errors.js";
@@ -60,6 +61,8 @@ export async function buildEmulatorApp(
     routerOptions: { caseSensitive: true, ignoreTrailingSlash: false },
     frameworkErrors: refuseBadUrl,
   });
+  // Before every parser, so gzip-encoded forms, JSON and uploads all read as sent.
+  app.addHook("preParsing", decodeContentEncoding);
   await app.register(formbody);
   // Raw uploads (Photos bytes, Drive media) and any other type arrive as a Buffer.
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body));

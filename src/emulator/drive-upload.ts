@@ -16,7 +16,7 @@ export interface WriteInput {
 /**
  * Reads a write request's body, which the Drive routes receive as raw bytes: JSON metadata on
  * `/drive/v3/files`, or on `/upload/drive/v3/files` an `uploadType=multipart` body (metadata
- * part, then media part) or `uploadType=media` bytes. Sends Drive's 400 and returns undefined
+ * part, then media part) or `uploadType=media` bytes (resumable uploads are read by readResumableStart). Sends Drive's 400 and returns undefined
  * when the body cannot be read.
  */
 export function readWriteInput(
@@ -25,6 +25,38 @@ export function readWriteInput(
   reply: FastifyReply,
 ): WriteInput | undefined {
   return kind === "upload" ? readUpload(request, reply) : readMetadata(request, reply);
+}
+
+/** What starts a resumable upload: the file's metadata, the media's type and length if said. */
+export interface ResumableStart {
+  readonly metadata: FileMetadata;
+  readonly contentType: string | undefined;
+  readonly contentLength: number | undefined;
+}
+
+/**
+ * Reads the request that opens a resumable upload: JSON metadata (or no body), with the media's
+ * type and length in `X-Upload-Content-Type` and `X-Upload-Content-Length`. Sends Drive's 400
+ * and returns undefined when they cannot be read.
+ */
+export function readResumableStart(
+  request: FastifyRequest,
+  reply: FastifyReply,
+): ResumableStart | undefined {
+  const lengthHeader = request.headers["x-upload-content-length"];
+  const contentLength = lengthHeader === undefined ? undefined : Number(lengthHeader);
+  if (
+    contentLength !== undefined &&
+    (!/^\d{1,15}$/.test(String(lengthHeader)) || !Number.isSafeInteger(contentLength))
+  ) {
+    sendBadRequest(reply, "Invalid X-Upload-Content-Length header.");
+    return undefined;
+  }
+  const input = readMetadata(request, reply);
+  if (input === undefined) return undefined;
+  const typeHeader = request.headers["x-upload-content-type"];
+  const contentType = mediaTypeOf(Array.isArray(typeHeader) ? typeHeader[0] : typeHeader);
+  return { metadata: input.metadata, contentType, contentLength };
 }
 
 function readMetadata(request: FastifyRequest, reply: FastifyReply): WriteInput | undefined {
@@ -52,13 +84,7 @@ function readUpload(request: FastifyRequest, reply: FastifyReply): WriteInput | 
     return checked(undefined, body, mediaTypeOf(contentType) ?? "application/octet-stream", reply);
   }
   if (uploadType !== "multipart") {
-    sendInvalidParameter(
-      reply,
-      "uploadType",
-      uploadType === "resumable"
-        ? "The emulator does not support resumable uploads; use uploadType=multipart."
-        : "Invalid Value",
-    );
+    sendInvalidParameter(reply, "uploadType");
     return undefined;
   }
   const boundary = boundaryOf(contentType);

@@ -72,7 +72,10 @@ function mediaUpload(path: string) {
   return {
     accept: ["*/*"],
     maxSize: "5497558138880",
-    protocols: { simple: { multipart: true, path } },
+    protocols: {
+      simple: { multipart: true, path },
+      resumable: { multipart: true, path: `/resumable${path}` },
+    },
   };
 }
 

@@ -13,6 +13,7 @@ import {
 import { compileDriveQuery, compileOrderBy } from "../drive-query.js";
 import {
   defaultProjection,
+  type FileMetadata,
   fileResource,
   folderResource,
   mergeProperties,
@@ -28,6 +29,7 @@ import { readWriteInput, type WriteInput } from "../drive-upload.js";
 import { applyFieldMask } from "../fields.js";
 import type { AccessTokenRecord } from "../model.js";
 import { PageTokens } from "../page-token.js";
+import { driveResumableUploads } from "./drive-resumable.js";
 
 const SCOPE = "https://www.googleapis.com/auth/";
 /** The only scope that reaches the application data folder; `drive` alone does not. */
@@ -73,12 +75,14 @@ type Json = Record<string, unknown>;
 /**
  * Drive API v3 for the application data folder: `files.get` (metadata, and content with
  * `alt=media`), `files.list`, `files.create` (metadata only, or `uploadType=multipart`/`media`),
- * `files.update` (PATCH, with or without media), `files.delete`. Each (user, client) has its own
+ * `files.update` (PATCH, with or without media), `files.delete`. Uploads may also be resumable
+ * (`uploadType=resumable`: a session URI in `Location`, then `PUT`s to it). Each (user, client) has its own
  * folder, so only the app that created a file sees it. My Drive (`spaces=drive`) is not
  * modelled: it lists as empty and cannot be written to.
  */
 export function driveRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
   const files = new DriveFiles(ctx.drive);
+  const resumable = driveResumableUploads(app, files, ctx.state.now);
   const caller = (request: FastifyRequest, reply: FastifyReply, scopes: readonly string[]) => {
     const token = requireAccessToken(ctx.state, request, reply, scopes);
     if (token === undefined) return undefined;
@@ -119,17 +123,24 @@ export function driveRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
       (kind: "metadata" | "upload", scopes: readonly string[]) =>
       (request: FastifyRequest<{ Params: Partial<WithId["Params"]> }>, reply: FastifyReply) => {
         const who = caller(request, reply, scopes);
-        const input = who && readWriteInput(kind, request, reply);
-        if (who === undefined || input === undefined) return reply;
+        if (who === undefined) return reply;
         const { fileId } = request.params;
+        if (kind === "upload" && queryParam(request, "uploadType") === "resumable") {
+          return resumable.start(who, fileId, request, reply);
+        }
+        const input = readWriteInput(kind, request, reply);
+        if (input === undefined) return reply;
         return fileId === undefined
           ? files.create(who, input, request, reply)
           : files.update(who, fileId, input, request, reply);
       };
     writes.post("/drive/v3/files", write("metadata", DRIVE_METHOD_SCOPES.write));
     writes.patch("/drive/v3/files/:fileId", write("metadata", DRIVE_METHOD_SCOPES.update));
-    writes.post("/upload/drive/v3/files", write("upload", DRIVE_METHOD_SCOPES.write));
-    writes.patch("/upload/drive/v3/files/:fileId", write("upload", DRIVE_METHOD_SCOPES.update));
+    // `/resumable/upload/...` is the resumable path Drive's discovery document names.
+    for (const prefix of ["/upload", "/resumable/upload"]) {
+      writes.post(`${prefix}/drive/v3/files`, write("upload", DRIVE_METHOD_SCOPES.write));
+      writes.patch(`${prefix}/drive/v3/files/:fileId`, write("upload", DRIVE_METHOD_SCOPES.update));
+    }
   });
 }
 
@@ -209,26 +220,27 @@ class DriveFiles {
     return reply.code(204).send();
   }
 
-  create(who: Caller, input: WriteInput, request: FastifyRequest, reply: FastifyReply) {
+  /**
+   * Whether a create (no `fileId`) or an update with this metadata may go ahead, as checked
+   * before a resumable upload's bytes are sent; sends the error and returns false otherwise.
+   */
+  canWrite(who: Caller, fileId: string | undefined, metadata: FileMetadata, reply: FastifyReply) {
+    if (fileId === undefined) return this.createParent(who, metadata, reply) !== undefined;
+    const target = this.find(who, fileId, reply);
+    if (target === "folder") sendFolderNotWritable(reply, fileId);
+    return target !== undefined && target !== "folder";
+  }
+
+  create(
+    who: Caller,
+    input: WriteInput,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    written?: (file: DriveFile) => void,
+  ) {
     const { metadata, content } = input;
-    if (metadata.trashed === true) return sendNotSupportedForAppData(reply);
-    const parents = metadata.parents ?? [];
-    if (parents.length > 1) return sendTooManyParents(reply);
-    const parent = parents[0];
-    const canWriteDrive = [DRIVE_FULL_SCOPE, DRIVE_FILE_SCOPE].some((scope) =>
-      who.token.scopes.includes(scope),
-    );
-    if (parent === undefined || parent === "root") {
-      // My Drive: out of reach of drive.appdata alone, and not modelled for the others.
-      return canWriteDrive ? sendNotModelled(reply) : sendSpacesNotGranted(reply);
-    }
-    if (!who.hasAppData) {
-      return APP_DATA_ALIASES.includes(parent)
-        ? sendSpacesNotGranted(reply)
-        : sendFileNotFound(reply, parent);
-    }
-    const parentId = this.store.resolveId(who.owner, parent);
-    if (!this.store.isFolder(who.owner, parentId)) return sendFileNotFound(reply, parent);
+    const parentId = this.createParent(who, metadata, reply);
+    if (parentId === undefined) return reply;
     const mimeType = metadata.mimeType ?? input.contentType ?? "application/octet-stream";
     if (mimeType === FOLDER_MIME_TYPE && content !== undefined) return sendFolderContent(reply);
     const file = this.store.create(who.owner, {
@@ -242,7 +254,31 @@ class DriveFiles {
       originalFilename:
         metadata.originalFilename ?? (content === undefined ? undefined : metadata.name),
     });
+    written?.(file);
     return sendResource(request, reply, fileResource(file), defaultProjection);
+  }
+
+  /** The folder a new file goes in; undefined once the error is sent. */
+  private createParent(who: Caller, metadata: FileMetadata, reply: FastifyReply) {
+    if (metadata.trashed === true) return void sendNotSupportedForAppData(reply);
+    const parents = metadata.parents ?? [];
+    if (parents.length > 1) return void sendTooManyParents(reply);
+    const parent = parents[0];
+    const canWriteDrive = [DRIVE_FULL_SCOPE, DRIVE_FILE_SCOPE].some((scope) =>
+      who.token.scopes.includes(scope),
+    );
+    if (parent === undefined || parent === "root") {
+      // My Drive: out of reach of drive.appdata alone, and not modelled for the others.
+      return void (canWriteDrive ? sendNotModelled(reply) : sendSpacesNotGranted(reply));
+    }
+    if (!who.hasAppData) {
+      return void (APP_DATA_ALIASES.includes(parent)
+        ? sendSpacesNotGranted(reply)
+        : sendFileNotFound(reply, parent));
+    }
+    const parentId = this.store.resolveId(who.owner, parent);
+    if (!this.store.isFolder(who.owner, parentId)) return void sendFileNotFound(reply, parent);
+    return parentId;
   }
 
   update(
@@ -251,6 +287,7 @@ class DriveFiles {
     input: WriteInput,
     request: FastifyRequest,
     reply: FastifyReply,
+    written?: (file: DriveFile) => void,
   ) {
     const { metadata, content } = input;
     const target = this.find(who, fileId, reply);
@@ -279,6 +316,7 @@ class DriveFiles {
       appProperties: mergeProperties(target.appProperties, metadata.appProperties),
       properties: mergeProperties(target.properties, metadata.properties),
     }) as DriveFile;
+    written?.(file);
     return sendResource(request, reply, fileResource(file), defaultProjection);
   }
 

@@ -15,6 +15,7 @@ import {
   parseBatchCreate,
   parseSearch,
 } from "../photos-resource.js";
+import { PhotosResumableUploads } from "../photos-resumable.js";
 import type { MediaItem, PhotosOwner, PhotosStore } from "../photos-store.js";
 
 const SCOPE = "https://www.googleapis.com/auth/photoslibrary";
@@ -34,12 +35,15 @@ type Json = Record<string, unknown>;
 
 /**
  * The Photos Library API subset an app needs to put pictures in its own albums: albums (create,
- * list, get), raw uploads, `mediaItems:batchCreate`, `mediaItems:search` by album, media items
+ * list, get), raw and resumable uploads, `mediaItems:batchCreate`, `mediaItems:search` by album, media items
  * (list, get), and a `baseUrl` per item serving its bytes. Everything is per (user, client).
  */
 export function photosRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
   const store = ctx.photos;
   const signer = new MediaUrlSigner(ctx.state.now, store.urlSecret);
+  const resumable = new PhotosResumableUploads(ctx.state.now, (owner, bytes, mimeType) =>
+    store.upload(owner, bytes, mimeType),
+  );
   const caller = (request: FastifyRequest, reply: FastifyReply, scopes: readonly string[]) => {
     const token = requireAccessToken(ctx.state, request, reply, []);
     if (token === undefined) return undefined;
@@ -107,14 +111,15 @@ export function photosRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
       done(null, body),
     );
     uploads.post("/v1/uploads", (request, reply) => {
+      // A session's own URL is its credential, as Google's: no Authorization needed there.
+      const inSession = queryParam(request, "upload_id") !== undefined;
+      if (inSession) return resumable.continue(request, reply);
       const owner = caller(request, reply, PHOTOS_SCOPES.append);
       if (owner === undefined) return reply;
       const protocol = request.headers["x-goog-upload-protocol"];
+      if (protocol === "resumable") return resumable.start(owner, request, reply);
       if (protocol !== undefined && protocol !== "raw") {
-        return sendInvalidArgument(
-          reply,
-          "The emulator supports X-Goog-Upload-Protocol: raw only.",
-        );
+        return sendInvalidArgument(reply, "X-Goog-Upload-Protocol must be raw or resumable.");
       }
       const bytes = request.body as Buffer | undefined;
       if (bytes === undefined || bytes.length === 0) {
