@@ -220,7 +220,11 @@ function drawCharts(hours) {
         width: Math.max(plot.clientWidth, 280),
         height: 150,
         cursor: { drag: { x: false, y: false } },
-        scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(max, 1)] } },
+        // Half an hour either side, so the first and last bars are drawn whole.
+        scales: {
+          x: { time: true, range: (_u, min, max) => [min - 1800, max + 1800] },
+          y: { range: (_u, _min, max) => [0, Math.max(max, 1)] },
+        },
         axes: [{}, { size: 40, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000, 10000] }],
         series: [
           { label: "Hour" },
@@ -266,18 +270,24 @@ function rotationOf(keys) {
   return `Rotation not finished: still sealed with ${left}. Run \`steward keys rotate\`.`;
 }
 
-async function loadUsers() {
+// Each load's number: a load overtaken by a later one (a click during the periodic reload)
+// shows nothing, so what is on the page always answers the latest request.
+let latestLoad = 0;
+
+async function loadUsers(ticket) {
   const query = new URLSearchParams({ limit: String(USERS_PER_PAGE) });
   const after = usersView.cursors.at(-1);
   if (after !== undefined) query.set("after", after);
   if (usersView.q) query.set("q", usersView.q);
   const page = await api(`/v1/users?${query}`);
+  if (ticket !== latestLoad) return false;
   usersView.nextCursor = page.nextCursor;
   $("users").replaceChildren(...page.users.map(userRow));
   $("users-empty").hidden = page.users.length > 0;
   $("users-next").disabled = page.nextCursor === null;
   $("users-first").disabled = usersView.cursors.length === 1;
   $("users-page").textContent = `Page ${usersView.cursors.length}`;
+  return true;
 }
 
 async function load() {
@@ -285,6 +295,8 @@ async function load() {
     $("dashboard").hidden = true;
     return;
   }
+  latestLoad += 1;
+  const ticket = latestLoad;
   try {
     const [activity, keys, events, jobs] = await Promise.all([
       api(`/v1/admin/activity?window=${activityWindow}`),
@@ -295,7 +307,7 @@ async function load() {
         error.status === 404 ? undefined : Promise.reject(error),
       ),
     ]);
-    await loadUsers();
+    if (ticket !== latestLoad || !(await loadUsers(ticket))) return;
     showError("");
     $("dashboard").hidden = false;
     drawCharts(activity.hours);
@@ -307,6 +319,7 @@ async function load() {
     $("jobs").replaceChildren(...(jobs?.jobs ?? []).map(jobRow));
     document.body.dataset.loaded = String(Date.now());
   } catch (error) {
+    if (ticket !== latestLoad) return;
     $("dashboard").hidden = true;
     showError(error.status === 401 ? "That token is not valid." : error.message);
   }
