@@ -310,7 +310,14 @@ async function load() {
     if (ticket !== latestLoad || !(await loadUsers(ticket))) return;
     showError("");
     $("dashboard").hidden = false;
-    drawCharts(activity.hours);
+    try {
+      drawCharts(activity.hours);
+      $("charts-error").hidden = true;
+    } catch (error) {
+      // The charts are one card of many: the rest of the page still serves.
+      $("charts-error").textContent = `The charts could not be drawn: ${error.message}`;
+      $("charts-error").hidden = false;
+    }
     $("keys").replaceChildren(...keyRows(keys.keys));
     $("rotation").textContent = rotationOf(keys.keys);
     $("events").replaceChildren(...events.events.map(eventItem));

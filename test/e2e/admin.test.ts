@@ -91,8 +91,7 @@ beforeAll(async () => {
     ],
     events: [],
   });
-  // A locale of its own: headless Chromium under LANG=C reports "en-US@posix", which Intl
-  // (and so uPlot's number format) refuses.
+  // A fixed locale and time zone: the same axis labels and dates on every machine.
   const context = await browser.newContext({
     viewport: { width: 1200, height: 900 },
     locale: "en-US",
