@@ -1,5 +1,7 @@
+import Fastify from "fastify";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { servePackageAsset } from "../../src/server/web-assets.js";
 import { ApiKeys } from "../../src/vault/api-keys.js";
 import { control, sdkSignIn } from "../emulator/helpers.js";
 import { postCode, signInThroughService, startTestService, type TestService } from "./helpers.js";
@@ -243,5 +245,22 @@ describe("the admin page's search, activity and keys", () => {
     expect(sealed).toBeGreaterThan(0);
     expect((await call("/v1/admin/keys", tokensKey)).status).toBe(403);
     expect((await call("/v1/admin/activity", undefined)).status).toBe(401);
+  });
+});
+
+describe("the charts' library", () => {
+  it("is served from its npm package, by a fixed list of names only", async () => {
+    const script = await fetch(`${steward.url}/assets/uPlot.iife.min.js`);
+    expect(script.status).toBe(200);
+    expect(script.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
+    expect(await script.text()).toContain("uPlot");
+    const css = await fetch(`${steward.url}/assets/uPlot.min.css`);
+    expect(css.headers.get("content-type")).toBe("text/css; charset=utf-8");
+    expect((await fetch(`${steward.url}/assets/uPlot.esm.js`)).status).toBe(404);
+    const app = Fastify();
+    for (const name of ["../package.json", "uPlot.esm.js", "toString", "__proto__"]) {
+      await expect(servePackageAsset(app, "/x", name), name).rejects.toThrow(TypeError);
+    }
+    await app.close();
   });
 });
