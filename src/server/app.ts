@@ -29,6 +29,7 @@ import {
 } from "./plugins/errors.js";
 import { Metrics } from "./plugins/metrics.js";
 import { adminPageRoutes } from "./routes/admin-page.js";
+import { type AdminInsight, adminInsightRoutes } from "./routes/internal/admin-insight.js";
 import { auditEventsRoutes } from "./routes/internal/audit-events.js";
 import { googleProxyRoutes } from "./routes/internal/google-proxy.js";
 import { jobsRoutes } from "./routes/internal/jobs.js";
@@ -68,6 +69,8 @@ export interface AppDependencies {
   https?: { key: Buffer; cert: Buffer };
   /** Background jobs, listed for operators at `GET /v1/jobs`; the route is absent without. */
   jobs?: Jobs;
+  /** The admin page's activity charts and key usage; their routes are absent without. */
+  insight?: AdminInsight;
   /** The demo photo app at `/` and `/demo/api` (the service turns it on in emulator mode). */
   demo?: DemoOptions;
 }
@@ -194,6 +197,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     endpoints: deps.endpoints,
   });
   auditEventsRoutes(app, { apiAuth: deps.apiAuth, store: deps.store });
+  if (deps.insight) adminInsightRoutes(app, { apiAuth: deps.apiAuth, insight: deps.insight });
   // Its own plugin: its refusals are OAuth's {error, error_description}, not the envelope.
   await app.register(oauth2TokenRoutes, {
     apiAuth: deps.apiAuth,

@@ -5,8 +5,10 @@ import type { Config } from "../config/load.js";
 import { type Core, openCore } from "../core/open-core.js";
 import { StewardError } from "../errors.js";
 import { createJobs, type Jobs, jobsConnectionString } from "../jobs/index.js";
+import { hourlyActivity } from "../vault/activity.js";
 import { API_KEY_REVOKED_CHANNEL, ApiKeys } from "../vault/api-keys.js";
 import { reserveLoopbackPort } from "../vault/free-port.js";
+import { keyUsage } from "../vault/key-usage.js";
 import { buildApp } from "./app.js";
 import { REDACTED_PATHS } from "./logger.js";
 import { buildMetricsApp, openMetricsAddress } from "./metrics-server.js";
@@ -113,6 +115,10 @@ export async function startService(
         keys: core.vault.keyring.kids.length > 0,
       }),
       rateLimitPerMinute: options.rateLimitPerMinute,
+      insight: {
+        activity: (hours) => hourlyActivity(core.vault.database.db, hours),
+        keyUsage: () => keyUsage(core.vault.database.db, core.vault.keyring),
+      },
       // The demo signs users in through the local emulator's consent page: emulator mode only.
       demo: core.emulated
         ? {

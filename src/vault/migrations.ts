@@ -31,6 +31,12 @@ const MIGRATIONS: Record<string, Migration> = {
       for (const statement of RISC) await sql.raw(statement).execute(db);
     },
   },
+  // The admin page: users searched by email or sub prefix, activity charted per hour.
+  "0005_admin_activity": {
+    async up(db: Kysely<unknown>): Promise<void> {
+      for (const statement of ADMIN_ACTIVITY) await sql.raw(statement).execute(db);
+    },
+  },
 };
 
 /** Every migration's name, oldest first. */
@@ -134,6 +140,21 @@ const RISC = [
   // account-enabled.
   "ALTER TABLE users ADD COLUMN account_disabled_at timestamptz",
   "ALTER TABLE users ADD COLUMN account_disabled_reason text",
+];
+
+// Prefix searches (LIKE 'ada%') use these whatever the database's collation. Refreshes are
+// counted per hour by the statement that stores them (credential-batch.ts): one row per hour and
+// kind, where an audit row per refresh would write one row per active user and hour.
+const ADMIN_ACTIVITY = [
+  "CREATE INDEX users_email_prefix ON users (lower(email) text_pattern_ops)",
+  "CREATE INDEX users_sub_prefix ON users (sub text_pattern_ops)",
+  "CREATE INDEX audit_events_type_at ON audit_events (type, at)",
+  `CREATE TABLE activity_hourly (
+    hour  timestamptz NOT NULL,
+    kind  text NOT NULL CHECK (kind IN ('refreshed', 'refresh_failed')),
+    count bigint NOT NULL,
+    PRIMARY KEY (hour, kind)
+  )`,
 ];
 
 const provider: MigrationProvider = {

@@ -110,6 +110,13 @@ export class PostgresStore implements VaultStore {
     const limit = checkLimit(options.limit);
     let query = selectUserRecords(this.#db).orderBy("users.sub").limit(limit);
     if (options.after !== undefined) query = query.where("users.sub", ">", options.after);
+    if (options.search !== undefined && options.search !== "") {
+      // A prefix of the email (any case) or of the sub; the user's % and _ match themselves.
+      const prefix = `${options.search.replace(/[\\%_]/g, "\\$&")}%`;
+      query = query.where(
+        sql<boolean>`(lower(users.email) LIKE ${prefix.toLowerCase()} OR users.sub LIKE ${prefix})`,
+      );
+    }
     return (await query.execute()).map(toUserRecord);
   }
 
@@ -344,11 +351,13 @@ export class PostgresStore implements VaultStore {
   async listAuditEvents(options: { sub?: string; limit?: number } = {}): Promise<AuditEvent[]> {
     let query = this.#db
       .selectFrom("audit_events")
-      .selectAll()
-      .orderBy("id", "desc")
+      .leftJoin("users", "users.sub", "audit_events.sub")
+      .selectAll("audit_events")
+      .select("users.email")
+      .orderBy("audit_events.id", "desc")
       .limit(checkLimit(options.limit));
-    if (options.sub !== undefined) query = query.where("sub", "=", options.sub);
-    return (await query.execute()).map(toAuditEvent);
+    if (options.sub !== undefined) query = query.where("audit_events.sub", "=", options.sub);
+    return (await query.execute()).map((row) => ({ ...toAuditEvent(row), email: row.email }));
   }
 
   /** A credential about to be erased: one no key opens cannot be revoked, but is erased all the same. */

@@ -11,6 +11,7 @@ export interface VaultSchema {
   audit_events: AuditEventsTable;
   webhook_outbox: WebhookOutboxTable;
   risc_events: RiscEventsTable;
+  activity_hourly: ActivityHourlyTable;
 }
 
 type Timestamp = ColumnType<Date, Date | undefined, Date>;
@@ -94,4 +95,11 @@ export interface RiscEventsTable {
   event_types: string[];
   sub: string | null;
   received_at: Generated<Date>;
+}
+
+/** Refreshes stored and refreshes failed, counted per hour (UTC) as they are written. */
+export interface ActivityHourlyTable {
+  hour: Date;
+  kind: "refreshed" | "refresh_failed";
+  count: ColumnType<string, number, number>;
 }

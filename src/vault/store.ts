@@ -260,6 +260,8 @@ export interface AuditEvent {
   readonly sub: string | null;
   readonly actor: string | null;
   readonly data: Readonly<Record<string, unknown>>;
+  /** The email of the user the event is about, as stored now; null when none or deleted. */
+  readonly email?: string | null | undefined;
 }
 
 /**
@@ -312,6 +314,8 @@ export interface ListOptions {
   readonly after?: string | undefined;
   /** At most this many, 1 to 1000; 100 by default. */
   readonly limit?: number | undefined;
+  /** Only users whose email (any case) or sub starts with this text; `%` and `_` are literal. */
+  readonly search?: string | undefined;
 }
 
 /**

@@ -22,6 +22,9 @@ export async function launchBrowser(): Promise<Browser> {
       "--disable-sync",
       "--no-first-run",
       "--disable-quic",
+      // Under LANG=C Chromium's locale is "en-US@posix", which Intl refuses (uPlot formats
+      // numbers with it): a locale such as a desktop browser has.
+      "--lang=en-US",
     ],
     headless: true,
   });

@@ -25,6 +25,8 @@ const SCOPE_OF: Array<[RegExp, ApiKeyScope]> = [
   [/^[A-Z]+ \/v1\/users\/:sub\/google\/\*$/, "proxy"],
   [/^(GET|HEAD) \/v1\/audit-events$/, "admin"],
   [/^(GET|HEAD) \/v1\/jobs$/, "admin"],
+  [/^(GET|HEAD) \/v1\/admin\/activity$/, "admin"],
+  [/^(GET|HEAD) \/v1\/admin\/keys$/, "admin"],
 ];
 
 /** /v1/ routes that take no API key, and what guards them instead (each has its own tests). */

@@ -44,6 +44,7 @@ describe("migrations", () => {
         database.db,
       );
       expect(tables.rows.map((t) => t.name)).toEqual([
+        "activity_hourly",
         "api_keys",
         "audit_events",
         "credentials",

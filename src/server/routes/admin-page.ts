@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { serveWebAsset } from "../web-assets.js";
+import { servePackageAsset, serveWebAsset } from "../web-assets.js";
 
 /**
  * The admin dashboard at `/admin`: a static page that asks for STEWARD_ADMIN_TOKEN and calls the
@@ -10,4 +10,7 @@ export async function adminPageRoutes(app: FastifyInstance): Promise<void> {
   await serveWebAsset(app, "/admin", "admin.html");
   await serveWebAsset(app, "/assets/admin.js", "admin.js");
   await serveWebAsset(app, "/assets/style.css", "style.css");
+  // The charts' library (uPlot), from its npm package.
+  await servePackageAsset(app, "/assets/uPlot.iife.min.js", "uPlot.iife.min.js");
+  await servePackageAsset(app, "/assets/uPlot.min.css", "uPlot.min.css");
 }

@@ -116,6 +116,33 @@ export function describeStoreContract(name: string, harness: () => Promise<Store
         await expect(store.listUsers({ limit: 0 })).rejects.toThrow(TypeError);
       });
 
+      it("searches users by a prefix of their email (any case) or sub, % and _ literal", async () => {
+        const prefix = `3${randomBytes(4).toString("hex")}`;
+        await store.upsertUser({ sub: `${prefix}1`, email: `Grace.${prefix}@Example.com` });
+        await store.upsertUser({ sub: `${prefix}2`, email: `grace_${prefix}@example.com` });
+        await store.upsertUser({ sub: `${prefix}3`, email: `100%${prefix}@example.com` });
+        const found = async (search: string, after?: string) =>
+          (await store.listUsers({ search, after, limit: 1000 })).map((user) => user.sub);
+        expect(await found(`GRACE.${prefix}`)).toEqual([`${prefix}1`]);
+        expect(await found(`grace_${prefix}`)).toEqual([`${prefix}2`]);
+        expect(await found(`100%${prefix}`)).toEqual([`${prefix}3`]);
+        expect(await found(prefix)).toEqual([`${prefix}1`, `${prefix}2`, `${prefix}3`]);
+        expect(await found(prefix, `${prefix}1`)).toEqual([`${prefix}2`, `${prefix}3`]);
+        // Wildcards of LIKE, and a backslash, match only themselves.
+        expect(await found(`grace%${prefix}`)).toEqual([]);
+        expect(await found(`${prefix.slice(0, 3)}_`)).toEqual([]);
+        expect(await found(`${prefix}\\`)).toEqual([]);
+      });
+
+      it("names the user an audit event is about by their email as stored now", async () => {
+        const sub = await aUser({ email: "named-now@example.com" });
+        await store.appendAuditEvent({ type: "credential.saved", sub });
+        await store.upsertUser({ sub, email: "renamed@example.com" });
+        expect((await store.listAuditEvents({ sub }))[0]?.email).toBe("renamed@example.com");
+        await store.appendAuditEvent({ type: "keys.rotated" });
+        expect((await store.listAuditEvents({ limit: 1 }))[0]?.email).toBeNull();
+      });
+
       it("deletes a user with their credential, and says whether there was one", async () => {
         const sub = await aUser();
         await store.saveCredential({ sub, refreshToken: "1//rt-del", grantedScopes: [] });

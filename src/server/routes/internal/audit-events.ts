@@ -15,6 +15,9 @@ const AuditEventView = Type.Object({
   type: Type.String(),
   sub: Type.Union([Type.String(), Type.Null()]),
   actor: Type.Union([Type.String(), Type.Null()]),
+  email: Type.Union([Type.String(), Type.Null()], {
+    description: "The email of the user the event is about, as stored now; null when none.",
+  }),
   data: Type.Record(Type.String(), Type.Unknown()),
 });
 
@@ -52,6 +55,7 @@ export function auditEventsRoutes(app: FastifyInstance, options: AuditEventsRout
           type: event.type,
           sub: event.sub,
           actor: event.actor,
+          email: event.email ?? null,
           data: { ...event.data },
         })),
       };

@@ -94,7 +94,7 @@ export function usersRoutes(app: FastifyInstance, options: UsersRouteOptions): v
     return revokeGrant(options, sub, { reason, actor: caller.id });
   };
 
-  app.get<{ Querystring: { after?: string; limit?: string } }>(
+  app.get<{ Querystring: { after?: string; limit?: string; q?: string } }>(
     "/v1/users",
     {
       config: { personal: true },
@@ -105,6 +105,12 @@ export function usersRoutes(app: FastifyInstance, options: UsersRouteOptions): v
         querystring: Type.Object({
           after: Type.Optional(Sub({ description: "Cursor: the last sub of the previous page." })),
           limit: PageLimit(100),
+          q: Type.Optional(
+            Sub({
+              description:
+                "Only users whose email starts with this (any case), or whose sub does; `%` and `_` match only themselves.",
+            }),
+          ),
         }),
         response: {
           200: Type.Object({
@@ -118,7 +124,11 @@ export function usersRoutes(app: FastifyInstance, options: UsersRouteOptions): v
     async (request) => {
       await apiAuth.require(request, "admin");
       const limit = Number(request.query.limit ?? 100);
-      const users = await store.listUsers({ after: request.query.after, limit });
+      const users = await store.listUsers({
+        after: request.query.after,
+        limit,
+        search: request.query.q,
+      });
       return {
         users: users.map(view),
         nextCursor: users.length === limit ? (users.at(-1)?.sub ?? null) : null,
