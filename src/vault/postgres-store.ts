@@ -305,7 +305,8 @@ export class PostgresStore implements VaultStore {
         recordError: async (reasonCode) => {
           await write({ kind: "failed", reasonCode });
         },
-        markRevoked: (reason, status = "revoked") => write({ kind: "revoked", reason, status }),
+        markRevoked: (reason, status = "revoked", options = {}) =>
+          write({ kind: "revoked", reason, status, events: options.events, audit: options.audit }),
       };
       try {
         return await fn(locked);

@@ -153,8 +153,15 @@ export interface CredentialLock {
   recordRefresh(result: RefreshResult): Promise<boolean>;
   /** Records the reason code of a failed refresh (never a token or a response body). */
   recordError(reasonCode: string): Promise<void>;
-  /** Marks an active credential revoked (or expired) and erases its tokens. */
-  markRevoked(reason: string, status?: "revoked" | "expired"): Promise<boolean>;
+  /**
+   * Marks an active credential revoked (or expired) and erases its tokens; with `options`, its
+   * announcement and audit event commit with it (see {@link VaultStore.markRevoked}).
+   */
+  markRevoked(
+    reason: string,
+    status?: "revoked" | "expired",
+    options?: Omit<MarkRevokedOptions, "status">,
+  ): Promise<boolean>;
 }
 
 /** The events announcing an outcome (see {@link ChangeEvent}). */
