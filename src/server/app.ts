@@ -30,6 +30,7 @@ import {
 } from "./plugins/errors.js";
 import { Metrics } from "./plugins/metrics.js";
 import { adminPageRoutes } from "./routes/admin-page.js";
+import { adminStatusRoute } from "./routes/admin-status.js";
 import { auditEventsRoutes } from "./routes/internal/audit-events.js";
 import { googleProxyRoutes } from "./routes/internal/google-proxy.js";
 import { jobsRoutes } from "./routes/internal/jobs.js";
@@ -245,6 +246,7 @@ async function browserRoutes(
     allowedOrigins: deps.allowedOrigins,
   });
   await adminPageRoutes(app);
+  adminStatusRoute(app, deps.apiAuth.adminTokenConfigured);
   if (deps.demo) {
     await demoRoutes(app, {
       ...deps.demo,
