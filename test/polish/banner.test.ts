@@ -59,6 +59,10 @@ it("in emulator mode names the demo at / and the admin page", async () => {
   // Both answer where the banner says.
   expect((await fetch(`${base}/`)).status).toBe(200);
   expect((await fetch(`${base}/admin`)).status).toBe(200);
+  // An admin token is set here: the admin page is not told it is off.
+  expect(await (await fetch(`${base}/admin/status`)).json()).toEqual({
+    adminTokenConfigured: true,
+  });
   service.child.kill("SIGTERM");
   expect(await service.exited).toBe(0);
 }, 90_000);
