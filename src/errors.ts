@@ -55,6 +55,10 @@ export const ERROR_CATALOG = {
   invalid_request: { status: 400, message: "The request is malformed." },
   key_missing: { status: 500, message: "A stored credential is sealed with a key not configured." },
   keys_invalid: { status: 500, message: "The keyring (STEWARD_KEYS) is invalid." },
+  method_not_allowed: {
+    status: 405,
+    message: "This method is not allowed here.",
+  },
   not_found: { status: 404, message: "There is nothing at this address." },
   origin_not_allowed: { status: 403, message: "This origin may not call this endpoint." },
   payload_too_large: { status: 413, message: "The request body is too large." },

@@ -328,7 +328,7 @@ async function load() {
   } catch (error) {
     if (ticket !== latestLoad) return;
     $("dashboard").hidden = true;
-    showError(error.status === 401 ? "That token is not valid." : error.message);
+    showError(error.status === 401 ? refusedTokenMessage() : error.message);
   }
 }
 
@@ -376,3 +376,20 @@ setInterval(() => {
   if (document.visibilityState === "visible" && !$("dashboard").hidden) load();
 }, 10_000);
 load();
+
+// With no STEWARD_ADMIN_TOKEN set, say the token is off and how to turn it on; an admin API key
+// still works. GET /admin/status tells whether one is set, nothing more.
+let adminTokenOff = false;
+function refusedTokenMessage() {
+  return adminTokenOff
+    ? "That is not an admin API key, and STEWARD_ADMIN_TOKEN is not set: paste an admin API key, or set STEWARD_ADMIN_TOKEN."
+    : "That token is not valid.";
+}
+async function showWhetherAdminTokenIsOff() {
+  const status = await fetch("/admin/status")
+    .then((response) => response.json())
+    .catch(() => undefined);
+  adminTokenOff = status?.adminTokenConfigured === false;
+  $("admin-off").hidden = !adminTokenOff;
+}
+showWhetherAdminTokenIsOff();

@@ -8,6 +8,8 @@ const REFRESH_WHILE_PENDING_MS = 1500;
 
 let config;
 let refreshTimer;
+/** The enhancing job this page queued, until the page has said how it ended. */
+let queuedJobId;
 
 /** Calls the demo API; X-Requested-With marks every call as the page's own. */
 async function api(path, init = {}) {
@@ -129,13 +131,17 @@ function renderProfile(state) {
       el("span", { className: "pill", textContent: shortScope(scope) }),
     ),
   );
+  // A granted scope does nothing once the connection is revoked: every feature is off then.
+  const active = connection.status === "active";
   $("features").replaceChildren(
-    ...state.features.map((feature) =>
-      el("span", {
-        className: `pill ${feature.granted ? "ok" : "off"}`,
-        textContent: `${feature.title}: ${feature.granted ? "on" : "off"}`,
-      }),
-    ),
+    ...state.features.map((feature) => {
+      const on = feature.granted && active;
+      const why = feature.granted && !active ? ` (connection ${connection.status})` : "";
+      return el("span", {
+        className: `pill ${on ? "ok" : "off"}`,
+        textContent: `${feature.title}: ${on ? "on" : `off${why}`}`,
+      });
+    }),
   );
 }
 
@@ -188,11 +194,26 @@ function renderAlbums(state) {
       ),
     ]),
   );
-  $("albums").replaceChildren(
-    ...(albums.length > 0 || problem
-      ? albums
-      : [el("p", { className: "muted", textContent: "No albums yet: add a photo." })]),
-  );
+  $("albums").replaceChildren(...(albums.length > 0 || problem ? albums : [noAlbumsNote(state)]));
+}
+
+/** Why no album shows: none yet, or (without the read permission) none can be listed. */
+function noAlbumsNote(state) {
+  const view = state.features.find((feature) => feature.id === "view");
+  if (!view || view.granted) {
+    return el("p", { className: "muted", textContent: "No albums yet: add a photo." });
+  }
+  const askAgain = el("button", {
+    type: "button",
+    id: "albums-ask-again",
+    className: "secondary",
+    textContent: "Ask again",
+  });
+  askAgain.addEventListener("click", () => signIn({ prompt: "consent" }));
+  return el("p", { id: "albums-need-read", className: "notice warn" }, [
+    `Listing your albums needs the read permission (${shortScope(view.scope)}), which you did not allow; what you upload is still saved to Google Photos. `,
+    askAgain,
+  ]);
 }
 
 function renderJobs(state) {
@@ -237,10 +258,22 @@ async function refresh() {
   renderNotices(state);
   renderAlbums(state);
   renderJobs(state);
+  renderQueuedJob(state);
   document.body.dataset.ready = "true";
   if (state.jobs.some((job) => PENDING.has(job.state))) {
     refreshTimer = setTimeout(refresh, REFRESH_WHILE_PENDING_MS);
   }
+}
+
+/** Replaces "Queued" once the job this page queued has ended, saying how it ended. */
+function renderQueuedJob(state) {
+  const job = state.jobs.find((candidate) => candidate.id === queuedJobId);
+  if (!job || PENDING.has(job.state)) return;
+  queuedJobId = undefined;
+  $("enhance-status").textContent =
+    job.state === "completed"
+      ? "Enhanced: the copy is in the Enhanced album."
+      : `The enhancing job ${job.state}${job.error ? `: ${job.error.code}` : ""}.`;
 }
 
 async function upload(event) {
@@ -272,11 +305,12 @@ async function upload(event) {
 async function enhance(mediaItemId, button) {
   button.disabled = true;
   try {
-    await api("/demo/api/enhance", {
+    const { jobId } = await api("/demo/api/enhance", {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ mediaItemId }),
     });
+    queuedJobId = jobId;
     $("enhance-status").textContent =
       "Queued: you may close this page. The enhanced copy will be in the Enhanced album.";
   } catch (error) {

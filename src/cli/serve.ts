@@ -49,6 +49,7 @@ export function serveCommand(name: "serve" | "start"): Command {
         throw error;
       }
       const lines = [`Steward is listening on ${service.url}`, `  API docs: ${service.url}/docs`];
+      lines.push(...pageLines(service.url, service.emulated));
       if (flags.jobs !== undefined) lines.push(`  Jobs: working the jobs of ${flags.jobs}`);
       if (service.emulator) {
         const file = join(config.dataDir, EMULATOR_CLIENT_FILE);
@@ -62,4 +63,9 @@ export function serveCommand(name: "serve" | "start"): Command {
       lines.push(`  Database: ${service.vault.database.description}`);
       console.log(lines.join("\n"));
     });
+}
+
+/** Where a first-time user goes next: the demo (served against any emulator) and the admin page. */
+function pageLines(url: string, demo: boolean): string[] {
+  return [...(demo ? [`  Demo: ${url}/`] : []), `  Admin page: ${url}/admin`];
 }

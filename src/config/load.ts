@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { StewardError } from "../errors.js";
 import { type GoogleClient, parseClientSecret } from "../google/client-secret.js";
+import { keysProblem } from "../vault/keyring-source.js";
 
 /** Where Google is: an in-process emulator, Google itself, or an emulator at a base URL. */
 export type GoogleTarget =
@@ -109,6 +110,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Con
   }
   const webhook = webhookTarget(env, problems);
   const metrics = metricsSettings(env, host, portText, problems);
+  const keys = keysProblem(env.STEWARD_KEYS);
+  if (keys !== undefined) problems.push(keys.replace(/\.$/, ""));
 
   if (problems.length > 0) {
     throw new StewardError("config_invalid", {

@@ -18,7 +18,14 @@ import type { VaultStore } from "../vault/store.js";
 import { AlbumDirectory, ORIGINALS_ALBUM } from "./albums.js";
 import { demoUser } from "./auth.js";
 import { ENHANCE_JOB, ENHANCE_SCOPES, enhancePhotoHandler } from "./enhance-photo.js";
-import { DEMO_SCOPES, FEATURES, type Feature, featuresOf } from "./features.js";
+import {
+  DEMO_SCOPES,
+  FEATURES,
+  type Feature,
+  featuresOf,
+  PHOTOS_APPEND_SCOPE,
+  PHOTOS_READ_SCOPE,
+} from "./features.js";
 import { ACCEPTED_MIME_TYPES, inspectImage } from "./image.js";
 import { MAX_PHOTO_BYTES, PhotosLibrary, Serial } from "./photos.js";
 import { DemoConfig, DemoState, ItemView, SessionResponse } from "./schemas.js";
@@ -72,7 +79,10 @@ export async function demoRoutes(app: FastifyInstance, deps: DemoDependencies): 
     (url.protocol === "https:" && url.hostname.endsWith(".googleusercontent.com") && !url.port);
   const photosAs = (sub: string) =>
     new PhotosLibrary(
-      (url, init) => fetchAs(deps.tokens, deps.endpoints.isApiUrl, sub, url, init),
+      (url, init) =>
+        fetchAs(deps.tokens, deps.endpoints.isApiUrl, sub, url, init, {
+          scopes: [photosScopeOf(url, init)],
+        }),
       photosBase,
       isMediaUrl,
     );
@@ -308,4 +318,15 @@ function safeFileName(header: unknown, format: string): string {
   } catch {}
   name = (name.split(/[\\/]/).pop() ?? "").replace(/[^\p{L}\p{N} ._()-]/gu, "").slice(0, 200);
   return name.trim() || `photo.${format === "jpeg" ? "jpg" : format}`;
+}
+
+/**
+ * The scope a Photos Library call needs: reading what the app created, or adding to it. Asking
+ * for it makes a cached token that lacks it (minted before the user allowed it, on "Ask again")
+ * be refreshed rather than sent to a 403.
+ */
+function photosScopeOf(url: string | URL, init: RequestInit | undefined): string {
+  const method = init?.method ?? "GET";
+  const reads = method === "GET" || String(url).includes("/v1/mediaItems:search");
+  return reads ? PHOTOS_READ_SCOPE : PHOTOS_APPEND_SCOPE;
 }

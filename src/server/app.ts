@@ -20,6 +20,7 @@ import { SecurityEventVerifier } from "../risc/security-event-verifier.js";
 import type { TokenManager } from "../tokens/token-manager.js";
 import type { VaultStore } from "../vault/store.js";
 import { SUB_MAX_LENGTH } from "../vault/store-checks.js";
+import { DOCS_PAGE_OPTIONS } from "./docs-page.js";
 import { REQUEST_SERIALIZERS, RequestLines, requestLogger } from "./logger.js";
 import type { ApiAuth } from "./plugins/api-auth.js";
 import {
@@ -29,6 +30,7 @@ import {
 } from "./plugins/errors.js";
 import { Metrics } from "./plugins/metrics.js";
 import { adminPageRoutes } from "./routes/admin-page.js";
+import { adminStatusRoute } from "./routes/admin-status.js";
 import { type AdminInsight, adminInsightRoutes } from "./routes/internal/admin-insight.js";
 import { auditEventsRoutes } from "./routes/internal/audit-events.js";
 import { googleProxyRoutes } from "./routes/internal/google-proxy.js";
@@ -181,7 +183,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   // backends, behind a bearer key) is registered outside, where helmet's two hooks do not run.
   await app.register(async (browser) => {
     await browser.register(helmet, { global: true });
-    await browser.register(swaggerUi, { routePrefix: "/docs" });
+    await browser.register(swaggerUi, DOCS_PAGE_OPTIONS);
     await browserRoutes(browser, deps, metrics);
   });
   usersRoutes(app, {
@@ -248,6 +250,7 @@ async function browserRoutes(
     allowedOrigins: deps.allowedOrigins,
   });
   await adminPageRoutes(app);
+  adminStatusRoute(app, deps.apiAuth.adminTokenConfigured);
   if (deps.demo) {
     await demoRoutes(app, {
       ...deps.demo,

@@ -24,6 +24,25 @@ export interface KeyringSourceOptions {
 export const GENERATED_KEY_FILE = "generated-key";
 
 /**
+ * What is wrong with `STEWARD_KEYS` as written, or undefined when it parses or is unset (then
+ * {@link loadKeyring} decides). Lets the configuration report it beside every other bad setting;
+ * the message names entries by position, never a kid or a key.
+ *
+ * @example
+ *   keysProblem("k1:short"); // "STEWARD_KEYS entry 1: the key is not base64 of 32 bytes."
+ */
+export function keysProblem(value: string | undefined): string | undefined {
+  if (value === undefined || value.trim() === "") return undefined;
+  try {
+    Keyring.parse(value, "STEWARD_KEYS");
+    return undefined;
+  } catch (error) {
+    if (error instanceof StewardError && error.code === "keys_invalid") return error.message;
+    throw error;
+  }
+}
+
+/**
  * The keyring from `STEWARD_KEYS`, or in emulator mode from a key generated into the data dir.
  *
  * The generated key seals every stored credential and has no other copy, so an existing key file

@@ -78,6 +78,27 @@ function redirectAllowed(client: EmulatorClient, redirectUri: string): boolean {
   }
 }
 
+/** The consent page's look: inline (the emulator serves no assets), plain, readable. */
+const CONSENT_STYLE = [
+  ":root{color-scheme:light;--ink:#1f1f1f;--muted:#5f6368;--line:#dadce0;--blue:#0b57d0}",
+  "*{box-sizing:border-box}",
+  "body{margin:0;min-height:100vh;display:grid;place-items:center;background:#f0f4f9;color:var(--ink);font:15px/1.5 system-ui,sans-serif}",
+  ".card{width:min(36rem,100% - 2rem);margin:2rem auto;padding:2rem 2.25rem;background:#fff;border-radius:24px;box-shadow:0 1px 3px rgba(0,0,0,.12)}",
+  "h1{margin:0 0 .75rem;font-size:1.5rem;font-weight:500}",
+  "h1 small{display:block;margin-top:.25rem;font-size:.8rem;color:var(--muted);font-weight:400}",
+  "p strong{word-break:break-all}",
+  "label{display:block}",
+  "input[type=email]{display:block;width:100%;margin-top:.35rem;padding:.7rem .8rem;border:1px solid var(--line);border-radius:8px;font:inherit}",
+  "input[type=email]:focus{outline:2px solid var(--blue);border-color:transparent}",
+  "fieldset{margin:1rem 0;padding:.5rem 1rem 1rem;border:1px solid var(--line);border-radius:12px}",
+  "legend{padding:0 .35rem;color:var(--muted)}",
+  "fieldset label{padding:.35rem 0;word-break:break-all;font-size:.9rem}",
+  "fieldset br{display:none}",
+  "input[type=checkbox]{margin-right:.5rem;accent-color:var(--blue)}",
+  "button{margin-right:.5rem;padding:.6rem 1.5rem;border:1px solid var(--line);border-radius:999px;background:#fff;color:var(--blue);font:inherit;font-weight:500;cursor:pointer}",
+  "button#allow{background:var(--blue);border-color:var(--blue);color:#fff}",
+].join("\n");
+
 function showConsent(ctx: EmulatorContext, request: FastifyRequest, reply: FastifyReply) {
   const result = validate(ctx, request.query);
   if (!result.ok) return errorPage(reply, result);
@@ -95,8 +116,9 @@ function showConsent(ctx: EmulatorContext, request: FastifyRequest, reply: Fasti
     .join("<br>\n");
   return reply.type("text/html; charset=utf-8").send(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sign in - Google Accounts (Steward emulator)</title>
-<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;line-height:1.5}label{display:block}</style></head>
-<body><h1>Sign in with Google <small>(local emulator)</small></h1>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>${CONSENT_STYLE}</style></head>
+<body><main class="card"><h1>Sign in with Google <small>(local emulator)</small></h1>
 <p><strong>${esc(client.clientId)}</strong> wants to access your Google Account.</p>
 <form method="post" action="/o/oauth2/v2/auth/approve">
 ${hidden}
@@ -106,7 +128,7 @@ ${boxes}
 </fieldset>
 <p><button id="allow" name="decision" value="allow">Allow</button>
 <button id="deny" name="decision" value="deny" formnovalidate>Cancel</button></p>
-</form></body></html>`);
+</form></main></body></html>`);
 }
 
 function approve(ctx: EmulatorContext, request: FastifyRequest, reply: FastifyReply) {

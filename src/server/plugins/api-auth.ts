@@ -47,6 +47,11 @@ export class ApiAuth {
     this.now = options.now ?? Date.now;
   }
 
+  /** Whether STEWARD_ADMIN_TOKEN is set (admin API keys work either way). */
+  get adminTokenConfigured(): boolean {
+    return this.adminDigest !== undefined;
+  }
+
   /** Forgets every verified key: the next request with any key asks the database again. */
   forgetVerified(): void {
     this.verified.clear();
