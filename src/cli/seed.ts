@@ -3,7 +3,12 @@ import { Presets, SingleBar } from "cli-progress";
 import { Command, InvalidArgumentError } from "commander";
 import { loadConfig } from "../config/load.js";
 import { StewardError } from "../errors.js";
-import { anyUserStored, insertSeedUsers, type SeedUser } from "../vault/seed-rows.js";
+import {
+  anyUserStored,
+  insertSeedUsers,
+  type SeedUser,
+  sealSeedUsers,
+} from "../vault/seed-rows.js";
 import { withCore } from "./core.js";
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
@@ -59,6 +64,10 @@ export function seedCommand(env: NodeJS.ProcessEnv = process.env): Command {
         const rate = (done: number) =>
           Math.round(done / Math.max((performance.now() - started) / 1000, 0.001));
         let done = 0;
+        const advance = (stored: number) => {
+          done += stored;
+          bar.update(done, { rate: rate(done) });
+        };
         bar.start(options.users, 0, { rate: 0 });
         const batches: Array<[number, number]> = [];
         for (let from = 0; from < options.users; from += options.batchSize) {
@@ -67,16 +76,17 @@ export function seedCommand(env: NodeJS.ProcessEnv = process.env): Command {
         const fetchBatch = ([from, to]: [number, number]) =>
           bulkUsers(emulator, core.client.clientId, scopes, run, from, to);
         try {
-          // The emulator mints the next batch while this process seals and stores the current.
+          // Three stages overlap: the emulator mints the next batch, this process seals the
+          // current one, PostgreSQL stores the previous one.
           let next = batches[0] && fetchBatch(batches[0]);
+          let storing: Promise<number> | undefined;
           for (let i = 0; next !== undefined; i++) {
             const { users, scopes: granted } = await next;
             const following = batches[i + 1];
             next = following && fetchBatch(following);
             next?.catch(() => {}); // awaited next turn; a failure here must not go unhandled
             const now = Date.now();
-            await insertSeedUsers(
-              db,
+            const sealed = sealSeedUsers(
               core.vault.keyring,
               users.map(({ expiresIn, ...user }) => ({
                 ...user,
@@ -84,9 +94,11 @@ export function seedCommand(env: NodeJS.ProcessEnv = process.env): Command {
               })),
               granted,
             );
-            done += users.length;
-            bar.update(done, { rate: rate(done) });
+            if (storing !== undefined) advance(await storing);
+            storing = insertSeedUsers(db, sealed).then(() => users.length);
+            storing.catch(() => {}); // awaited next turn or below
           }
+          if (storing !== undefined) advance(await storing);
         } finally {
           bar.stop();
         }

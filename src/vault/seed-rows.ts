@@ -24,46 +24,65 @@ export async function anyUserStored(db: Kysely<VaultSchema>): Promise<boolean> {
   return row !== undefined;
 }
 
+/** A batch of users, their tokens sealed, ready for {@link insertSeedUsers}. */
+export interface SealedSeedBatch {
+  readonly users: readonly SeedUser[];
+  readonly kid: string;
+  readonly refresh: readonly Buffer[];
+  readonly access: readonly Buffer[];
+  readonly grantedScopes: readonly string[];
+}
+
 /**
- * Stores users and their active credentials in one transaction, both tokens sealed as the vault
- * seals them (credential-codec.ts). Two statements whatever the batch's size: each inserts from
- * `unnest` of one array per column, which PostgreSQL takes nearly as fast as COPY and needs
- * nothing beyond `pg`.
+ * Seals both tokens of each user with the active key, as the vault seals a sign-in's
+ * (credential-codec.ts). CPU-bound: a caller overlaps it with the previous batch's insert.
+ */
+export function sealSeedUsers(
+  keyring: Keyring,
+  users: readonly SeedUser[],
+  grantedScopes: readonly string[],
+): SealedSeedBatch {
+  return {
+    users,
+    kid: keyring.activeKid,
+    refresh: users.map(
+      (user) => sealField(keyring, user.sub, "refresh_token", user.refreshToken).sealed,
+    ),
+    access: users.map(
+      (user) => sealField(keyring, user.sub, "access_token", user.accessToken).sealed,
+    ),
+    grantedScopes,
+  };
+}
+
+/**
+ * Stores users and their active credentials in one statement (so one transaction), inserting
+ * from `unnest` of one array per column: PostgreSQL takes it nearly as fast as COPY, and it needs
+ * nothing beyond `pg`. One statement, not two, so that the batch runs in PostgreSQL while this
+ * process seals the next.
  *
  * @throws the database's unique violation (23505) when a sub is already stored; nothing is kept.
  */
 export async function insertSeedUsers(
   db: Kysely<VaultSchema>,
-  keyring: Keyring,
-  users: readonly SeedUser[],
-  grantedScopes: readonly string[],
+  batch: SealedSeedBatch,
 ): Promise<void> {
-  const n = users.length;
-  const sub = new Array<string>(n);
-  const refresh = new Array<Buffer>(n);
-  const access = new Array<Buffer>(n);
-  const expiresAt = new Array<Date>(n);
-  for (let i = 0; i < n; i++) {
-    const user = users[i] as SeedUser;
-    sub[i] = user.sub;
-    refresh[i] = sealField(keyring, user.sub, "refresh_token", user.refreshToken).sealed;
-    access[i] = sealField(keyring, user.sub, "access_token", user.accessToken).sealed;
-    expiresAt[i] = user.accessTokenExpiresAt;
-  }
+  const { users, kid } = batch;
   const column = <K extends keyof SeedUser>(key: K) => users.map((user) => user[key]);
-  const kid = keyring.activeKid;
-  await db.transaction().execute(async (transaction) => {
-    await sql`
+  await sql`
+    WITH profiles AS (
       INSERT INTO users (sub, email, email_verified, name, given_name, family_name, picture, locale)
-      SELECT * FROM unnest(${sub}::text[], ${column("email")}::text[],
+      SELECT * FROM unnest(${column("sub")}::text[], ${column("email")}::text[],
         ${column("emailVerified")}::boolean[], ${column("name")}::text[],
         ${column("givenName")}::text[], ${column("familyName")}::text[],
-        ${column("picture")}::text[], ${column("locale")}::text[])`.execute(transaction);
-    await sql`
-      INSERT INTO credentials (sub, status, refresh_token, refresh_kid, access_token, access_kid,
-        access_token_expires_at, granted_scopes)
-      SELECT u.sub, 'active', u.refresh, ${kid}, u.access, ${kid}, u.expires_at, ${grantedScopes}::text[]
-      FROM unnest(${sub}::text[], ${refresh}::bytea[], ${access}::bytea[],
-        ${expiresAt}::timestamptz[]) AS u(sub, refresh, access, expires_at)`.execute(transaction);
-  });
+        ${column("picture")}::text[], ${column("locale")}::text[])
+    )
+    INSERT INTO credentials (sub, status, refresh_token, refresh_kid, access_token, access_kid,
+      access_token_expires_at, granted_scopes)
+    SELECT u.sub, 'active', u.refresh, ${kid}, u.access, ${kid}, u.expires_at,
+      ${batch.grantedScopes}::text[]
+    FROM unnest(${column("sub")}::text[], ${batch.refresh}::bytea[], ${batch.access}::bytea[],
+      ${column("accessTokenExpiresAt")}::timestamptz[]) AS u(sub, refresh, access, expires_at)`.execute(
+    db,
+  );
 }
