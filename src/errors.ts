@@ -70,6 +70,10 @@ export const ERROR_CATALOG = {
   },
   request_timeout: { status: 408, message: "The request was not received in time." },
   scope_not_granted: { status: 403, message: "The user did not grant a scope this needs." },
+  seed_refused: {
+    status: 409,
+    message: "Seeding is for benchmarks on the emulator and an empty database (or --append).",
+  },
   security_event_invalid: {
     status: 400,
     message:

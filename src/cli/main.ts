@@ -5,6 +5,7 @@ import { doctorCommand } from "./doctor.js";
 import { emulatorCommand } from "./emulator.js";
 import { keysCommand } from "./keys.js";
 import { riscCommand } from "./risc.js";
+import { seedCommand } from "./seed.js";
 import { serveCommand } from "./serve.js";
 import { tokenCommand, usersCommand } from "./users.js";
 import { workerCommand } from "./worker.js";
@@ -25,6 +26,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   program.addCommand(serveCommand("start"));
   program.addCommand(workerCommand());
   program.addCommand(doctorCommand());
+  program.addCommand(seedCommand());
   await program.parseAsync(argv as string[]);
 }
 

@@ -1,0 +1,88 @@
+import { type Kysely, sql } from "kysely";
+import { sealField } from "./credential-codec.js";
+import type { Keyring } from "./keyring.js";
+import type { VaultSchema } from "./schema.js";
+
+/** A user as a sign-in would leave them: a Google profile and a live grant's tokens. */
+export interface SeedUser {
+  readonly sub: string;
+  readonly email: string;
+  readonly emailVerified: boolean;
+  readonly name: string;
+  readonly givenName: string;
+  readonly familyName: string;
+  readonly picture: string;
+  readonly locale: string;
+  readonly refreshToken: string;
+  readonly accessToken: string;
+  readonly accessTokenExpiresAt: Date;
+}
+
+/** Whether any user is stored (a seed refuses to mix with them unless told to append). */
+export async function anyUserStored(db: Kysely<VaultSchema>): Promise<boolean> {
+  const row = await db.selectFrom("users").select("sub").limit(1).executeTakeFirst();
+  return row !== undefined;
+}
+
+/** A batch of users, their tokens sealed, ready for {@link insertSeedUsers}. */
+export interface SealedSeedBatch {
+  readonly users: readonly SeedUser[];
+  readonly kid: string;
+  readonly refresh: readonly Buffer[];
+  readonly access: readonly Buffer[];
+  readonly grantedScopes: readonly string[];
+}
+
+/**
+ * Seals both tokens of each user with the active key, as the vault seals a sign-in's
+ * (credential-codec.ts). CPU-bound: a caller overlaps it with the previous batch's insert.
+ */
+export function sealSeedUsers(
+  keyring: Keyring,
+  users: readonly SeedUser[],
+  grantedScopes: readonly string[],
+): SealedSeedBatch {
+  return {
+    users,
+    kid: keyring.activeKid,
+    refresh: users.map(
+      (user) => sealField(keyring, user.sub, "refresh_token", user.refreshToken).sealed,
+    ),
+    access: users.map(
+      (user) => sealField(keyring, user.sub, "access_token", user.accessToken).sealed,
+    ),
+    grantedScopes,
+  };
+}
+
+/**
+ * Stores users and their active credentials in one statement (so one transaction), inserting
+ * from `unnest` of one array per column: PostgreSQL takes it nearly as fast as COPY, and it needs
+ * nothing beyond `pg`. One statement, not two, so that the batch runs in PostgreSQL while this
+ * process seals the next.
+ *
+ * @throws the database's unique violation (23505) when a sub is already stored; nothing is kept.
+ */
+export async function insertSeedUsers(
+  db: Kysely<VaultSchema>,
+  batch: SealedSeedBatch,
+): Promise<void> {
+  const { users, kid } = batch;
+  const column = <K extends keyof SeedUser>(key: K) => users.map((user) => user[key]);
+  await sql`
+    WITH profiles AS (
+      INSERT INTO users (sub, email, email_verified, name, given_name, family_name, picture, locale)
+      SELECT * FROM unnest(${column("sub")}::text[], ${column("email")}::text[],
+        ${column("emailVerified")}::boolean[], ${column("name")}::text[],
+        ${column("givenName")}::text[], ${column("familyName")}::text[],
+        ${column("picture")}::text[], ${column("locale")}::text[])
+    )
+    INSERT INTO credentials (sub, status, refresh_token, refresh_kid, access_token, access_kid,
+      access_token_expires_at, granted_scopes)
+    SELECT u.sub, 'active', u.refresh, ${kid}, u.access, ${kid}, u.expires_at,
+      ${batch.grantedScopes}::text[]
+    FROM unnest(${column("sub")}::text[], ${batch.refresh}::bytea[], ${batch.access}::bytea[],
+      ${column("accessTokenExpiresAt")}::timestamptz[]) AS u(sub, refresh, access, expires_at)`.execute(
+    db,
+  );
+}
