@@ -60,6 +60,7 @@ async function kidCounts(vault: Vault): Promise<{ k1: number; k2: number }> {
   return { k1: count("k1"), k2: count("k2") };
 }
 
+// Each case kills and restarts processes and PostgreSQL: seconds alone, more beside the suite.
 describe("SIGKILL in the middle of a rotation batch", () => {
   it("leaves whole batches only; every credential opens; a second run completes", async () => {
     const total = 20_000;
@@ -118,7 +119,7 @@ describe("SIGKILL in the middle of a rotation batch", () => {
     } finally {
       await vault.close();
     }
-  });
+  }, 120_000);
 });
 
 describe("SIGKILL in the middle of writes on the embedded default", () => {
@@ -156,5 +157,5 @@ describe("SIGKILL in the middle of writes on the embedded default", () => {
     } finally {
       await vault.close();
     }
-  });
+  }, 120_000);
 });
