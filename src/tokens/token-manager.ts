@@ -6,6 +6,7 @@ import { refreshTokenGrant } from "../oauth/grants.js";
 import { canonicalScope } from "../signin/scopes.js";
 import type { Credential, CredentialBatch, CredentialOutcome, VaultStore } from "../vault/store.js";
 import { isStorableSub } from "../vault/store-checks.js";
+import { looksLikeTestingModeExpiry, TESTING_MODE_EXPIRY } from "./grant-expiry.js";
 import { LruCache } from "./lru.js";
 import { DEFAULT_RETRY, type RetryPolicy, withRetries } from "./retry.js";
 
@@ -336,7 +337,20 @@ export class TokenManager {
       );
     } catch (error) {
       if (isStewardError(error, "invalid_grant")) {
-        notices.push({ event: "credential.revoked", payload: { sub, reason: "invalid_grant" } });
+        // Same reason as ever (receivers match on it); the likely cause rides along when known.
+        const cause = looksLikeTestingModeExpiry(credential.createdAt, this.now())
+          ? { likelyCause: TESTING_MODE_EXPIRY }
+          : {};
+        if (cause.likelyCause) {
+          this.options.logger?.warn(
+            { sub, likelyCause: cause.likelyCause },
+            "a grant died seven days after it was stored: is the OAuth consent screen still in Testing? Publish the app",
+          );
+        }
+        notices.push({
+          event: "credential.revoked",
+          payload: { sub, reason: "invalid_grant", ...cause },
+        });
         return {
           // Recorded like any other revocation, in the transaction that marks it.
           outcome: {
@@ -345,7 +359,7 @@ export class TokenManager {
             audit: {
               type: "credential.revoked",
               actor: "system",
-              data: { reason: "invalid_grant", discoveredBy: "refresh" },
+              data: { reason: "invalid_grant", discoveredBy: "refresh", ...cause },
             },
           },
           error: new StewardError("credential_revoked", {
