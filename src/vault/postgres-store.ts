@@ -161,7 +161,11 @@ export class PostgresStore implements VaultStore {
     try {
       return await this.#locked(sub, (db) =>
         db.transaction().execute(async (transaction) => {
-          const user = toUser(await upsertUserRow(transaction, input.profile));
+          const user = toUser(
+            await upsertUserRow(transaction, input.profile, {
+              refreshToken: input.credential.refreshToken !== undefined,
+            }),
+          );
           const credential = await this.#writeCredential(transaction, credentialInput);
           await insertAuditEvents(transaction, [audit]);
           return { user, credential };

@@ -40,6 +40,10 @@ export interface User {
   readonly hd: string | null;
   /** Set while Google says the account is disabled (a RISC `account-disabled` event). */
   readonly accountDisabled: AccountDisabled | null;
+  /** Sign-ins recorded for this user (`recordSignIn`). */
+  readonly signIns: number;
+  /** Of those, the ones that brought a new refresh token. */
+  readonly refreshTokenSignIns: number;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }

@@ -2,14 +2,24 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { emulatorEndpoints } from "../../src/google/endpoints.js";
 import { createOAuthClient } from "../../src/oauth/client.js";
 import { TokenManager } from "../../src/tokens/token-manager.js";
-import { control } from "../emulator/helpers.js";
-import { signInThroughService, startTestService, type TestService } from "../server/helpers.js";
+import { control, sdkSignIn } from "../emulator/helpers.js";
+import {
+  postCode,
+  refreshGrantsOf,
+  signInThroughService,
+  startTestService,
+  type TestService,
+} from "../server/helpers.js";
 
 const DAY_MS = 86_400_000;
+const ADMIN_TOKEN = "admin-token-for-tests-0123456789abcdef";
 let steward: TestService;
 
 beforeAll(async () => {
-  steward = await startTestService();
+  steward = await startTestService(
+    { STEWARD_ADMIN_TOKEN: ADMIN_TOKEN },
+    { rateLimitPerMinute: 100_000 },
+  );
 }, 120_000);
 afterAll(() => steward?.close());
 
@@ -38,6 +48,45 @@ function revocationsOf(sub: string): { events: unknown[]; off: () => void } {
   );
   return { events, off };
 }
+
+describe("Google's newest-100 refresh tokens per account and client", () => {
+  it("the 101st sign-in kills the oldest token at Google; Steward keeps the newest, counts and warns", async () => {
+    const email = "hundred-and-one@example.com";
+    let sub = "";
+    for (let i = 0; i < 101; i += 1) {
+      // An app asking consent every time: each sign-in brings a new refresh token.
+      const signIn = await sdkSignIn(steward.google, { email, prompt: "consent" });
+      expect((await postCode(steward.url, { code: signIn.serverAuthCode })).status).toBe(200);
+      sub = signIn.sub;
+    }
+    const grants = await control(steward.google, "GET", `/emulator/users/${sub}/grants`);
+    const issued = grants.body.grants[0].refreshTokens as Array<{ revoked: boolean }>;
+    expect(issued).toHaveLength(101);
+    expect(issued.filter((token) => token.revoked)).toHaveLength(1);
+    expect(issued[0]?.revoked).toBe(true);
+
+    // Steward holds the newest: a refresh (forced by asking more life than a token has) works.
+    await control(steward.google, "DELETE", "/emulator/stats");
+    await expect(
+      managerAhead(0).accessToken(sub, { minValidityMs: 2 * 3_600_000 }),
+    ).resolves.toMatchObject({ token: expect.any(String) });
+    expect(await refreshGrantsOf(steward, sub)).toBe(1);
+
+    const view = await fetch(`${steward.url}/v1/users/${sub}`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(view.status).toBe(200);
+    expect((await view.json()).signIns).toEqual({ total: 101, withRefreshToken: 101 });
+    expect(steward.logs()).toContain("brought over 50 refresh tokens");
+  });
+
+  it("counts a repeat sign-in without a new refresh token apart", async () => {
+    const sub = await signInThroughService(steward, "twice@example.com");
+    await signInThroughService(steward, "twice@example.com");
+    const user = await steward.service.vault.store.getUser(sub);
+    expect(user).toMatchObject({ signIns: 2, refreshTokenSignIns: 1 });
+  });
+});
 
 // Sign-ins come before the emulator's clock moves: its ID tokens would be from the future.
 describe("a grant that dies seven days after issue", () => {
