@@ -147,6 +147,18 @@ export class TokenManager {
     );
   }
 
+  /**
+   * Refreshes at Google now, whatever the stored token's life: the idle refresh's way of using
+   * a long-unused refresh token before Google expires it. Shares a refresh under way.
+   *
+   * @throws StewardError as {@link accessToken}.
+   */
+  async refreshNow(sub: string): Promise<void> {
+    if (!isStorableSub(sub))
+      throw new StewardError("user_not_found", { detail: "sub cannot exist" });
+    await this.refreshOnce(sub, Number.MAX_SAFE_INTEGER);
+  }
+
   /** Forgets the cached token of `sub` (after a revocation or a delete). */
   forget(sub: string): void {
     this.cache.delete(sub);

@@ -352,6 +352,16 @@ export class PostgresStore implements VaultStore {
     return toAuditEvent(row as NonNullable<typeof row>);
   }
 
+  async listIdleCredentials(before: Date, limit: number): Promise<string[]> {
+    if (!Number.isSafeInteger(limit) || limit < 1) throw new TypeError("limit must be positive");
+    try {
+      return await selectIdleSubs(this.#db, before, limit);
+    } catch (error) {
+      if (isDatabaseDown(error)) throw databaseUnavailable("idle credentials not listed", error);
+      throw error;
+    }
+  }
+
   async listAuditEvents(options: { sub?: string; limit?: number } = {}): Promise<AuditEvent[]> {
     let query = this.#db
       .selectFrom("audit_events")
@@ -403,6 +413,25 @@ export class PostgresStore implements VaultStore {
       }
     });
   }
+}
+
+/** Keyset-free: refreshed ones leave the set, so the next call sees the next ones. */
+async function selectIdleSubs(
+  db: Kysely<VaultSchema>,
+  before: Date,
+  limit: number,
+): Promise<string[]> {
+  const idleSince = sql<Date>`COALESCE(last_refresh_at, created_at)`;
+  const rows = await db
+    .selectFrom("credentials")
+    .select("sub")
+    .where("status", "=", "active")
+    .where(idleSince, "<", before)
+    .orderBy(idleSince)
+    .orderBy("sub")
+    .limit(limit)
+    .execute();
+  return rows.map((row) => row.sub);
 }
 
 function checkCredentialInput(input: SaveCredentialInput): void {

@@ -432,6 +432,13 @@ export interface VaultStore {
    */
   recordSecurityEvent(record: SecurityEventRecord): Promise<SecurityEventOutcome | undefined>;
 
+  /**
+   * Active credentials not refreshed (nor stored, if never refreshed) since `before`, the
+   * longest idle first, at most `limit`: the idle refresh keeps them from Google's six-month
+   * expiry.
+   */
+  listIdleCredentials(before: Date, limit: number): Promise<string[]>;
+
   /** Appends an audit event. */
   appendAuditEvent(event: AuditEventInput): Promise<AuditEvent>;
   /** Audit events, newest first, optionally for one user. */
