@@ -43,6 +43,20 @@ describe("the idle refresh and Google's six-month expiry", () => {
     ).toContain(fresh);
   });
 
+  it("refreshes one grant at a time: a step while one runs does nothing", async () => {
+    const idle = new IdleRefresh({
+      store: steward.service.vault.store,
+      tokens: steward.service.tokens,
+      idleMs: -DAY_MS,
+      perMinute: 60,
+    });
+    await control(steward.google, "DELETE", "/emulator/stats");
+    const steps = await Promise.all([idle.step(), idle.step(), idle.step()]);
+    expect(steps.filter((sub) => sub !== undefined)).toHaveLength(1);
+    const stats = (await control(steward.google, "GET", "/emulator/stats")).body;
+    expect(stats.grants.refresh_token).toBe(1);
+  });
+
   it("keeps a grant idle for months alive; one left idle dies at six months, revoked and audited", async () => {
     const kept = await signInThroughService(steward, "kept-alive@example.com");
     const left = await signInThroughService(steward, "left-idle@example.com");
