@@ -32,6 +32,14 @@ export interface Config {
   readonly webhook: { readonly url: string; readonly secret: string } | undefined;
   /** Where `/metrics` is served, and the bearer token it asks for. */
   readonly metrics: MetricsConfig;
+  /** Grants not refreshed for `days` are refreshed, at most `perMinute` a minute. */
+  readonly idleRefresh: IdleRefreshConfig;
+}
+
+/** Google expires a refresh token unused for six months: refresh long before that. */
+export interface IdleRefreshConfig {
+  readonly days: number;
+  readonly perMinute: number;
 }
 
 /** `/metrics`: on the API's port unless `port` is set; open unless `token` is set. */
@@ -112,6 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Con
   const metrics = metricsSettings(env, host, portText, problems);
   const keys = keysProblem(env.STEWARD_KEYS);
   if (keys !== undefined) problems.push(keys.replace(/\.$/, ""));
+  const idleRefresh = idleRefreshSettings(env, problems);
 
   if (problems.length > 0) {
     throw new StewardError("config_invalid", {
@@ -133,7 +142,27 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}): Con
     tls: certFile && keyFile ? Object.freeze({ certFile, keyFile }) : undefined,
     webhook,
     metrics,
+    idleRefresh,
   });
+}
+
+function idleRefreshSettings(env: NodeJS.ProcessEnv, problems: string[]): IdleRefreshConfig {
+  const days = integerSetting(env.STEWARD_IDLE_REFRESH_DAYS, 30);
+  // Google's expiry is at six months: a threshold past it would refresh dead grants.
+  if (days === undefined || days < 1 || days > 150) {
+    problems.push("STEWARD_IDLE_REFRESH_DAYS must be a whole number of days from 1 to 150");
+  }
+  const perMinute = integerSetting(env.STEWARD_IDLE_REFRESH_PER_MINUTE, 60);
+  if (perMinute === undefined || perMinute < 1 || perMinute > 6000) {
+    problems.push("STEWARD_IDLE_REFRESH_PER_MINUTE must be a whole number from 1 to 6000");
+  }
+  return Object.freeze({ days: days ?? 30, perMinute: perMinute ?? 60 });
+}
+
+/** The variable's whole number, `fallback` when unset, undefined when not a whole number. */
+function integerSetting(text: string | undefined, fallback: number): number | undefined {
+  if (text === undefined || text === "") return fallback;
+  return /^\d{1,9}$/.test(text) ? Number(text) : undefined;
 }
 
 function metricsSettings(

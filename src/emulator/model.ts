@@ -10,7 +10,12 @@ export interface EmulatorClient {
   readonly redirectUris: readonly string[];
   readonly javascriptOrigins: readonly string[];
   readonly projectId: string;
+  /** Overrides the global `publishingStatus` setting for this client's consent screen. */
+  readonly publishingStatus?: PublishingStatus | undefined;
 }
+
+/** An OAuth consent screen's publishing status: Testing gives refresh tokens a 7-day life. */
+export type PublishingStatus = "testing" | "production";
 
 export interface EmulatorUser {
   readonly sub: string;
@@ -46,6 +51,10 @@ export interface RefreshTokenRecord {
   readonly clientId: string;
   readonly scopes: readonly string[];
   readonly createdAtMs: number;
+  /** Last refresh made with it; Google expires a refresh token unused this long. */
+  lastUsedAtMs?: number;
+  /** Set when issued to an app in Testing: Google ends such tokens seven days after issue. */
+  readonly expiresAtMs?: number | undefined;
   revoked: boolean;
 }
 
@@ -84,6 +93,14 @@ export interface EmulatorSettings {
   riscMaxAttempts: number;
   /** Added to the `Date` header of every answer: a server clock off by this much, for tests. */
   dateSkewSeconds: number;
+  /** The emulator's clock runs this far ahead of the real one (POST /emulator/clock). */
+  clockOffsetSeconds: number;
+  /** A refresh token unused this long is expired (Google: six months). */
+  refreshTokenIdleSeconds: number;
+  /** Clients without their own status; `testing` gives refresh tokens a seven-day life. */
+  publishingStatus: PublishingStatus;
+  /** Life of a refresh token issued to an app in Testing (Google: seven days). */
+  testingRefreshTokenSeconds: number;
 }
 
 export const DEFAULT_SETTINGS: Readonly<EmulatorSettings> = Object.freeze({
@@ -95,6 +112,10 @@ export const DEFAULT_SETTINGS: Readonly<EmulatorSettings> = Object.freeze({
   riscRetryBaseMs: 1000,
   riscMaxAttempts: 8,
   dateSkewSeconds: 0,
+  clockOffsetSeconds: 0,
+  refreshTokenIdleSeconds: 183 * 86_400,
+  publishingStatus: "production",
+  testingRefreshTokenSeconds: 7 * 86_400,
 });
 
 /** Google expands the OpenID shorthands in the granted `scope` it returns. */

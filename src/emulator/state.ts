@@ -9,6 +9,7 @@ import {
   type EmulatorUser,
   type Grant,
   OPENID_SCOPES,
+  type PublishingStatus,
   type RefreshTokenRecord,
   SCOPE_ALIASES,
 } from "./model.js";
@@ -41,6 +42,7 @@ export interface ClientInput {
   type: ClientType;
   redirectUris?: string[];
   javascriptOrigins?: string[];
+  publishingStatus?: PublishingStatus;
 }
 
 export interface UserInput {
@@ -108,9 +110,18 @@ export class EmulatorState {
   private nextSweepAt = SWEEP_THRESHOLD;
 
   constructor(
-    readonly now: () => number = Date.now,
+    private readonly realNow: () => number = Date.now,
     readonly projectId = "steward-emulator",
   ) {}
+
+  /** The emulator's clock: the real one moved ahead by `clockOffsetSeconds`, for expiry tests. */
+  readonly now = (): number => this.realNow() + this.settings.clockOffsetSeconds * 1000;
+
+  /** Moves the clock ahead (never back: tokens already issued keep their order). */
+  advanceClock(seconds: number): number {
+    this.settings.clockOffsetSeconds += seconds;
+    return this.now();
+  }
 
   registerClient(input: ClientInput): EmulatorClient {
     const number = String(randomInt(100_000_000_000, 999_999_999_999));
@@ -124,6 +135,7 @@ export class EmulatorState {
       redirectUris: input.redirectUris ?? (input.type === "installed" ? ["http://localhost"] : []),
       javascriptOrigins: input.javascriptOrigins ?? [],
       projectId: this.projectId,
+      publishingStatus: input.publishingStatus,
     };
     this.clients.set(client.clientId, client);
     return client;
@@ -203,14 +215,20 @@ export class EmulatorState {
     const grant = this.liveGrant(sub, clientId);
     for (const scope of scopes) grant.scopes.add(scope);
     const refreshToken = token("1//0", 72);
+    const nowMs = this.now();
+    const status = this.clients.get(clientId)?.publishingStatus ?? this.settings.publishingStatus;
     this.refreshTokens.set(refreshToken, {
       sub,
       clientId,
       scopes: [...scopes],
-      createdAtMs: this.now(),
+      createdAtMs: nowMs,
+      lastUsedAtMs: nowMs,
+      expiresAtMs:
+        status === "testing" ? nowMs + this.settings.testingRefreshTokenSeconds * 1000 : undefined,
       revoked: false,
     });
     grant.refreshTokens.push(refreshToken);
+    // Google keeps the newest `refreshTokenLimit` per (account, client): the oldest dies silently.
     while (grant.refreshTokens.length > this.settings.refreshTokenLimit) {
       const oldest = grant.refreshTokens.shift() as string;
       this.killRefreshToken(oldest);
@@ -262,9 +280,27 @@ export class EmulatorState {
     return grant?.revoked ? undefined : grant?.refreshTokens.at(-1);
   }
 
+  /** A refresh token not revoked, evicted, idle too long or past its Testing-mode life. */
   liveRefreshToken(refreshToken: string): RefreshTokenRecord | undefined {
     const record = this.refreshTokens.get(refreshToken);
-    return record && !record.revoked ? record : undefined;
+    if (record === undefined || record.revoked) return undefined;
+    const nowMs = this.now();
+    const idleSinceMs = record.lastUsedAtMs ?? record.createdAtMs;
+    const expired =
+      nowMs - idleSinceMs >= this.settings.refreshTokenIdleSeconds * 1000 ||
+      (record.expiresAtMs !== undefined && nowMs >= record.expiresAtMs);
+    if (!expired) return record;
+    // Dead for good, like a revoked one: the grant no longer counts it.
+    this.killRefreshToken(refreshToken);
+    const grant = this.grants.get(grantKey(record.sub, record.clientId));
+    if (grant) grant.refreshTokens = grant.refreshTokens.filter((value) => value !== refreshToken);
+    return undefined;
+  }
+
+  /** Notes a refresh made with the token: it restarts the idle expiry. */
+  useRefreshToken(refreshToken: string): void {
+    const record = this.refreshTokens.get(refreshToken);
+    if (record) record.lastUsedAtMs = this.now();
   }
 
   /** Any refresh token this emulator issued, live or dead. */

@@ -4,7 +4,8 @@ import { EventEmitter } from "node:events";
 export interface StewardEvents {
   "credential.created": { sub: string; grantedScopes: readonly string[] };
   "credential.refreshed": { sub: string; expiresAt: Date };
-  "credential.revoked": { sub: string; reason: string };
+  /** `likelyCause` `testing_mode_expiry`: died seven days after issue (app in Testing). */
+  "credential.revoked": { sub: string; reason: string; likelyCause?: string };
   "credential.scopes_changed": {
     sub: string;
     added: readonly string[];

@@ -5,6 +5,7 @@ import type { Config } from "../config/load.js";
 import { type Core, openCore } from "../core/open-core.js";
 import { StewardError } from "../errors.js";
 import { createJobs, type Jobs, jobsConnectionString } from "../jobs/index.js";
+import { IdleRefresh } from "../tokens/idle-refresh.js";
 import { hourlyActivity } from "../vault/activity.js";
 import { API_KEY_REVOKED_CHANNEL, ApiKeys } from "../vault/api-keys.js";
 import { reserveLoopbackPort } from "../vault/free-port.js";
@@ -72,6 +73,7 @@ export async function startService(
   let app: FastifyInstance | undefined;
   let metricsApp: FastifyInstance | undefined;
   let jobs: Jobs | undefined;
+  let idle: IdleRefresh | undefined;
   const metrics = new Metrics();
   const apiAuth = new ApiAuth(new ApiKeys(core.vault.database.db), config.adminToken);
   // A key revoked anywhere (`steward api-keys revoke`, another instance) is refused at once.
@@ -151,6 +153,14 @@ export async function startService(
         });
       });
     warnWhenMetricsAreOpen(config, logger);
+    idle = new IdleRefresh({
+      store: core.vault.store,
+      tokens: core.tokens,
+      idleMs: config.idleRefresh.days * 86_400_000,
+      perMinute: config.idleRefresh.perMinute,
+      logger,
+    });
+    idle.start();
   } catch (error) {
     await reserved?.release();
     await app?.close();
@@ -163,6 +173,7 @@ export async function startService(
   const started = app;
   const startedMetrics = metricsApp;
   const startedJobs = jobs;
+  const startedIdle = idle;
   return {
     ...core,
     url,
@@ -170,6 +181,7 @@ export async function startService(
     metricsUrl: startedMetrics && listeningUrl(startedMetrics, scheme),
     jobs: startedJobs,
     close: async () => {
+      startedIdle?.stop();
       await started.close();
       await startedMetrics?.close();
       await startedJobs.stop();

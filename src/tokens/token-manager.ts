@@ -6,6 +6,7 @@ import { refreshTokenGrant } from "../oauth/grants.js";
 import { canonicalScope } from "../signin/scopes.js";
 import type { Credential, CredentialBatch, CredentialOutcome, VaultStore } from "../vault/store.js";
 import { isStorableSub } from "../vault/store-checks.js";
+import { looksLikeTestingModeExpiry, TESTING_MODE_EXPIRY } from "./grant-expiry.js";
 import { LruCache } from "./lru.js";
 import { DEFAULT_RETRY, type RetryPolicy, withRetries } from "./retry.js";
 
@@ -144,6 +145,18 @@ export class TokenManager {
     return this.refreshFor(sub, minValidityMs, options?.rejectedToken).then((token) =>
       options?.scopes ? withScopes(token, options.scopes) : token.value,
     );
+  }
+
+  /**
+   * Refreshes at Google now, whatever the stored token's life: the idle refresh's way of using
+   * a long-unused refresh token before Google expires it. Shares a refresh under way.
+   *
+   * @throws StewardError as {@link accessToken}.
+   */
+  async refreshNow(sub: string): Promise<void> {
+    if (!isStorableSub(sub))
+      throw new StewardError("user_not_found", { detail: "sub cannot exist" });
+    await this.refreshOnce(sub, Number.MAX_SAFE_INTEGER);
   }
 
   /** Forgets the cached token of `sub` (after a revocation or a delete). */
@@ -336,7 +349,20 @@ export class TokenManager {
       );
     } catch (error) {
       if (isStewardError(error, "invalid_grant")) {
-        notices.push({ event: "credential.revoked", payload: { sub, reason: "invalid_grant" } });
+        // Same reason as ever (receivers match on it); the likely cause rides along when known.
+        const cause = looksLikeTestingModeExpiry(credential.createdAt, this.now())
+          ? { likelyCause: TESTING_MODE_EXPIRY }
+          : {};
+        if (cause.likelyCause) {
+          this.options.logger?.warn(
+            { sub, likelyCause: cause.likelyCause },
+            "a grant died seven days after it was stored: is the OAuth consent screen still in Testing? Publish the app",
+          );
+        }
+        notices.push({
+          event: "credential.revoked",
+          payload: { sub, reason: "invalid_grant", ...cause },
+        });
         return {
           // Recorded like any other revocation, in the transaction that marks it.
           outcome: {
@@ -345,7 +371,7 @@ export class TokenManager {
             audit: {
               type: "credential.revoked",
               actor: "system",
-              data: { reason: "invalid_grant", discoveredBy: "refresh" },
+              data: { reason: "invalid_grant", discoveredBy: "refresh", ...cause },
             },
           },
           error: new StewardError("credential_revoked", {

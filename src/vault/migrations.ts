@@ -37,6 +37,18 @@ const MIGRATIONS: Record<string, Migration> = {
       for (const statement of ADMIN_ACTIVITY) await sql.raw(statement).execute(db);
     },
   },
+  // Sign-ins per user (and those that brought a new refresh token: Google keeps only the newest
+  // 100 refresh tokens per account and client, so a user near that count is worth a warning); an index for the idle refresh.
+  "0006_sign_in_counts": {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await sql`ALTER TABLE users
+        ADD COLUMN sign_ins integer NOT NULL DEFAULT 0,
+        ADD COLUMN refresh_token_sign_ins integer NOT NULL DEFAULT 0`.execute(db);
+      // The idle refresh (src/tokens/idle-refresh.ts) looks for the longest-unrefreshed grants.
+      await sql`CREATE INDEX credentials_idle_since ON credentials
+        ((COALESCE(last_refresh_at, created_at))) WHERE status = 'active'`.execute(db);
+    },
+  },
 };
 
 /** Every migration's name, oldest first. */

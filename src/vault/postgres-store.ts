@@ -161,7 +161,11 @@ export class PostgresStore implements VaultStore {
     try {
       return await this.#locked(sub, (db) =>
         db.transaction().execute(async (transaction) => {
-          const user = toUser(await upsertUserRow(transaction, input.profile));
+          const user = toUser(
+            await upsertUserRow(transaction, input.profile, {
+              refreshToken: input.credential.refreshToken !== undefined,
+            }),
+          );
           const credential = await this.#writeCredential(transaction, credentialInput);
           await insertAuditEvents(transaction, [audit]);
           return { user, credential };
@@ -349,6 +353,16 @@ export class PostgresStore implements VaultStore {
     return toAuditEvent(row as NonNullable<typeof row>);
   }
 
+  async listIdleCredentials(before: Date, limit: number): Promise<string[]> {
+    if (!Number.isSafeInteger(limit) || limit < 1) throw new TypeError("limit must be positive");
+    try {
+      return await selectIdleSubs(this.#db, before, limit);
+    } catch (error) {
+      if (isDatabaseDown(error)) throw databaseUnavailable("idle credentials not listed", error);
+      throw error;
+    }
+  }
+
   async listAuditEvents(options: { sub?: string; limit?: number } = {}): Promise<AuditEvent[]> {
     let query = this.#db
       .selectFrom("audit_events")
@@ -400,6 +414,25 @@ export class PostgresStore implements VaultStore {
       }
     });
   }
+}
+
+/** Keyset-free: refreshed ones leave the set, so the next call sees the next ones. */
+async function selectIdleSubs(
+  db: Kysely<VaultSchema>,
+  before: Date,
+  limit: number,
+): Promise<string[]> {
+  const idleSince = sql<Date>`COALESCE(last_refresh_at, created_at)`;
+  const rows = await db
+    .selectFrom("credentials")
+    .select("sub")
+    .where("status", "=", "active")
+    .where(idleSince, "<", before)
+    .orderBy(idleSince)
+    .orderBy("sub")
+    .limit(limit)
+    .execute();
+  return rows.map((row) => row.sub);
 }
 
 function checkCredentialInput(input: SaveCredentialInput): void {

@@ -29,6 +29,9 @@ export interface UsersTable {
   /** When Google said the account was disabled (RISC account-disabled); null once re-enabled. */
   account_disabled_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   account_disabled_reason: ColumnType<string | null, string | null | undefined, string | null>;
+  sign_ins: Generated<number>;
+  /** Sign-ins that brought a new refresh token (Google keeps the newest 100 per client). */
+  refresh_token_sign_ins: Generated<number>;
   created_at: Generated<Date>;
   updated_at: Timestamp;
 }

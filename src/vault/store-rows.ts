@@ -74,6 +74,8 @@ export function toUser(row: Selectable<UsersTable>): User {
       row.account_disabled_at === null
         ? null
         : { at: row.account_disabled_at, reason: row.account_disabled_reason },
+    signIns: row.sign_ins,
+    refreshTokenSignIns: row.refresh_token_sign_ins,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -91,7 +93,12 @@ export function toAuditEvent(row: Selectable<AuditEventsTable>): AuditEvent {
 }
 
 /** Inserts or updates a user's profile; a field left undefined keeps its stored value. */
-export async function upsertUserRow(db: Kysely<VaultSchema>, profile: UserProfile) {
+/** Upserts the profile; `signIn` counts one sign-in (and whether it brought a refresh token). */
+export async function upsertUserRow(
+  db: Kysely<VaultSchema>,
+  profile: UserProfile,
+  signIn?: { readonly refreshToken: boolean },
+) {
   const given = {
     email: profile.email,
     email_verified: profile.emailVerified,
@@ -105,11 +112,22 @@ export async function upsertUserRow(db: Kysely<VaultSchema>, profile: UserProfil
   const provided = Object.fromEntries(
     Object.entries(given).filter(([, value]) => value !== undefined),
   ) as Partial<typeof given>;
+  const counted = signIn && {
+    sign_ins: 1,
+    refresh_token_sign_ins: signIn.refreshToken ? 1 : 0,
+  };
   return db
     .insertInto("users")
-    .values({ sub: profile.sub, ...provided })
+    .values({ sub: profile.sub, ...provided, ...counted })
     .onConflict((conflict) =>
-      conflict.column("sub").doUpdateSet({ ...provided, updated_at: sql<Date>`now()` }),
+      conflict.column("sub").doUpdateSet({
+        ...provided,
+        ...(counted && {
+          sign_ins: sql<number>`users.sign_ins + 1`,
+          refresh_token_sign_ins: sql<number>`users.refresh_token_sign_ins + ${counted.refresh_token_sign_ins}`,
+        }),
+        updated_at: sql<Date>`now()`,
+      }),
     )
     .returningAll()
     .executeTakeFirstOrThrow();

@@ -40,6 +40,10 @@ export interface User {
   readonly hd: string | null;
   /** Set while Google says the account is disabled (a RISC `account-disabled` event). */
   readonly accountDisabled: AccountDisabled | null;
+  /** Sign-ins recorded for this user (`recordSignIn`). */
+  readonly signIns: number;
+  /** Of those, the ones that brought a new refresh token. */
+  readonly refreshTokenSignIns: number;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }
@@ -434,6 +438,13 @@ export interface VaultStore {
    * @returns what changed, or undefined when the jti was recorded before (nothing is changed).
    */
   recordSecurityEvent(record: SecurityEventRecord): Promise<SecurityEventOutcome | undefined>;
+
+  /**
+   * Active credentials not refreshed (nor stored, if never refreshed) since `before`, the
+   * longest idle first, at most `limit`: the idle refresh keeps them from Google's six-month
+   * expiry.
+   */
+  listIdleCredentials(before: Date, limit: number): Promise<string[]>;
 
   /** Appends an audit event. */
   appendAuditEvent(event: AuditEventInput): Promise<AuditEvent>;

@@ -29,6 +29,7 @@ export function controlRoutes(app: FastifyInstance, ctx: EmulatorContext, faults
             type: { enum: ["web", "installed"] },
             redirectUris: strList,
             javascriptOrigins: strList,
+            publishingStatus: { enum: ["testing", "production"] },
           },
         },
       },
@@ -222,12 +223,41 @@ export function controlRoutes(app: FastifyInstance, ctx: EmulatorContext, faults
             riscRetryBaseMs: { type: "integer", minimum: 1, maximum: 3_600_000 },
             riscMaxAttempts: { type: "integer", minimum: 1, maximum: 100 },
             dateSkewSeconds: { type: "integer", minimum: -(10 ** 8), maximum: 10 ** 8 },
+            refreshTokenIdleSeconds: seconds,
+            publishingStatus: { enum: ["testing", "production"] },
+            testingRefreshTokenSeconds: seconds,
           },
         },
       },
     },
     async (request) => Object.assign(state.settings, request.body),
   );
+
+  // The clock only moves ahead: expiry tests jump months without waiting.
+  app.post<{ Body: { advanceSeconds: number } }>(
+    "/emulator/clock",
+    {
+      schema: {
+        body: {
+          type: "object",
+          required: ["advanceSeconds"],
+          additionalProperties: false,
+          properties: { advanceSeconds: { type: "integer", minimum: 0, maximum: 10 ** 9 } },
+        },
+      },
+    },
+    async (request) => {
+      const nowMs = state.advanceClock(request.body.advanceSeconds);
+      return {
+        now: new Date(nowMs).toISOString(),
+        clockOffsetSeconds: state.settings.clockOffsetSeconds,
+      };
+    },
+  );
+  app.get("/emulator/clock", async () => ({
+    now: new Date(state.now()).toISOString(),
+    clockOffsetSeconds: state.settings.clockOffsetSeconds,
+  }));
 
   app.post<{
     Body: {

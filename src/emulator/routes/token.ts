@@ -172,6 +172,7 @@ async function refreshTokenGrant(
   const idToken = hasOpenIdScope(scopes)
     ? refreshIdTokens.get(issuer, user, client.clientId, scopes)
     : undefined;
+  state.useRefreshToken(refreshToken);
   state.countGrant("refresh_token", user.sub);
   // A refresh returns no new refresh token.
   return sendTokens(reply, {

@@ -45,10 +45,21 @@ const AccountDisabled = Type.Union(
       "Set while Google says the account is disabled (Cross-Account Protection); null otherwise.",
   },
 );
+const SignIns = Type.Object(
+  {
+    total: Type.Integer(),
+    withRefreshToken: Type.Integer({
+      description:
+        "Sign-ins that brought a new refresh token; Google keeps the newest 100 per account and client.",
+    }),
+  },
+  { description: "Sign-ins recorded for this user." },
+);
 const UserView = Type.Object({
   user: PublicUser,
   credential: Credential,
   accountDisabled: AccountDisabled,
+  signIns: SignIns,
 });
 const bearer = [{ apiKey: [] }];
 
@@ -60,6 +71,7 @@ function view(record: UserRecord) {
       at: accountDisabled.at.toISOString(),
       reason: accountDisabled.reason,
     },
+    signIns: { total: record.signIns, withRefreshToken: record.refreshTokenSignIns },
     credential: credential
       ? {
           status: credential.status,

@@ -6,6 +6,7 @@ import {
   type SignInDependencies,
   type SignInResult,
 } from "../../../signin/complete-sign-in.js";
+import type { User } from "../../../vault/store.js";
 import { requireAllowedOrigin, requireHttps, requireRequestedWith } from "../../plugins/guards.js";
 import type { Metrics } from "../../plugins/metrics.js";
 import { errorResponses, PublicUser, publicUser } from "../../schemas.js";
@@ -76,6 +77,7 @@ export function authCodeRoute(app: FastifyInstance, options: AuthCodeRouteOption
     let outcome = "ok";
     try {
       const result = await completeSignIn(options.signIn, { code, redirectUri });
+      warnNearRefreshTokenLimit(app, result.user);
       return { ...result, user: publicUser(result.user) };
     } catch (error) {
       outcome = isStewardError(error) ? error.code : "internal_error";
@@ -139,4 +141,20 @@ function codeRequest(body: unknown): { code: string; redirectUri: string } {
     throw new StewardError("invalid_request", { message: "redirectUri must be a string." });
   }
   return { code, redirectUri };
+}
+
+/** Past this many sign-ins bringing a refresh token, a user nears Google's limit of 100. */
+export const REFRESH_TOKEN_SIGN_IN_WARNING = 50;
+
+/**
+ * Google keeps the newest 100 refresh tokens per account and client and silently ends the
+ * oldest; Steward keeps only the newest, so it goes on working, but an app asking consent at
+ * every sign-in (`prompt=consent`) kills the tokens other copies of itself may hold.
+ */
+function warnNearRefreshTokenLimit(app: FastifyInstance, user: User): void {
+  if (user.refreshTokenSignIns <= REFRESH_TOKEN_SIGN_IN_WARNING) return;
+  app.log.warn(
+    { sub: user.sub, refreshTokenSignIns: user.refreshTokenSignIns },
+    "this user's sign-ins brought over 50 refresh tokens: Google keeps the newest 100 per account and client; ask for consent (prompt=consent) only when no refresh token is stored",
+  );
 }
