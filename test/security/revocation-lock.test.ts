@@ -3,11 +3,11 @@
 // sign-in storing a new refresh token between the revocation at Google and the marking was
 // left a live grant at Google that Steward had marked revoked. The revocation now waits for the
 // user's lock, revokes whatever is stored when it gets it, and audits in the same transaction.
-import { sql } from "kysely";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { exchangeCode, postForm, sdkSignIn } from "../emulator/helpers.js";
 import { waitUntil } from "../events/support/receiver.js";
 import { signInThroughService, startTestService, type TestService } from "../server/helpers.js";
+import { waitingForAdvisoryLock } from "./support.js";
 
 const ADMIN_TOKEN = "admin-token-for-revocation-lock-0123456789";
 let steward: TestService;
@@ -16,15 +16,6 @@ beforeAll(async () => {
   steward = await startTestService({ STEWARD_ADMIN_TOKEN: ADMIN_TOKEN });
 }, 120_000);
 afterAll(() => steward?.close());
-
-/** Whether some session waits for an advisory lock (the per-user locks are advisory). */
-async function waitingForAdvisoryLock(): Promise<boolean> {
-  const { rows } = await sql<{ waiting: number }>`
-    SELECT count(*)::int AS waiting FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`.execute(
-    steward.service.vault.database.db,
-  );
-  return (rows[0]?.waiting ?? 0) > 0;
-}
 
 it("a refresh token stored while a revocation waits for the user's lock is revoked at Google too", async () => {
   const email = "revocation-race@example.com";
@@ -45,7 +36,7 @@ it("a refresh token stored while a revocation waits for the user's lock is revok
     });
     // The revocation waits for the lock (or, when it takes none, is done already).
     await waitUntil(
-      async () => answered || (await waitingForAdvisoryLock()),
+      async () => answered || (await waitingForAdvisoryLock(steward)),
       "the revocation to wait for the lock or answer",
     );
     // Meanwhile the sign-in completes: Google grants again, and the new token is stored.

@@ -1,4 +1,4 @@
-import { createServer, request as httpRequest, type IncomingHttpHeaders } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
 import { type Kysely, sql } from "kysely";
@@ -7,46 +7,8 @@ import type { TestService } from "../server/helpers.js";
 
 export const ADMIN_TOKEN = "admin-token-for-the-security-suite-0123456789";
 
-export interface Answer {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-/**
- * Sends a request exactly as written (fetch would resolve dot segments and refuses TRACE), on a
- * fresh connection, to `baseUrl`.
- */
-export function rawRequest(
-  baseUrl: string,
-  options: { method: string; path: string; headers?: Record<string, string>; body?: string },
-): Promise<Answer> {
-  const { hostname, port } = new URL(baseUrl);
-  return new Promise((resolve, reject) => {
-    const request = httpRequest(
-      {
-        hostname,
-        port,
-        method: options.method,
-        path: options.path,
-        headers: options.headers,
-        agent: false,
-      },
-      (response) => {
-        let body = "";
-        response.setEncoding("utf8");
-        response.on("data", (chunk: string) => {
-          body += chunk;
-        });
-        response.on("end", () =>
-          resolve({ status: response.statusCode ?? 0, headers: response.headers, body }),
-        );
-      },
-    );
-    request.on("error", reject);
-    request.end(options.body);
-  });
-}
+/** One request sent exactly as written; see support/raw-request.ts. */
+export { type RawAnswer as Answer, rawRequest } from "./support/raw-request.js";
 
 /** API keys of every scope, and revoked ones, made as `steward api-keys create` makes them. */
 export async function createKeys(steward: TestService) {
@@ -140,4 +102,13 @@ export async function everyRowAsText(db: Kysely<any>): Promise<{ tables: string[
 export function spellings(secret: string): string[] {
   const bytes = Buffer.from(secret);
   return [secret, bytes.toString("hex"), bytes.toString("base64")];
+}
+
+/** Whether some session waits for an advisory lock (the per-user locks are advisory). */
+export async function waitingForAdvisoryLock(steward: TestService): Promise<boolean> {
+  const { rows } = await sql<{ waiting: number }>`
+    SELECT count(*)::int AS waiting FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`.execute(
+    steward.service.vault.database.db,
+  );
+  return (rows[0]?.waiting ?? 0) > 0;
 }

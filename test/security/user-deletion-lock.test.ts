@@ -2,11 +2,11 @@
 // token between the deletion's revocation at Google and its erasure was erased unrevoked: a
 // live grant at Google that Steward no longer knew. The deletion now waits for the user's lock
 // and revokes whatever is stored when it gets it.
-import { sql } from "kysely";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { exchangeCode, postForm, sdkSignIn } from "../emulator/helpers.js";
 import { waitUntil } from "../events/support/receiver.js";
 import { signInThroughService, startTestService, type TestService } from "../server/helpers.js";
+import { waitingForAdvisoryLock } from "./support.js";
 
 const ADMIN_TOKEN = "admin-token-for-deletion-lock-0123456789";
 let steward: TestService;
@@ -15,15 +15,6 @@ beforeAll(async () => {
   steward = await startTestService({ STEWARD_ADMIN_TOKEN: ADMIN_TOKEN });
 }, 120_000);
 afterAll(() => steward?.close());
-
-/** Whether some session waits for an advisory lock (the per-user locks are advisory). */
-async function waitingForAdvisoryLock(): Promise<boolean> {
-  const { rows } = await sql<{ waiting: number }>`
-    SELECT count(*)::int AS waiting FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`.execute(
-    steward.service.vault.database.db,
-  );
-  return (rows[0]?.waiting ?? 0) > 0;
-}
 
 it("a refresh token stored while a deletion waits for the user's lock is revoked at Google too", async () => {
   const email = "deletion-race@example.com";
@@ -44,7 +35,7 @@ it("a refresh token stored while a deletion waits for the user's lock is revoked
     });
     // The deletion waits for the lock (or, when it takes none, is done already).
     await waitUntil(
-      async () => answered || (await waitingForAdvisoryLock()),
+      async () => answered || (await waitingForAdvisoryLock(steward)),
       "the deletion to wait for the lock or answer",
     );
     // Meanwhile the sign-in completes: Google grants again, and the new token is stored.
