@@ -1,16 +1,25 @@
 /**
- * The layering of DESIGN.md, enforced by `npm test` so the picture stays true:
- * server, cli, jobs and the demo app sit on top; nothing below imports them; the emulator imports
- * nothing of Steward but errors, so it can be lifted out as a package of its own.
+ * The layering of docs/architecture.md, enforced by `npm test` so the picture stays true:
+ * server, cli, jobs and the demo app sit on top; nothing below imports them; the emulator is a
+ * package of its own (packages/emulator) that imports nothing of Steward, and Steward reaches it
+ * through one door only (src/google/emulator-package.ts, loaded in emulator mode).
  */
 module.exports = {
   forbidden: [
     {
       name: "emulator-stands-alone",
-      comment: "src/emulator may import only src/errors.ts from the rest of Steward.",
+      comment: "@steward/emulator imports nothing of Steward (nor of another package here).",
       severity: "error",
-      from: { path: "^src/emulator/" },
-      to: { path: "^src/", pathNot: ["^src/emulator/", "^src/errors\\.ts$"] },
+      from: { path: "^packages/emulator/" },
+      to: { path: "^(src|packages)/", pathNot: ["^packages/emulator/"] },
+    },
+    {
+      name: "emulator-through-the-seam",
+      comment:
+        "Steward loads @steward/emulator in src/google/emulator-package.ts only (never from core/): the service, CLI and library hand its starter to openCore.",
+      severity: "error",
+      from: { path: "^src/", pathNot: ["^src/google/emulator-package\\.ts$"] },
+      to: { path: "^packages/emulator/|(^|/)node_modules/@steward/emulator/" },
     },
     {
       name: "nothing-imports-the-top",

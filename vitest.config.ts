@@ -1,8 +1,17 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  resolve: {
+    // The workspace packages' sources, not their builds: a test sees an edit without a rebuild.
+    alias: {
+      "@steward/emulator": fileURLToPath(
+        new URL("./packages/emulator/src/index.ts", import.meta.url),
+      ),
+    },
+  },
   test: {
-    include: ["test/**/*.test.ts"],
+    include: ["test/**/*.test.ts", "packages/*/test/**/*.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Integration tests start servers and databases; two cores, so two files at a time.

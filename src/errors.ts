@@ -35,6 +35,11 @@ export const ERROR_CATALOG = {
   csrf_header_missing: { status: 403, message: "A non-empty X-Requested-With header is required." },
   data_dir_locked: { status: 500, message: "Another Steward is using this data directory." },
   database_unavailable: { status: 503, message: "The database is unavailable." },
+  emulator_not_installed: {
+    status: 500,
+    message:
+      "Emulator mode needs the @steward/emulator package: install it, or configure a Google client (STEWARD_GOOGLE=google).",
+  },
   emulator_state_corrupt: {
     status: 500,
     message: "The local emulator's saved state cannot be read.",

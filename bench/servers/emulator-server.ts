@@ -4,7 +4,7 @@
 // there, so a profile covers exactly the measured window (not start-up, set-up or warm-up).
 import { writeFile } from "node:fs/promises";
 import { Session } from "node:inspector/promises";
-import { startEmulator } from "../../src/emulator/index.js";
+import { startEmulator } from "@steward/emulator";
 
 const emulator = await startEmulator({ port: 0, host: "127.0.0.1" });
 process.stdout.write(

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from "commander";
-import { startEmulator, writeClientSecretFile } from "../emulator/index.js";
+import { loadEmulatorPackage } from "../google/emulator-package.js";
 
 export function parsePort(value: string): number {
   const port = Number(value);
@@ -9,7 +9,7 @@ export function parsePort(value: string): number {
   return port;
 }
 
-/** `steward emulator`: the local Google, until Ctrl-C. */
+/** `steward emulator`: the local Google of `@steward/emulator` (as `steward-emulator`), until Ctrl-C. */
 export function emulatorCommand(): Command {
   return new Command("emulator")
     .description("Run the local Google emulator (OAuth, ID tokens, Drive appDataFolder, Photos).")
@@ -32,33 +32,11 @@ export function emulatorCommand(): Command {
         dataDir?: string;
         writeClientSecret?: string;
       }) => {
-        const emulator = await startEmulator({
-          port: options.port,
-          host: options.host,
-          issuer: options.issuer,
-          dataDir: options.dataDir,
-        });
-        console.log(`Local Google emulator listening on ${emulator.url}`);
-        console.log(`  emulator state:     ${stateLine(emulator.stateDir)}`);
-        console.log(`  default web client: ${emulator.defaultClient.clientId}`);
-        console.log(`  OpenID discovery:   ${emulator.url}/.well-known/openid-configuration`);
-        console.log(`  control API:        ${emulator.url}/emulator/stats`);
-        if (options.writeClientSecret) {
-          await writeClientSecretFile(
-            options.writeClientSecret,
-            emulator.url,
-            emulator.defaultClient,
-          );
-          console.log(`  client secret file: ${options.writeClientSecret}`);
-        }
+        const { runEmulator } = await loadEmulatorPackage();
+        const emulator = await runEmulator(options);
         stopOnSignal(() => emulator.close());
       },
     );
-}
-
-/** Where the banner says the emulator's state lives. */
-export function stateLine(stateDir: string | undefined): string {
-  return stateDir === undefined ? "in memory, lost on exit" : `kept in ${stateDir}`;
 }
 
 /**

@@ -2,11 +2,11 @@ import { join } from "node:path";
 import { Command } from "commander";
 import pino from "pino";
 import { loadConfig } from "../config/load.js";
-import { writeClientSecretFile } from "../emulator/index.js";
+import { loadEmulatorPackage } from "../google/emulator-package.js";
 import { REDACTED_PATHS } from "../server/logger.js";
 import { startService } from "../server/service.js";
 import { EMULATOR_CLIENT_FILE } from "./core.js";
-import { parsePort, stateLine, stopOnSignal } from "./emulator.js";
+import { parsePort, stopOnSignal } from "./emulator.js";
 import { loadJobDefinitions } from "./job-definitions.js";
 
 interface ServeFlags {
@@ -52,6 +52,8 @@ export function serveCommand(name: "serve" | "start"): Command {
       lines.push(...pageLines(service.url, service.emulated));
       if (flags.jobs !== undefined) lines.push(`  Jobs: working the jobs of ${flags.jobs}`);
       if (service.emulator) {
+        // Loaded already: the service started its emulator from the package.
+        const { stateLine, writeClientSecretFile } = await loadEmulatorPackage();
         const file = join(config.dataDir, EMULATOR_CLIENT_FILE);
         await writeClientSecretFile(file, service.emulator.url, service.emulator.defaultClient);
         lines.unshift(

@@ -2,11 +2,11 @@ import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type * as oidc from "openid-client";
 import type { Config } from "../config/load.js";
-import { type Emulator, startEmulator } from "../emulator/index.js";
 import { EventBus } from "../events/bus.js";
 import { startWebhooks } from "../events/webhooks.js";
 import type { GoogleClient } from "../google/client-secret.js";
 import { emulatorEndpoints, GOOGLE_ENDPOINTS, type GoogleEndpoints } from "../google/endpoints.js";
+import type { LocalGoogle, StartLocalGoogle } from "../google/local-google.js";
 import { GoogleKeys } from "../identity/google-keys.js";
 import type { IdTokenRules } from "../identity/verify-id-token.js";
 import { createOAuthClient } from "../oauth/client.js";
@@ -26,6 +26,12 @@ export const EMULATOR_CLIENT_ID = "000000000000-steward-local-emulator.apps.goog
 
 export interface CoreOptions {
   logger: VaultLogger;
+  /**
+   * How to start the in-process emulator; required in emulator mode (`config.google.mode` is
+   * `"emulator"`), never called otherwise. The service, the CLI and the library pass
+   * `startEmulatorPackage` (google/emulator-package.ts), which loads `@steward/emulator`.
+   */
+  startEmulator?: StartLocalGoogle;
   /** Port of the in-process emulator (emulator mode only). 0 picks a free one. Default 9099. */
   emulatorPort?: number;
   /** Web origin of a page we serve that signs users in (registered on the in-process emulator). */
@@ -51,23 +57,25 @@ export interface Core {
   readonly client: GoogleClient;
   readonly idTokenRules: IdTokenRules;
   /** The in-process emulator, in emulator mode. */
-  readonly emulator: Emulator | undefined;
+  readonly emulator: LocalGoogle | undefined;
   /** True unless talking to Google itself. */
   readonly emulated: boolean;
   close(): Promise<void>;
 }
 
 /**
- * Opens the core: the local emulator when no Google client is configured, the keyring (generated
- * into the data dir in emulator mode only), the vault (embedded PostgreSQL when `DATABASE_URL` is
- * unset), the OAuth client, the token manager, the event bus and, when configured, webhooks.
+ * Opens the core: the local emulator in emulator mode (started by `options.startEmulator`), the
+ * keyring (generated into the data dir in emulator mode only), the vault (embedded PostgreSQL
+ * when `DATABASE_URL` is unset), the OAuth client, the token manager, the event bus and, when configured, webhooks.
  * The token manager forgets a user's cached token when any process revokes the credential or
  * deletes the user (a `NOTIFY` sent on commit); while that news cannot be heard (the listening
  * connection down), a cached token is handed out until its refresh-ahead point, and every
  * cached token is forgotten once the connection is back.
  *
  * @throws StewardError `keys_invalid`, `key_missing`, `database_unavailable`, `data_dir_locked`,
- *   `port_in_use`; whatever was opened before the failure is closed again.
+ *   `port_in_use`, `emulator_state_corrupt`, `emulator_not_installed`; whatever was opened before
+ *   the failure is closed again.
+ * @throws TypeError in emulator mode without `options.startEmulator`.
  */
 export async function openCore(config: Config, options: CoreOptions): Promise<Core> {
   const { logger } = options;
@@ -163,7 +171,7 @@ export async function openCore(config: Config, options: CoreOptions): Promise<Co
 interface Target {
   client: GoogleClient;
   endpoints: GoogleEndpoints;
-  emulator?: Emulator;
+  emulator?: LocalGoogle;
 }
 
 async function googleTarget(config: Config, options: CoreOptions): Promise<Target> {
@@ -178,9 +186,12 @@ async function googleTarget(config: Config, options: CoreOptions): Promise<Targe
   if (google.mode === "external-emulator") {
     return { client: google.client, endpoints: emulatorEndpoints(google.baseUrl) };
   }
+  if (options.startEmulator === undefined) {
+    throw new TypeError("openCore: emulator mode needs options.startEmulator");
+  }
   const origins = options.appOrigin ? [options.appOrigin] : [];
   // Its users, grants and tokens outlive a restart, as the credentials Steward stores of them do.
-  const emulator = await startEmulator({
+  const emulator = await options.startEmulator({
     port: options.emulatorPort ?? 9099,
     dataDir: join(config.dataDir, EMULATOR_STATE_DIR),
     defaultClient: {

@@ -6,6 +6,7 @@ import { revokeGrant } from "../access/revoke.js";
 import { type Config, loadConfig } from "../config/load.js";
 import { openCore } from "../core/open-core.js";
 import type { StewardEventHandler, StewardEventName } from "../events/bus.js";
+import { startEmulatorPackage } from "../google/emulator-package.js";
 import { atApiBase } from "../google/endpoints.js";
 import { createJobs, type Jobs, jobsConnectionString, jobsLogger } from "../jobs/index.js";
 import type { AccessToken, AccessTokenOptions } from "../tokens/token-manager.js";
@@ -47,10 +48,11 @@ export interface Steward {
 
 /**
  * Opens Steward in this process: the vault (embedded PostgreSQL unless `DATABASE_URL` is set),
- * the token manager and, when no Google client is configured, a local emulator.
+ * the token manager and, in emulator mode (no Google client configured), a local emulator from
+ * the `@steward/emulator` package.
  *
  * @throws StewardError `config_invalid`, `keys_invalid`, `key_missing`, `database_unavailable`,
- *   `data_dir_locked`.
+ *   `data_dir_locked`, `emulator_not_installed`.
  * @example
  *   const steward = await createSteward();
  *   const res = await steward.fetchAs(sub, "https://www.googleapis.com/drive/v3/files?spaces=appDataFolder");
@@ -58,7 +60,11 @@ export interface Steward {
 export async function createSteward(options: StewardOptions = {}): Promise<Steward> {
   const config = options.config ?? loadConfig(options.env ?? process.env);
   const logger = options.logger ?? pino({ level: "silent" });
-  const core = await openCore(config, { logger, purpose: "steward library" });
+  const core = await openCore(config, {
+    logger,
+    purpose: "steward library",
+    startEmulator: startEmulatorPackage,
+  });
   const { tokens, endpoints } = core;
   const jobs = await createJobs({
     connectionString: jobsConnectionString(config.databaseUrl, core.vault.database),

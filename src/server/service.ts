@@ -4,6 +4,7 @@ import pino, { type Logger } from "pino";
 import type { Config } from "../config/load.js";
 import { type Core, openCore } from "../core/open-core.js";
 import { StewardError } from "../errors.js";
+import { startEmulatorPackage } from "../google/emulator-package.js";
 import { createJobs, type Jobs, jobsConnectionString } from "../jobs/index.js";
 import { IdleRefresh } from "../tokens/idle-refresh.js";
 import { hourlyActivity } from "../vault/activity.js";
@@ -41,11 +42,11 @@ export interface RunningService extends Core {
 }
 
 /**
- * Starts the service from a loaded {@link Config}: the core (emulator when no Google client is
- * configured, vault, token manager), then the HTTP API.
+ * Starts the service from a loaded {@link Config}: the core (in emulator mode the
+ * `@steward/emulator` package in this process, vault, token manager), then the HTTP API.
  *
  * @throws StewardError `keys_invalid`, `key_missing`, `database_unavailable`, `data_dir_locked`,
- *   `port_in_use`; whatever was started before the failure is stopped again.
+ *   `port_in_use`, `emulator_state_corrupt`, `emulator_not_installed`; whatever was started before the failure is stopped again.
  */
 export async function startService(
   config: Config,
@@ -62,6 +63,7 @@ export async function startService(
   const url = `${scheme}://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
   const core = await openCore(config, {
     logger,
+    startEmulator: startEmulatorPackage,
     emulatorPort: options.emulatorPort,
     appOrigin: new URL(url).origin,
     googleTimeoutSeconds: options.googleTimeoutSeconds,

@@ -3,11 +3,11 @@
 // each check is made to fail in turn, by the environment of the doctor process alone.
 import { execFile } from "node:child_process";
 import { join } from "node:path";
+import { writeClientSecretFile } from "@steward/emulator";
 import { sql } from "kysely";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EMULATOR_CLIENT_FILE } from "../../src/cli/core.js";
-import { writeClientSecretFile } from "../../src/emulator/index.js";
 import { reserveLoopbackPort } from "../../src/vault/free-port.js";
 import { generateKeyLine } from "../../src/vault/index.js";
 import { control } from "../emulator/helpers.js";

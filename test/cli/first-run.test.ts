@@ -5,9 +5,9 @@ import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { writeClientSecretFile } from "@steward/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EMULATOR_CLIENT_FILE } from "../../src/cli/core.js";
-import { writeClientSecretFile } from "../../src/emulator/index.js";
 import { startTestService, type TestService } from "../server/helpers.js";
 
 let steward: TestService;

@@ -3,9 +3,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { type Emulator, startEmulator, writeClientSecretFile } from "@steward/emulator";
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Emulator, startEmulator, writeClientSecretFile } from "../../src/emulator/index.js";
 import { type Receiver, startReceiver, waitUntil } from "../events/support/receiver.js";
 
 const VERIFICATION = "https://schemas.openid.net/secevent/risc/event-type/verification";

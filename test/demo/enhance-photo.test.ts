@@ -1,3 +1,4 @@
+import type { Emulator } from "@steward/emulator";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AlbumDirectory, ENHANCED_ALBUM } from "../../src/demo/albums.js";
@@ -5,7 +6,6 @@ import { ENHANCE_SCOPES, enhancePhotoHandler } from "../../src/demo/enhance-phot
 import { PHOTOS_APPEND_SCOPE, PHOTOS_READ_SCOPE } from "../../src/demo/features.js";
 import { enhanceImage, inspectImage } from "../../src/demo/image.js";
 import { PhotosLibrary, Serial } from "../../src/demo/photos.js";
-import type { Emulator } from "../../src/emulator/index.js";
 import { exchangeCode, sdkSignIn, withEmulator } from "../emulator/helpers.js";
 import { dullPhoto } from "./photo-fixture.js";
 

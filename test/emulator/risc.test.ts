@@ -1,4 +1,5 @@
 import { createHash, generateKeyPairSync } from "node:crypto";
+import type { Emulator } from "@steward/emulator";
 import {
   createRemoteJWKSet,
   decodeProtectedHeader,
@@ -7,7 +8,6 @@ import {
   SignJWT,
 } from "jose";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { Emulator } from "../../src/emulator/index.js";
 import {
   RISC_MANAGEMENT_AUDIENCE,
   riscManagementJwt,

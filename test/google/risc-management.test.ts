@@ -1,7 +1,7 @@
 import { createPublicKey } from "node:crypto";
+import { type Emulator, startEmulator } from "@steward/emulator";
 import { decodeProtectedHeader, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Emulator, startEmulator } from "../../src/emulator/index.js";
 import { isStewardError } from "../../src/errors.js";
 import { emulatorEndpoints, GOOGLE_ENDPOINTS } from "../../src/google/endpoints.js";
 import { riscManagement } from "../../src/google/risc-management.js";

@@ -1,7 +1,7 @@
 import { createHmac, generateKeyPairSync } from "node:crypto";
+import type { Emulator } from "@steward/emulator";
 import { decodeJwt, SignJWT } from "jose";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { Emulator } from "../../src/emulator/index.js";
 import { StewardError } from "../../src/errors.js";
 import { GOOGLE_ISSUERS } from "../../src/google/endpoints.js";
 import { GoogleKeys, maxAgeMs } from "../../src/identity/google-keys.js";

@@ -1,5 +1,5 @@
+import type { Emulator } from "@steward/emulator";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { Emulator } from "../../src/emulator/index.js";
 import {
   authorizationCodeGrant,
   refreshTokenGrant,

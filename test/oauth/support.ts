@@ -1,6 +1,7 @@
 // What the OAuth tests share: a client of an emulator, and the StewardError a call fails with.
+
+import type { Emulator } from "@steward/emulator";
 import { expect } from "vitest";
-import type { Emulator } from "../../src/emulator/index.js";
 import { StewardError } from "../../src/errors.js";
 import { emulatorEndpoints } from "../../src/google/endpoints.js";
 import { createOAuthClient } from "../../src/oauth/client.js";

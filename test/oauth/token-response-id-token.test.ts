@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
+import { type Emulator, startEmulator } from "@steward/emulator";
 import { decodeJwt, SignJWT } from "jose";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Emulator, startEmulator } from "../../src/emulator/index.js";
 import { GOOGLE_ISSUERS } from "../../src/google/endpoints.js";
 import { GoogleKeys } from "../../src/identity/google-keys.js";
 import { verifyIdToken } from "../../src/identity/verify-id-token.js";

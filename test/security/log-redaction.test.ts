@@ -1,7 +1,7 @@
 import { Writable } from "node:stream";
+import { startEmulator } from "@steward/emulator";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startEmulator } from "../../src/emulator/index.js";
 import { ApiKeys } from "../../src/vault/api-keys.js";
 import { sdkSignIn } from "../emulator/helpers.js";
 import { signInThroughService, startTestService, type TestService } from "../server/helpers.js";

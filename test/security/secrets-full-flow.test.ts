@@ -1,5 +1,5 @@
+import type { EmulatorState } from "@steward/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { EmulatorState } from "../../src/emulator/index.js";
 import { control, sdkSignIn } from "../emulator/helpers.js";
 import { waitUntil } from "../events/support/receiver.js";
 import { startTestService, type TestService } from "../server/helpers.js";

@@ -4,8 +4,8 @@
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type Emulator, startEmulator } from "@steward/emulator";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { type Emulator, startEmulator } from "../../src/emulator/index.js";
 import { generateKeyLine, silentLogger } from "../../src/vault/index.js";
 import { stopOrphanedPostmaster } from "../../src/vault/postmaster.js";
 import { killRunningClis } from "../cli/support/cli-process.js";

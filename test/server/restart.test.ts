@@ -4,10 +4,10 @@
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Emulator } from "@steward/emulator";
 import pino from "pino";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.js";
-import type { Emulator } from "../../src/emulator/index.js";
 import { startService } from "../../src/server/service.js";
 import { refreshGrantsOf, signInThroughService, type TestService } from "./helpers.js";
 

@@ -1,8 +1,8 @@
 import { generateKeyPairSync, type KeyObject, randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { type Emulator, startEmulator } from "@steward/emulator";
 import { exportJWK, type JWTPayload, SignJWT } from "jose";
-import { type Emulator, startEmulator } from "../../../src/emulator/index.js";
 import {
   SECURITY_EVENT_TYPES,
   type SecurityEventKind,

@@ -1,7 +1,7 @@
 // `steward start` from source in a child process (embedded PostgreSQL in `dataDir`) against an
 // emulator running in the test process: killing the service leaves Google standing, as the real
 // one would be.
-import type { Emulator } from "../../../src/emulator/index.js";
+import type { Emulator } from "@steward/emulator";
 import { type CliProcess, startCli } from "../../cli/support/cli-process.js";
 
 export interface StewardProcess {

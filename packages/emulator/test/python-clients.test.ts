@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from "vitest";
-import { type Emulator, writeClientSecretFile } from "../../src/emulator/index.js";
+import { type Emulator, writeClientSecretFile } from "../src/index.js";
 import { sdkSignIn, withEmulator } from "./helpers.js";
 
 const run = promisify(execFile);

@@ -1,6 +1,6 @@
 import { deflateSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Emulator, startEmulator } from "../../src/emulator/index.js";
+import { type Emulator, startEmulator } from "../src/index.js";
 import { control, exchangeCode, postForm, sdkSignIn, withEmulator } from "./helpers.js";
 
 const SCOPE = "https://www.googleapis.com/auth/photoslibrary";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Emulator } from "../../src/emulator/index.js";
-import { boundaryOf, parseMultipart } from "../../src/emulator/multipart.js";
+import type { Emulator } from "../src/index.js";
+import { boundaryOf, parseMultipart } from "../src/multipart.js";
 import { exchangeCode, sdkSignIn, withEmulator } from "./helpers.js";
 
 const APPDATA = "https://www.googleapis.com/auth/drive.appdata";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Emulator } from "../../src/emulator/index.js";
+import type { Emulator } from "../src/index.js";
 import { control, exchangeCode, postForm, sdkSignIn, withEmulator } from "./helpers.js";
 
 let google: Emulator;

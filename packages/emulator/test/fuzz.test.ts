@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Emulator } from "../../src/emulator/index.js";
+import type { Emulator } from "../src/index.js";
 import { sdkSignIn, withEmulator } from "./helpers.js";
 
 // Every route the emulator serves (fault injection and settings are left out: a random but

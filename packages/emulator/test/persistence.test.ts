@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type Emulator, startEmulator } from "../../src/emulator/index.js";
-import { isStewardError } from "../../src/errors.js";
+import { isEmulatorError } from "../src/errors.js";
+import { type Emulator, startEmulator } from "../src/index.js";
 import { control, exchangeCode, postForm, sdkSignIn } from "./helpers.js";
 
 const APPDATA = "https://www.googleapis.com/auth/drive.appdata";
@@ -226,7 +226,7 @@ describe("an emulator with a data dir", () => {
     const file = join(dir, "state.json");
     await writeFile(file, '{"format":"steward-emulator-state", "version": 1, "parts": {');
     const error = await startEmulator({ port: 0, dataDir: dir }).catch((caught) => caught);
-    expect(isStewardError(error, "emulator_state_corrupt")).toBe(true);
+    expect(isEmulatorError(error, "emulator_state_corrupt")).toBe(true);
     expect(error.message).toContain(file);
     expect(error.message).toContain("not valid JSON");
     expect(await readFile(file, "utf8")).toContain('"parts": {');
@@ -244,7 +244,7 @@ describe("an emulator with a data dir", () => {
     const [blob] = await readdir(join(dir, "blobs"));
     await rm(join(dir, "blobs", blob as string));
     const error = await startEmulator({ port: 0, dataDir: dir }).catch((caught) => caught);
-    expect(isStewardError(error, "emulator_state_corrupt")).toBe(true);
+    expect(isEmulatorError(error, "emulator_state_corrupt")).toBe(true);
     expect(error.message).toContain(join(dir, "state.json"));
     expect(error.message).toContain(join(dir, "blobs", blob as string));
   });

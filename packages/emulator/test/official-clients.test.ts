@@ -2,7 +2,7 @@ import { OAuth2Client } from "google-auth-library";
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import * as oidc from "openid-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Emulator } from "../../src/emulator/index.js";
+import type { Emulator } from "../src/index.js";
 import { control, postForm, sdkSignIn, withEmulator } from "./helpers.js";
 
 const APPDATA = "https://www.googleapis.com/auth/drive.appdata";

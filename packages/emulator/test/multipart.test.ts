@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { boundaryOf, parseMultipart } from "../../src/emulator/multipart.js";
+import { boundaryOf, parseMultipart } from "../src/multipart.js";
 
 function parts(result: ReturnType<typeof parseMultipart>) {
   if (!result.ok) throw new Error(`parse failed: ${result.reason}`);

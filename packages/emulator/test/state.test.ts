@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EmulatorState } from "../../src/emulator/state.js";
+import { EmulatorState } from "../src/state.js";
 
 describe("EmulatorState access tokens", () => {
   it("kills every access token of a revoked grant, and a re-consent does not revive them", () => {

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { drive, type drive_v3 } from "@googleapis/drive";
 import { OAuth2Client } from "google-auth-library";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Emulator } from "../../src/emulator/index.js";
+import type { Emulator } from "../src/index.js";
 import { control, exchangeCode, postForm, sdkSignIn, withEmulator } from "./helpers.js";
 
 const APPDATA = "https://www.googleapis.com/auth/drive.appdata";

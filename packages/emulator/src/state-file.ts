@@ -2,8 +2,8 @@ import { createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { StewardError } from "../errors.js";
 import type { BlobRefs } from "./drive-store.js";
+import { EmulatorError } from "./errors.js";
 
 /** The snapshot's name inside the emulator's data dir; contents go in `blobs/` beside it. */
 export const STATE_FILE = "state.json";
@@ -127,7 +127,7 @@ export class StateFile<Parts> {
   /**
    * The parts last saved in `dir`; undefined when nothing was saved there yet.
    *
-   * @throws StewardError `emulator_state_corrupt` naming the file when it cannot be read.
+   * @throws EmulatorError `emulator_state_corrupt` naming the file when it cannot be read.
    */
   static async read<Parts>(dir: string): Promise<Parts | undefined> {
     const file = join(dir, STATE_FILE);
@@ -156,7 +156,7 @@ export class StateFile<Parts> {
   /**
    * Reads what was saved and hands it to `restore`; undefined when nothing was saved yet.
    *
-   * @throws StewardError `emulator_state_corrupt` naming the file when it cannot be read or
+   * @throws EmulatorError `emulator_state_corrupt` naming the file when it cannot be read or
    *   `restore` finds it malformed (throws).
    */
   async load<T>(restore: (parts: Parts, blobs: BlobRefs) => Promise<T>): Promise<T | undefined> {
@@ -224,9 +224,10 @@ async function writeAtomically(file: string, data: string | Buffer): Promise<voi
   await rename(temporary, file);
 }
 
-function corrupt(file: string, reason: string, cause?: unknown): StewardError {
-  return new StewardError("emulator_state_corrupt", {
-    message: `The emulator state file ${file} cannot be read (${reason}). Fix it, or move its directory away to start the emulator empty.`,
-    cause,
-  });
+function corrupt(file: string, reason: string, cause?: unknown): EmulatorError {
+  return new EmulatorError(
+    "emulator_state_corrupt",
+    `The emulator state file ${file} cannot be read (${reason}). Fix it, or move its directory away to start the emulator empty.`,
+    { cause },
+  );
 }

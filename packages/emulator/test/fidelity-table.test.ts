@@ -3,10 +3,10 @@
 // cannot land without saying in the table what it does.
 import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Emulator } from "../../src/emulator/index.js";
+import type { Emulator } from "../src/index.js";
 import { withEmulator } from "./helpers.js";
 
-const DOC = new URL("../../docs/emulator.md", import.meta.url);
+const DOC = new URL("../../../docs/emulator.md", import.meta.url);
 const METHODS = "GET|POST|PUT|PATCH|DELETE";
 
 let google: Emulator;

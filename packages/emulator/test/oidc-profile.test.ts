@@ -1,7 +1,7 @@
 import { decodeJwt } from "jose";
 import * as oidc from "openid-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Emulator } from "../../src/emulator/index.js";
+import type { Emulator } from "../src/index.js";
 import { exchangeCode, sdkSignIn, withEmulator } from "./helpers.js";
 
 const APPDATA = "https://www.googleapis.com/auth/drive.appdata";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ResumableSessions } from "../../src/emulator/resumable-sessions.js";
-import { parseContentRange } from "../../src/emulator/resumable-upload.js";
+import { ResumableSessions } from "../src/resumable-sessions.js";
+import { parseContentRange } from "../src/resumable-upload.js";
 
 describe("ResumableSessions", () => {
   it("drops the least recently used session when full", () => {

@@ -3,8 +3,8 @@ import type { FastifyRequest } from "fastify";
 /**
  * Pino serializers for the emulator's request lines: Fastify's own `req` with every query value
  * replaced by "[redacted]" (tokeninfo takes `access_token`, the consent page `state`, in the
- * query). The service has the same rule (src/server/logger.ts); the emulator imports nothing of
- * Steward but errors, so it keeps its own copy.
+ * query). The service has the same rule (its src/server/logger.ts); the emulator is a package of
+ * its own that imports nothing of Steward, so it keeps its own copy.
  */
 export const EMULATOR_REQUEST_SERIALIZERS = {
   req: (request: FastifyRequest) => ({

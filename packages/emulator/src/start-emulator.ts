@@ -1,9 +1,9 @@
 import { resolve } from "node:path";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
-import { StewardError } from "../errors.js";
 import { buildEmulatorApp } from "./app.js";
 import type { EmulatorContext } from "./context.js";
 import { AppDataStore } from "./drive-store.js";
+import { EmulatorError } from "./errors.js";
 import { Faults } from "./faults.js";
 import { SigningKeys } from "./keys.js";
 import type { EmulatorClient } from "./model.js";
@@ -13,10 +13,6 @@ import { RiscTransmitter } from "./risc-transmitter.js";
 import { ServiceAccounts } from "./service-accounts.js";
 import { EmulatorState } from "./state.js";
 import { StateFile } from "./state-file.js";
-
-export { clientSecretJson, writeClientSecretFile } from "./client-secret.js";
-export type { EmulatorClient, EmulatorSettings, EmulatorUser } from "./model.js";
-export { EmulatorState } from "./state.js";
 
 export interface EmulatorOptions {
   /** TCP port; 0 (the default) picks a free one. */
@@ -63,7 +59,7 @@ export const GOOGLE_ISSUER = "https://accounts.google.com";
 /**
  * Starts the local Google emulator over HTTP on loopback.
  *
- * @throws StewardError `port_in_use` when the port is taken; `emulator_state_corrupt` when the
+ * @throws EmulatorError `port_in_use` when the port is taken; `emulator_state_corrupt` when the
  *   state saved in `dataDir` cannot be read (naming the file).
  * @example
  *   const google = await startEmulator({ port: 0 });
@@ -104,8 +100,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   } catch (error) {
     await app.close();
     if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
-      throw new StewardError("port_in_use", {
-        message: `Port ${options.port} on ${host} is already in use.`,
+      throw new EmulatorError("port_in_use", `Port ${options.port} on ${host} is already in use.`, {
         cause: error,
       });
     }

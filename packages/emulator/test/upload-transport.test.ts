@@ -3,7 +3,7 @@ import { request as httpRequest } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Emulator } from "../../src/emulator/index.js";
+import type { Emulator } from "../src/index.js";
 import { exchangeCode, sdkSignIn, withEmulator } from "./helpers.js";
 
 const APPDATA = "https://www.googleapis.com/auth/drive.appdata";

@@ -2,7 +2,7 @@
 // no DNS rebinding (a foreign Host), no cross-site form or no-cors POST to its control routes.
 import { request } from "node:http";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { Emulator } from "../../src/emulator/index.js";
+import type { Emulator } from "../src/index.js";
 import { control, withEmulator } from "./helpers.js";
 
 let google: Emulator;

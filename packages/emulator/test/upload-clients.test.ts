@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from "vitest";
-import { type Emulator, writeClientSecretFile } from "../../src/emulator/index.js";
+import { type Emulator, writeClientSecretFile } from "../src/index.js";
 import { exchangeCode, sdkSignIn, withEmulator } from "./helpers.js";
 
 /*
