@@ -9,8 +9,8 @@ const root = new URL("../..", import.meta.url).pathname;
 let dir: string;
 
 beforeAll(async () => {
-  // The bin runs the compiled CLI, as `npx steward` does after `npm install`.
-  await promisify(execFile)("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: root });
+  // The bin runs the compiled CLI and emulator package, as `npx steward` does after `npm install`.
+  await promisify(execFile)("npm", ["run", "build"], { cwd: root });
   dir = await mkdtemp(join(tmpdir(), "steward-cli-"));
 }, 120_000);
 afterAll(() => rm(dir, { recursive: true, force: true }));
