@@ -139,7 +139,7 @@ function exchangeVerdict(result: LoadResult, signing: SigningRates): string {
   const perCpuSecond = result.requestsPerSecond / result.serverBusy;
   const ofJose = perCpuSecond / signing.jose.perCpuSecond;
   const ofNode = perCpuSecond / signing.nodeCrypto.perCpuSecond;
-  // The emulator signs with node:crypto (src/emulator/keys.ts): that rate is the bound.
+  // The emulator signs with node:crypto (packages/emulator/src/keys.ts): that rate is the bound.
   const meets = ofNode >= EXCHANGE_SHARE_OF_SIGNING && result.errors === 0;
   return `${meets ? "meets" : "**misses**"}: ${percent(ofNode)} of node:crypto, ${percent(ofJose)} of jose`;
 }

@@ -13,7 +13,7 @@ import { withCore } from "./core.js";
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
 
-/** What the emulator's bulk route answers per user (src/emulator/routes/control.ts). */
+/** What the emulator's bulk route answers per user (packages/emulator/src/routes/control.ts). */
 interface BulkUser extends Omit<SeedUser, "accessTokenExpiresAt"> {
   readonly expiresIn: number;
 }
