@@ -12,7 +12,7 @@ beforeAll(async () => {
   // The bin runs the compiled CLI and emulator package, as `npx steward` does after `npm install`.
   await promisify(execFile)("npm", ["run", "build"], { cwd: root });
   dir = await mkdtemp(join(tmpdir(), "steward-cli-"));
-}, 120_000);
+}, 300_000);
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 /** Starts the `steward` bin and resolves with the first URL it prints. */
