@@ -28,8 +28,9 @@ export interface CoreOptions {
   logger: VaultLogger;
   /**
    * How to start the in-process emulator; required in emulator mode (`config.google.mode` is
-   * `"emulator"`), never called otherwise. The service, the CLI and the library pass
-   * `startEmulatorPackage` (google/emulator-package.ts), which loads `@steward/emulator`.
+   * `"emulator"`), never called otherwise. The service and the library pass
+   * `startEmulatorPackage` (google/emulator-package.ts), which loads `@steward/emulator`; CLI
+   * commands beside a service attach to its emulator instead (cli/core.ts).
    */
   startEmulator?: StartLocalGoogle;
   /** Port of the in-process emulator (emulator mode only). 0 picks a free one. Default 9099. */
@@ -66,7 +67,8 @@ export interface Core {
 /**
  * Opens the core: the local emulator in emulator mode (started by `options.startEmulator`), the
  * keyring (generated into the data dir in emulator mode only), the vault (embedded PostgreSQL
- * when `DATABASE_URL` is unset), the OAuth client, the token manager, the event bus and, when configured, webhooks.
+ * when `DATABASE_URL` is unset), the OAuth client, the token manager, the event bus and, when
+ * configured, webhooks.
  * The token manager forgets a user's cached token when any process revokes the credential or
  * deletes the user (a `NOTIFY` sent on commit); while that news cannot be heard (the listening
  * connection down), a cached token is handed out until its refresh-ahead point, and every

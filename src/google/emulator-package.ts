@@ -28,8 +28,8 @@ export async function loadEmulatorPackage(): Promise<EmulatorPackage> {
 }
 
 /**
- * Starts `@steward/emulator` in this process: the {@link StartLocalGoogle} the service, the CLI
- * and the library hand to `openCore` in emulator mode. The emulator's own start-up errors
+ * Starts `@steward/emulator` in this process: the `StartLocalGoogle` the service and the library
+ * hand to `openCore` in emulator mode. The emulator's own start-up errors
  * become the StewardErrors of the same code.
  *
  * @throws StewardError `emulator_not_installed`, `port_in_use`, `emulator_state_corrupt`.

@@ -1,7 +1,7 @@
 /**
  * The seam between Steward and a local Google it starts in emulator mode. Steward's core knows
  * only these shapes; the emulator itself is a package of its own (`@steward/emulator`), loaded by
- * the service, the CLI and the library (google/emulator-package.ts) and handed to the core as a
+ * the service and the library (google/emulator-package.ts) and handed to the core as a
  * {@link StartLocalGoogle}. See docs/emulator.md, "Steward's emulator mode".
  */
 
