@@ -16,7 +16,8 @@ module.exports = {
     },
     {
       name: "nothing-imports-the-top",
-      comment: "Only cli, jobs and the public entry (and server itself) may import server; only cli imports cli.",
+      comment:
+        "Only cli, jobs and the public entry (and server itself) may import server; only cli imports cli.",
       severity: "error",
       from: { path: "^src/", pathNot: ["^src/(server|cli|jobs)/", "^src/index\\.ts$"] },
       to: { path: "^src/(server|cli)/" },
