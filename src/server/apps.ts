@@ -30,8 +30,8 @@ export interface StewardApp {
   /** Registered once on the service, in the scope browsers call (helmet's headers apply). */
   readonly plugin: FastifyPluginAsync<AppContext>;
   /**
-   * Mounted only when the service runs against its in-process Google emulator, e.g. an app
-   * whose page signs in through the emulator's consent page. Default false.
+   * Mounted only when Google is an emulator (the in-process one, or one `STEWARD_GOOGLE` names),
+   * e.g. an app whose page signs in through the emulator's consent page. Default false.
    */
   readonly emulatorOnly?: boolean;
 }
@@ -62,7 +62,7 @@ export interface AppUser {
 /** What a mounted app may use of Steward: its operations, never its stores or keys. */
 export interface AppContext {
   readonly client: AppClient;
-  /** Whether Google is the in-process emulator. */
+  /** Whether Google is an emulator (the in-process one, or one `STEWARD_GOOGLE` names). */
   readonly emulated: boolean;
   /** Background jobs for users; absent when the service runs none. */
   readonly jobs: Jobs | undefined;
@@ -117,7 +117,7 @@ export interface AppContextDependencies {
   allowedOrigins: readonly string[];
 }
 
-/** Which of `apps` a service mounts: an emulator-only app only in emulator mode. */
+/** Which of `apps` a service mounts: an emulator-only app only against an emulator. */
 export function appsToMount(apps: readonly StewardApp[], emulated: boolean): StewardApp[] {
   return apps.filter((candidate) => candidate.emulatorOnly !== true || emulated);
 }

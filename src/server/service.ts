@@ -39,7 +39,7 @@ export interface RunningService extends Core {
   readonly metricsUrl: string | undefined;
   /** Background jobs; worked in this process unless `jobWorkers` was false. */
   readonly jobs: Jobs;
-  /** The apps mounted on it (an emulator-only one only in emulator mode). */
+  /** The apps mounted on it (an emulator-only one only against an emulator). */
   readonly apps: readonly StewardApp[];
   /** Stops taking requests, finishes those in flight, then closes the database and emulator. */
   close(): Promise<void>;
