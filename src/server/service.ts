@@ -59,8 +59,8 @@ export async function startService(
   const logger =
     options.logger ??
     pino({ level: "info", redact: { paths: REDACTED_PATHS, censor: "[redacted]" } });
-  // Pages of mounted apps are served by us; the emulator must know its origin before we listen. A port
-  // picked for us is held until then, so that nothing else takes it during start-up.
+  // Pages of mounted apps are served by us; the emulator must know its origin before we listen.
+  // A port picked for us is held until then, so that nothing else takes it during start-up.
   const reserved = config.port === 0 ? await reserveLoopbackPort() : undefined;
   const port = reserved?.port ?? config.port;
   const scheme = config.tls ? "https" : "http";
