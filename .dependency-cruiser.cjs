@@ -1,8 +1,10 @@
 /**
  * The layering of docs/architecture.md, enforced by `npm test` so the picture stays true:
- * server, cli, jobs and the demo app sit on top; nothing below imports them; the emulator is a
- * package of its own (packages/emulator) that imports nothing of Steward, and Steward reaches it
- * through one door only (src/google/emulator-package.ts, loaded in emulator mode).
+ * server, cli and jobs sit on top; nothing below imports them; the emulator is a package of its
+ * own (packages/emulator) that imports nothing of Steward, and Steward reaches it through one door
+ * only (src/google/emulator-package.ts, loaded in emulator mode). The photo demo (packages/demo)
+ * is an app on top of the product: it imports only its public entry, and the product never
+ * imports it (the service mounts it through its app seam, src/server/apps.ts).
  */
 module.exports = {
   forbidden: [
@@ -24,17 +26,28 @@ module.exports = {
     {
       name: "nothing-imports-the-top",
       comment:
-        "Only cli, jobs and demo (and server itself) may import server; only cli imports cli.",
+        "Only cli, jobs and the public entry (and server itself) may import server; only cli imports cli.",
       severity: "error",
-      from: { path: "^src/", pathNot: ["^src/(server|cli|jobs|demo)/"] },
+      from: { path: "^src/", pathNot: ["^src/(server|cli|jobs)/", "^src/index\\.ts$"] },
       to: { path: "^src/(server|cli)/" },
     },
     {
-      name: "demo-is-a-leaf",
-      comment: "The demo photo app sits on top: only server (which mounts it) and cli use it.",
+      name: "the-product-never-imports-the-demo",
+      comment: "The demo is an app mounted through the app seam; the product does not know it.",
       severity: "error",
-      from: { path: "^src/", pathNot: ["^src/(server|cli|demo)/"] },
-      to: { path: "^src/demo/" },
+      from: { path: "^src/" },
+      to: { path: "^packages/demo/" },
+    },
+    {
+      name: "the-demo-uses-the-public-api",
+      comment:
+        "packages/demo/src imports the product only by its public entry (`steward`, src/index.ts).",
+      severity: "error",
+      from: { path: "^packages/demo/src/" },
+      to: {
+        path: "^(src|test|bench|dist|packages)/",
+        pathNot: ["^src/index\\.ts$", "^packages/demo/src/"],
+      },
     },
     {
       name: "lower-layers-stay-low",

@@ -3,11 +3,13 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   resolve: {
-    // The workspace packages' sources, not their builds: a test sees an edit without a rebuild.
+    // The workspace packages' sources, not their builds: a test sees an edit without a rebuild,
+    // and the demo imports the very product modules the tests start the service from.
     alias: {
       "@steward/emulator": fileURLToPath(
         new URL("./packages/emulator/src/index.ts", import.meta.url),
       ),
+      steward: fileURLToPath(new URL("./src/index.ts", import.meta.url)),
     },
   },
   test: {

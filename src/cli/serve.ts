@@ -3,8 +3,10 @@ import { Command } from "commander";
 import pino from "pino";
 import { loadConfig } from "../config/load.js";
 import { loadEmulatorPackage } from "../google/emulator-package.js";
+import type { StewardApp } from "../server/apps.js";
 import { REDACTED_PATHS } from "../server/logger.js";
 import { startService } from "../server/service.js";
+import { collectApps, loadApp } from "./app-module.js";
 import { EMULATOR_CLIENT_FILE } from "./core.js";
 import { parsePort, stopOnSignal } from "./emulator.js";
 import { loadJobDefinitions } from "./job-definitions.js";
@@ -16,6 +18,7 @@ interface ServeFlags {
   tlsKey?: string;
   emulatorPort: number;
   jobs?: string;
+  app?: string[];
 }
 
 /** `steward serve` (and `steward start`, what `npm start` runs): the service, until SIGTERM. */
@@ -32,15 +35,25 @@ export function serveCommand(name: "serve" | "start"): Command {
     .option("--tls-key <file>", "and this private key (STEWARD_TLS_KEY)")
     .option("--emulator-port <port>", "port of the in-process Google emulator", parsePort, 9099)
     .option("--jobs <module>", "also work the jobs a module defines (see steward worker)")
+    .option(
+      "--app <module>",
+      "mount the app a module exports on the service (a path or package; repeatable)",
+      collectApps,
+    )
     .action(async (flags: ServeFlags) => {
       const config = loadConfig(process.env, flags);
       // A bad module is refused before anything starts.
       const define = flags.jobs === undefined ? undefined : await loadJobDefinitions(flags.jobs);
+      const apps = await Promise.all((flags.app ?? []).map(loadApp));
       const logger = pino({
         level: process.env.STEWARD_LOG_LEVEL ?? "info",
         redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
       });
-      const service = await startService(config, { logger, emulatorPort: flags.emulatorPort });
+      const service = await startService(config, {
+        logger,
+        emulatorPort: flags.emulatorPort,
+        apps,
+      });
       stopOnSignal(() => service.close());
       try {
         await define?.(service.jobs);
@@ -49,7 +62,7 @@ export function serveCommand(name: "serve" | "start"): Command {
         throw error;
       }
       const lines = [`Steward is listening on ${service.url}`, `  API docs: ${service.url}/docs`];
-      lines.push(...pageLines(service.url, service.emulated));
+      lines.push(...pageLines(service.url, service.apps));
       if (flags.jobs !== undefined) lines.push(`  Jobs: working the jobs of ${flags.jobs}`);
       if (service.emulator) {
         // Loaded already: the service started its emulator from the package.
@@ -67,7 +80,10 @@ export function serveCommand(name: "serve" | "start"): Command {
     });
 }
 
-/** Where a first-time user goes next: the demo (served against any emulator) and the admin page. */
-function pageLines(url: string, demo: boolean): string[] {
-  return [...(demo ? [`  Demo: ${url}/`] : []), `  Admin page: ${url}/admin`];
+/** Where a first-time user goes next: the mounted apps' pages (the demo) and the admin page. */
+function pageLines(url: string, apps: readonly StewardApp[]): string[] {
+  return [
+    ...apps.map((app) => `  ${app.name}: ${url}${app.home ?? "/"}`),
+    `  Admin page: ${url}/admin`,
+  ];
 }

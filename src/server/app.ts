@@ -11,7 +11,6 @@ import Fastify, {
   type FastifyRequest,
 } from "fastify";
 import type * as oidc from "openid-client";
-import { type DemoOptions, demoRoutes } from "../demo/routes.js";
 import type { EventBus } from "../events/bus.js";
 import type { GoogleEndpoints } from "../google/endpoints.js";
 import type { IdTokenRules } from "../identity/verify-id-token.js";
@@ -20,6 +19,7 @@ import { SecurityEventVerifier } from "../risc/security-event-verifier.js";
 import type { TokenManager } from "../tokens/token-manager.js";
 import type { VaultStore } from "../vault/store.js";
 import { SUB_MAX_LENGTH } from "../vault/store-checks.js";
+import { type AppClient, mountApps, type StewardApp } from "./apps.js";
 import { DOCS_PAGE_OPTIONS } from "./docs-page.js";
 import { REQUEST_SERIALIZERS, RequestLines, requestLogger } from "./logger.js";
 import type { ApiAuth } from "./plugins/api-auth.js";
@@ -73,8 +73,8 @@ export interface AppDependencies {
   jobs?: Jobs;
   /** The admin page's activity charts and key usage; their routes are absent without. */
   insight?: AdminInsight;
-  /** The demo photo app at `/` and `/demo/api` (the service turns it on in emulator mode). */
-  demo?: DemoOptions;
+  /** Apps mounted on the service (see apps.ts), and the client their pages sign in with. */
+  apps?: { mounted: readonly StewardApp[]; client: AppClient; emulated: boolean };
 }
 
 /** The body limit of every route: codes and ID tokens are small. */
@@ -222,7 +222,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   return app;
 }
 
-/** The routes a browser loads or calls: sign-in, the admin and demo pages, operations. */
+/** The routes a browser loads or calls: sign-in, the admin page, mounted apps, operations. */
 async function browserRoutes(
   app: FastifyInstance,
   deps: AppDependencies,
@@ -251,15 +251,17 @@ async function browserRoutes(
   });
   await adminPageRoutes(app);
   adminStatusRoute(app, deps.apiAuth.adminTokenConfigured);
-  if (deps.demo) {
-    await demoRoutes(app, {
-      ...deps.demo,
+  if (deps.apps) {
+    await mountApps(app, deps.apps.mounted, {
+      client: deps.apps.client,
+      emulated: deps.apps.emulated,
+      jobs: deps.jobs,
+      exchangeCode,
       store: deps.store,
       tokens: deps.tokens,
       endpoints: deps.endpoints,
       idTokenRules: deps.idTokenRules,
       allowedOrigins: deps.allowedOrigins,
-      exchangeCode,
     });
   }
   opsRoutes(app, {
@@ -273,13 +275,4 @@ async function browserRoutes(
 function noStore(_request: FastifyRequest, reply: FastifyReply, done: () => void): void {
   reply.header("cache-control", "no-store");
   done();
-}
-
-declare module "fastify" {
-  interface FastifyContextConfig {
-    /** Counted by the per-address rate limit of public routes. */
-    rateLimited?: boolean;
-    /** Answers with personal data: `Cache-Control: no-store`. */
-    personal?: boolean;
-  }
 }

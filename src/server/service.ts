@@ -12,6 +12,7 @@ import { API_KEY_REVOKED_CHANNEL, ApiKeys } from "../vault/api-keys.js";
 import { reserveLoopbackPort } from "../vault/free-port.js";
 import { keyUsage } from "../vault/key-usage.js";
 import { buildApp } from "./app.js";
+import { appsToMount, type StewardApp } from "./apps.js";
 import { REDACTED_PATHS } from "./logger.js";
 import { buildMetricsApp, openMetricsAddress } from "./metrics-server.js";
 import { ApiAuth } from "./plugins/api-auth.js";
@@ -26,6 +27,8 @@ export interface ServiceOptions {
   googleTimeoutSeconds?: number;
   /** Work jobs in this process. Default true; false leaves them to `steward worker` processes. */
   jobWorkers?: boolean;
+  /** Apps to mount on the service, e.g. the photo demo (see apps.ts). Default none. */
+  apps?: readonly StewardApp[];
 }
 
 /** A running Steward service. */
@@ -37,6 +40,8 @@ export interface RunningService extends Core {
   readonly metricsUrl: string | undefined;
   /** Background jobs; worked in this process unless `jobWorkers` was false. */
   readonly jobs: Jobs;
+  /** The apps mounted on it (an emulator-only one only against an emulator). */
+  readonly apps: readonly StewardApp[];
   /** Stops taking requests, finishes those in flight, then closes the database and emulator. */
   close(): Promise<void>;
 }
@@ -55,8 +60,8 @@ export async function startService(
   const logger =
     options.logger ??
     pino({ level: "info", redact: { paths: REDACTED_PATHS, censor: "[redacted]" } });
-  // The demo page is served by us; the emulator must know its origin before we listen. A port
-  // picked for us is held until then, so that nothing else takes it during start-up.
+  // Pages of mounted apps are served by us; the emulator must know its origin before we listen.
+  // A port picked for us is held until then, so that nothing else takes it during start-up.
   const reserved = config.port === 0 ? await reserveLoopbackPort() : undefined;
   const port = reserved?.port ?? config.port;
   const scheme = config.tls ? "https" : "http";
@@ -72,6 +77,7 @@ export async function startService(
     await reserved?.release();
     throw error;
   });
+  const apps = appsToMount(options.apps ?? [], core.emulated);
   let app: FastifyInstance | undefined;
   let metricsApp: FastifyInstance | undefined;
   let jobs: Jobs | undefined;
@@ -123,17 +129,16 @@ export async function startService(
         activity: (hours) => hourlyActivity(core.vault.database.db, hours),
         keyUsage: () => keyUsage(core.vault.database.db, core.vault.keyring),
       },
-      // The demo signs users in through the local emulator's consent page: emulator mode only.
-      demo: core.emulated
-        ? {
-            clientId: core.client.clientId,
-            authorizationUrl:
-              core.client.authUri ??
-              core.endpoints.tokenUrl.replace(/\/token$/, "/o/oauth2/v2/auth"),
-            origins: core.client.javascriptOrigins,
-            jobs,
-          }
-        : undefined,
+      apps: {
+        mounted: apps,
+        client: {
+          clientId: core.client.clientId,
+          authorizationUrl:
+            core.client.authUri ?? core.endpoints.tokenUrl.replace(/\/token$/, "/o/oauth2/v2/auth"),
+          javascriptOrigins: core.client.javascriptOrigins,
+        },
+        emulated: core.emulated,
+      },
       jobs,
       logger,
       https,
@@ -182,6 +187,7 @@ export async function startService(
     app: started,
     metricsUrl: startedMetrics && listeningUrl(startedMetrics, scheme),
     jobs: startedJobs,
+    apps,
     close: async () => {
       startedIdle?.stop();
       await started.close();

@@ -1,5 +1,5 @@
-// The start banner names where a first-time user goes next: the demo at `/` (emulator mode, where
-// the demo is served) and the admin page at `/admin`.
+// The start banner names where a first-time user goes next: the mounted apps' pages (the demo at
+// `/`, mounted with `--app` against an emulator, as `npm start` does) and the admin page at `/admin`.
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -49,8 +49,10 @@ function url(stdout: string): string {
   return /Steward is listening on (\S+)/.exec(stdout)?.[1] as string;
 }
 
+const DEMO = ["--app", "@steward/photo-demo"];
+
 it("in emulator mode names the demo at / and the admin page", async () => {
-  const service = await serve(true, ["--emulator-port", "0"]);
+  const service = await serve(true, ["--emulator-port", "0", ...DEMO]);
   await service.printed("Database:");
   const { stdout } = service.output();
   const base = url(stdout);
@@ -68,13 +70,26 @@ it("in emulator mode names the demo at / and the admin page", async () => {
 }, 90_000);
 
 it("against an emulator of its own also names the demo, which is served there too", async () => {
-  const service = await serve(false);
+  const service = await serve(false, DEMO);
   await service.printed("Database:");
   const { stdout } = service.output();
   const base = url(stdout);
   expect(stdout).toContain(`\n  Demo: ${base}/\n`);
   expect(stdout).toContain(`\n  Admin page: ${base}/admin\n`);
   expect((await fetch(`${base}/`)).status).toBe(200);
+  service.child.kill("SIGTERM");
+  expect(await service.exited).toBe(0);
+}, 90_000);
+
+it("mounts no demo unless asked to: the product alone serves no page at /", async () => {
+  const service = await serve(true, ["--emulator-port", "0"]);
+  await service.printed("Database:");
+  const { stdout } = service.output();
+  const base = url(stdout);
+  expect(stdout).not.toContain("Demo:");
+  expect(stdout).toContain(`\n  Admin page: ${base}/admin\n`);
+  expect((await fetch(`${base}/`)).status).toBe(404);
+  expect((await fetch(`${base}/demo/api/config`)).status).toBe(404);
   service.child.kill("SIGTERM");
   expect(await service.exited).toBe(0);
 }, 90_000);

@@ -5,6 +5,7 @@ import { Writable } from "node:stream";
 import type { Emulator } from "@steward/emulator";
 import pino from "pino";
 import { loadConfig } from "../../src/config/load.js";
+import type { StewardApp } from "../../src/server/apps.js";
 import { REDACTED_PATHS } from "../../src/server/logger.js";
 import { type RunningService, startService } from "../../src/server/service.js";
 import { control, sdkSignIn } from "../emulator/helpers.js";
@@ -25,7 +26,7 @@ export interface TestService {
  */
 export async function startTestService(
   env: Record<string, string> = {},
-  options: { rateLimitPerMinute?: number } = {},
+  options: { rateLimitPerMinute?: number; apps?: readonly StewardApp[] } = {},
 ): Promise<TestService> {
   const dataDir = await mkdtemp(join(tmpdir(), "steward-service-"));
   let written = "";
@@ -45,6 +46,7 @@ export async function startTestService(
     emulatorPort: 0,
     rateLimitPerMinute: options.rateLimitPerMinute ?? 100_000,
     googleTimeoutSeconds: 2,
+    apps: options.apps,
   });
   return {
     service,

@@ -60,8 +60,8 @@ export interface AuthCodeRouteOptions {
  * the X-Requested-With header, the Origin, a well-formed code, then the exchange, the ID token
  * check and the sealed save (src/signin). Nothing is stored unless every step succeeds.
  *
- * @returns the route's exchange, for a page of this service that takes codes itself (the demo),
- *   behind its own guards and rate limit.
+ * @returns the route's exchange, for an app mounted on the service that takes codes itself
+ *   (`AppContext.signIn` in apps.ts; the demo's), behind its own guards and rate limit.
  */
 export function authCodeRoute(app: FastifyInstance, options: AuthCodeRouteOptions): CodeExchange {
   const redirectUris = new Set(["", "postmessage", ...options.allowedRedirectUris]);

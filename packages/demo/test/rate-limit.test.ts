@@ -2,13 +2,13 @@
 // lock every other visitor out (the demo's backend once relayed every code from one address).
 import { request } from "node:http";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { PHOTOS_READ_SCOPE } from "../../src/demo/features.js";
-import { sdkSignIn } from "../emulator/helpers.js";
-import { startTestService, type TestService } from "../server/helpers.js";
+import { sdkSignIn } from "../../../test/emulator/helpers.js";
+import { PHOTOS_READ_SCOPE } from "../src/features.js";
+import { startDemoService, type TestService } from "./support/demo-service.js";
 
 let steward: TestService;
 beforeAll(async () => {
-  steward = await startTestService({}, { rateLimitPerMinute: 3 });
+  steward = await startDemoService({}, { rateLimitPerMinute: 3 });
 }, 120_000);
 afterAll(() => steward?.close());
 

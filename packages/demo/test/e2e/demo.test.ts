@@ -1,10 +1,10 @@
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PHOTOS_READ_SCOPE } from "../../src/demo/features.js";
-import { dullPhoto } from "../demo/photo-fixture.js";
-import { startTestService, type TestService } from "../server/helpers.js";
-import { launchBrowser, screenshot } from "./browser.js";
+import { launchBrowser, screenshot } from "../../../../test/e2e/browser.js";
+import { PHOTOS_READ_SCOPE } from "../../src/features.js";
+import { dullPhoto } from "../photo-fixture.js";
+import { startDemoService, type TestService } from "../support/demo-service.js";
 
 const ADMIN_TOKEN = "admin-token-for-browser-tests-0123456789";
 const EMAIL = "ada@example.com";
@@ -15,7 +15,7 @@ let context: BrowserContext;
 
 beforeAll(async () => {
   [steward, browser] = await Promise.all([
-    startTestService({ STEWARD_ADMIN_TOKEN: ADMIN_TOKEN }),
+    startDemoService({ STEWARD_ADMIN_TOKEN: ADMIN_TOKEN }),
     launchBrowser(),
   ]);
   context = await browser.newContext({ viewport: { width: 1100, height: 900 } });

@@ -1,5 +1,4 @@
-import { StewardError } from "../errors.js";
-import type { GoogleAccess, JobContext } from "../jobs/index.js";
+import { type GoogleAccess, type JobContext, StewardError } from "steward";
 import { type AlbumDirectory, ENHANCED_ALBUM } from "./albums.js";
 import { PHOTOS_APPEND_SCOPE, PHOTOS_READ_SCOPE } from "./features.js";
 import { enhanceImage } from "./image.js";

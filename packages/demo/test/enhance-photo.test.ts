@@ -1,12 +1,12 @@
 import type { Emulator } from "@steward/emulator";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AlbumDirectory, ENHANCED_ALBUM } from "../../src/demo/albums.js";
-import { ENHANCE_SCOPES, enhancePhotoHandler } from "../../src/demo/enhance-photo.js";
-import { PHOTOS_APPEND_SCOPE, PHOTOS_READ_SCOPE } from "../../src/demo/features.js";
-import { enhanceImage, inspectImage } from "../../src/demo/image.js";
-import { PhotosLibrary, Serial } from "../../src/demo/photos.js";
-import { exchangeCode, sdkSignIn, withEmulator } from "../emulator/helpers.js";
+import { exchangeCode, sdkSignIn, withEmulator } from "../../../test/emulator/helpers.js";
+import { AlbumDirectory, ENHANCED_ALBUM } from "../src/albums.js";
+import { ENHANCE_SCOPES, enhancePhotoHandler } from "../src/enhance-photo.js";
+import { PHOTOS_APPEND_SCOPE, PHOTOS_READ_SCOPE } from "../src/features.js";
+import { enhanceImage, inspectImage } from "../src/image.js";
+import { PhotosLibrary, Serial } from "../src/photos.js";
 import { dullPhoto } from "./photo-fixture.js";
 
 let google: Emulator;

@@ -1,8 +1,9 @@
 import type { FastifyRequest } from "fastify";
-import { StewardError } from "../errors.js";
-import { type IdTokenRules, verifyIdToken } from "../identity/verify-id-token.js";
-import { requireHttps } from "../server/plugins/guards.js";
+import { type AppContext, StewardError } from "steward";
 import type { DemoSessions } from "./session.js";
+
+/** What the demo's caller check uses of Steward. */
+export type UserCheck = Pick<AppContext, "requireHttps" | "verifyIdToken">;
 
 /**
  * Who calls the demo API: the page's session cookie, or (for scripts and native clients) the
@@ -14,14 +15,17 @@ import type { DemoSessions } from "./session.js";
 export async function demoUser(
   request: FastifyRequest,
   sessions: DemoSessions,
-  idTokenRules: IdTokenRules,
+  steward: UserCheck,
 ): Promise<string> {
-  requireHttps(request);
+  steward.requireHttps(request);
   const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? "");
-  if (bearer) return (await verifyIdToken(bearer[1] as string, idTokenRules)).sub;
+  if (bearer) return steward.verifyIdToken(bearer[1] as string);
   const sub = sessions.verify(request.headers.cookie);
   if (sub === undefined) {
     throw new StewardError("unauthenticated", { message: "Sign in with Google first." });
   }
   return sub;
 }
+
+/** The signed-in user's `sub` for a request (see {@link demoUser}). */
+export type CurrentUser = (request: FastifyRequest) => Promise<string>;

@@ -1,4 +1,4 @@
-import { StewardError } from "../errors.js";
+import { StewardError } from "steward";
 
 /** `fetch` to a Google API as one user (Steward's `fetchAs`, or a job's `google.fetch`). */
 export type GoogleFetch = (url: string | URL, init?: RequestInit) => Promise<Response>;

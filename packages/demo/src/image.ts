@@ -1,5 +1,5 @@
 import sharp from "sharp";
-import { StewardError } from "../errors.js";
+import { StewardError } from "steward";
 
 /**
  * Raster formats the demo accepts, with the type they are stored under. SVG and PDF are left

@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PHOTOS_APPEND_SCOPE, PHOTOS_READ_SCOPE } from "../../src/demo/features.js";
-import { DemoSessions, SESSION_COOKIE } from "../../src/demo/session.js";
-import { control, sdkSignIn } from "../emulator/helpers.js";
-import { startTestService, type TestService } from "../server/helpers.js";
+import { control, sdkSignIn } from "../../../test/emulator/helpers.js";
+import { PHOTOS_APPEND_SCOPE, PHOTOS_READ_SCOPE } from "../src/features.js";
+import { DemoSessions, SESSION_COOKIE } from "../src/session.js";
 import { dullPhoto } from "./photo-fixture.js";
+import { startDemoService, type TestService } from "./support/demo-service.js";
 
 const SCOPES = ["openid", "email", "profile", PHOTOS_APPEND_SCOPE, PHOTOS_READ_SCOPE];
 let steward: TestService;
 
 beforeAll(async () => {
-  steward = await startTestService();
+  steward = await startDemoService();
 }, 120_000);
 afterAll(() => steward?.close());
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DemoSessions, SESSION_COOKIE } from "../../src/demo/session.js";
+import { DemoSessions, SESSION_COOKIE } from "../src/session.js";
 
 const header = (setCookie: string) => setCookie.split(";")[0];
 

@@ -1,5 +1,5 @@
 import { Type } from "@sinclair/typebox";
-import { PublicUser } from "../server/schemas.js";
+import { PublicUser } from "steward";
 
 /** A feature of the demo and whether the user's grant turns it on. */
 export const FeatureView = Type.Object({
@@ -72,3 +72,6 @@ export const DemoConfig = Type.Object({
     Type.Object({ id: Type.String(), title: Type.String(), scope: Type.String() }),
   ),
 });
+
+/** A media item's id, wherever a request carries one. */
+export const MediaItemId = Type.String({ pattern: "^[A-Za-z0-9_-]{1,200}$" });

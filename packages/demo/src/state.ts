@@ -1,7 +1,5 @@
 import type { Static } from "@sinclair/typebox";
-import { isStewardError, StewardError } from "../errors.js";
-import { publicUser } from "../server/schemas.js";
-import type { VaultStore } from "../vault/store.js";
+import { type AppContext, isStewardError, StewardError } from "steward";
 import { featuresOf } from "./features.js";
 import type { PhotosItem, PhotosLibrary } from "./photos.js";
 import type { DemoState, ItemView, JobView } from "./schemas.js";
@@ -17,7 +15,7 @@ export interface DemoJobStatus {
 }
 
 export interface StateDependencies {
-  readonly store: VaultStore;
+  readonly user: AppContext["user"];
   readonly photos: (sub: string) => PhotosLibrary;
   /** The user's recent jobs, newest first; absent when the service runs no jobs. */
   readonly jobs?: (sub: string) => Promise<DemoJobStatus[]>;
@@ -34,7 +32,7 @@ export async function demoState(
   deps: StateDependencies,
   sub: string,
 ): Promise<Static<typeof DemoState>> {
-  const record = await deps.store.getUser(sub);
+  const record = await deps.user(sub);
   if (record === undefined) {
     throw new StewardError("unauthenticated", { message: "Sign in with Google again." });
   }
@@ -56,7 +54,7 @@ export async function demoState(
     }
   }
   return {
-    user: publicUser(record),
+    user: record.profile,
     connection: {
       status,
       grantedScopes,

@@ -1,5 +1,3 @@
-import { canonicalScope } from "../signin/scopes.js";
-
 const PHOTOS = "https://www.googleapis.com/auth/photoslibrary";
 
 /** Upload media and create albums (still granted to any app since March 2025). */
@@ -40,6 +38,7 @@ export const FEATURES: readonly Feature[] = Object.freeze([
 
 /** Each feature with whether the granted scopes turn it on. */
 export function featuresOf(granted: readonly string[]): Array<Feature & { granted: boolean }> {
-  const have = new Set(granted.map(canonicalScope));
+  // The photos scopes are never granted under a short name (unlike `email`, `profile`).
+  const have = new Set(granted);
   return FEATURES.map((feature) => ({ ...feature, granted: have.has(feature.scope) }));
 }

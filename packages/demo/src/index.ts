@@ -1,0 +1,1 @@
+export { photoDemo as default, photoDemo, photoDemoRoutes } from "./app.js";
