@@ -1,4 +1,4 @@
-import type * as oidc from "openid-client";
+import type { OAuthClient } from "../oauth/client.js";
 import { isStewardError } from "../errors.js";
 import type { EventBus } from "../events/bus.js";
 import { tokenRevocation } from "../oauth/grants.js";
@@ -7,7 +7,7 @@ import type { AuditEventInput, VaultStore } from "../vault/store.js";
 
 export interface RevokeDependencies {
   store: VaultStore;
-  oauth: oidc.Configuration;
+  oauth: OAuthClient;
   tokens: TokenManager;
   events: EventBus;
 }

@@ -10,7 +10,7 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from "fastify";
-import type * as oidc from "openid-client";
+import type { OAuthClient } from "../oauth/client.js";
 import { type DemoOptions, demoRoutes } from "../demo/routes.js";
 import type { EventBus } from "../events/bus.js";
 import type { GoogleEndpoints } from "../google/endpoints.js";
@@ -45,7 +45,7 @@ import { riscRoute } from "./routes/public/risc.js";
 /** What the HTTP app is built from; everything external is injected. */
 export interface AppDependencies {
   store: VaultStore;
-  oauth: oidc.Configuration;
+  oauth: OAuthClient;
   tokens: TokenManager;
   events: EventBus;
   apiAuth: ApiAuth;

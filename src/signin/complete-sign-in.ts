@@ -1,4 +1,4 @@
-import type * as oidc from "openid-client";
+import type { OAuthClient } from "../oauth/client.js";
 import { StewardError } from "../errors.js";
 import type { EventBus } from "../events/bus.js";
 import { type IdTokenRules, verifyIdToken } from "../identity/verify-id-token.js";
@@ -7,7 +7,7 @@ import type { User, VaultStore } from "../vault/store.js";
 import { missingScopes } from "./scopes.js";
 
 export interface SignInDependencies {
-  oauth: oidc.Configuration;
+  oauth: OAuthClient;
   idTokenRules: IdTokenRules;
   store: VaultStore;
   requiredScopes: readonly string[];

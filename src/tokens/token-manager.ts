@@ -1,4 +1,4 @@
-import type * as oidc from "openid-client";
+import type { OAuthClient } from "../oauth/client.js";
 import pLimit, { type LimitFunction } from "p-limit";
 import { isGrantGone, isStewardError, StewardError } from "../errors.js";
 import type { EventBus, StewardEventName, StewardEvents } from "../events/bus.js";
@@ -31,7 +31,7 @@ export interface AccessToken {
 
 export interface TokenManagerOptions {
   store: VaultStore;
-  oauth: oidc.Configuration;
+  oauth: OAuthClient;
   events: EventBus;
   /** Users whose token stays cached in memory. Default 10 000. */
   cacheSize?: number;
