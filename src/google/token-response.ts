@@ -69,7 +69,10 @@ export function parseOAuthError(text: string): OAuthErrorBody | undefined {
   const body = jsonObject(text);
   if (body === undefined || typeof body.error !== "string" || body.error === "") return undefined;
   const description = body.error_description;
-  return { error: body.error, description: typeof description === "string" ? description : undefined };
+  return {
+    error: body.error,
+    description: typeof description === "string" ? description : undefined,
+  };
 }
 
 function jsonObject(text: string): Record<string, unknown> | undefined {

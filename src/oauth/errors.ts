@@ -55,7 +55,8 @@ function refusalOf(error: unknown): { status: number; error: string } | undefine
 }
 
 function describe(error: unknown): string {
-  if (error instanceof UnusableTokenAnswer) return `Google answered ${error.status}: ${error.message}`;
+  if (error instanceof UnusableTokenAnswer)
+    return `Google answered ${error.status}: ${error.message}`;
   if (error instanceof oauth.ResponseBodyError) return `Google answered ${error.status}`;
   if (error instanceof Error)
     return `${error.name} ${"code" in error ? String(error.code) : ""}`.trim();

@@ -1,5 +1,4 @@
-import type { HttpRequestOptions } from "oauth4webapi";
-import { customFetch } from "oauth4webapi";
+import type { customFetch, HttpRequestOptions } from "oauth4webapi";
 import { Agent, request } from "undici";
 
 type OAuthFetch = NonNullable<HttpRequestOptions<"POST", URLSearchParams>[typeof customFetch]>;

@@ -31,7 +31,11 @@ export async function tokensOf(response: Response, now: number): Promise<GoogleT
   const text = await response.text();
   if (response.status !== 200) {
     const refusal = parseOAuthError(text);
-    throw new UnusableTokenAnswer(response.status, refusal?.error, refusal?.error ?? "no OAuth error");
+    throw new UnusableTokenAnswer(
+      response.status,
+      refusal?.error,
+      refusal?.error ?? "no OAuth error",
+    );
   }
   const parsed = parseTokenResponse(text);
   if ("problem" in parsed) throw new UnusableTokenAnswer(200, undefined, parsed.problem);
