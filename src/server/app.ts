@@ -10,12 +10,12 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from "fastify";
-import type { OAuthClient } from "../oauth/client.js";
 import { type DemoOptions, demoRoutes } from "../demo/routes.js";
 import type { EventBus } from "../events/bus.js";
 import type { GoogleEndpoints } from "../google/endpoints.js";
 import type { IdTokenRules } from "../identity/verify-id-token.js";
 import type { Jobs } from "../jobs/index.js";
+import type { OAuthClient } from "../oauth/client.js";
 import { SecurityEventVerifier } from "../risc/security-event-verifier.js";
 import type { TokenManager } from "../tokens/token-manager.js";
 import type { VaultStore } from "../vault/store.js";

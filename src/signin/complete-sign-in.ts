@@ -1,7 +1,7 @@
-import type { OAuthClient } from "../oauth/client.js";
 import { StewardError } from "../errors.js";
 import type { EventBus } from "../events/bus.js";
 import { type IdTokenRules, verifyIdToken } from "../identity/verify-id-token.js";
+import type { OAuthClient } from "../oauth/client.js";
 import { authorizationCodeGrant } from "../oauth/grants.js";
 import type { User, VaultStore } from "../vault/store.js";
 import { missingScopes } from "./scopes.js";
