@@ -1,13 +1,13 @@
-import type * as oidc from "openid-client";
 import { isStewardError } from "../errors.js";
 import type { EventBus } from "../events/bus.js";
+import type { OAuthClient } from "../oauth/client.js";
 import { tokenRevocation } from "../oauth/grants.js";
 import type { TokenManager } from "../tokens/token-manager.js";
 import type { AuditEventInput, VaultStore } from "../vault/store.js";
 
 export interface RevokeDependencies {
   store: VaultStore;
-  oauth: oidc.Configuration;
+  oauth: OAuthClient;
   tokens: TokenManager;
   events: EventBus;
 }

@@ -1,6 +1,5 @@
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import type * as oidc from "openid-client";
 import type { Config } from "../config/load.js";
 import { EventBus } from "../events/bus.js";
 import { startWebhooks } from "../events/webhooks.js";
@@ -9,7 +8,7 @@ import { emulatorEndpoints, GOOGLE_ENDPOINTS, type GoogleEndpoints } from "../go
 import type { LocalGoogle, StartLocalGoogle } from "../google/local-google.js";
 import { GoogleKeys } from "../identity/google-keys.js";
 import type { IdTokenRules } from "../identity/verify-id-token.js";
-import { createOAuthClient } from "../oauth/client.js";
+import { createOAuthClient, type OAuthClient } from "../oauth/client.js";
 import { TokenManager } from "../tokens/token-manager.js";
 import { CREDENTIAL_REVOKED_CHANNEL } from "../vault/credential-batch.js";
 import { dataDirOwner } from "../vault/data-dir-lock.js";
@@ -51,7 +50,7 @@ export interface CoreOptions {
 /** Everything below the HTTP layer, opened from a Config: shared by the service and the library. */
 export interface Core {
   readonly vault: Vault;
-  readonly oauth: oidc.Configuration;
+  readonly oauth: OAuthClient;
   readonly tokens: TokenManager;
   readonly events: EventBus;
   readonly endpoints: GoogleEndpoints;

@@ -1,77 +1,53 @@
-import * as oidc from "openid-client";
+import * as oauth from "oauth4webapi";
 import { Agent } from "undici";
 import type { GoogleEndpoints } from "../google/endpoints.js";
-import { type BodyRewrite, undiciFetch } from "./http.js";
+import { undiciFetch } from "./http.js";
 
 export interface OAuthClientOptions {
   endpoints: GoogleEndpoints;
   clientId: string;
   clientSecret: string;
-  /** Give up on a token-endpoint call after this long. Default 10 s. */
+  /** Give up on a token or revocation call after this long. Default 10 s. */
   timeoutSeconds?: number;
 }
 
 /**
- * The openid-client configuration for Google's token and revocation endpoints, with the client
- * authenticated by its secret in the form body, as Google's own libraries do.
- * Plain HTTP is allowed only for a loopback endpoint (the local emulator).
- * A token response's ID token is passed through unchecked, for `verifyIdToken` to judge: read it
- * with {@link idTokenOf}.
+ * Steward's client of Google's token and revocation endpoints: what oauth4webapi's request
+ * functions take (the server's metadata, the client, its authentication) and the transport
+ * options every call passes. Build it with {@link createOAuthClient}; call it through the grant
+ * functions (`authorizationCodeGrant`, `refreshTokenGrant`, `tokenRevocation`).
  */
-export function createOAuthClient(options: OAuthClientOptions): oidc.Configuration {
+export interface OAuthClient {
+  readonly server: oauth.AuthorizationServer;
+  readonly client: oauth.Client;
+  readonly authentication: oauth.ClientAuth;
+  readonly transport: oauth.HttpRequestOptions<"POST", URLSearchParams>;
+}
+
+/**
+ * The client of Google's token and revocation endpoints, authenticated by its secret in the form
+ * body (client_secret_post), as Google's own libraries do. Each call is aborted after
+ * `timeoutSeconds`. Plain HTTP is allowed only for a loopback endpoint (the local emulator).
+ */
+export function createOAuthClient(options: OAuthClientOptions): OAuthClient {
   const { endpoints } = options;
-  const config = new oidc.Configuration(
-    {
+  const timeoutMs = (options.timeoutSeconds ?? 10) * 1000;
+  return Object.freeze({
+    server: Object.freeze({
       issuer: endpoints.issuers[0] as string,
       token_endpoint: endpoints.tokenUrl,
       revocation_endpoint: endpoints.revokeUrl,
       jwks_uri: endpoints.jwksUrl,
-    },
-    options.clientId,
-    { client_secret: options.clientSecret },
-    oidc.ClientSecretPost(options.clientSecret),
-  );
-  config.timeout = options.timeoutSeconds ?? 10;
-  config[oidc.customFetch] = undiciFetch(new Agent(), idTokenAside(endpoints.tokenUrl));
-  if (isLoopbackHttp(endpoints.tokenUrl)) oidc.allowInsecureRequests(config);
-  return config;
-}
-
-/** The member a token response's `id_token` is moved to before openid-client reads the response. */
-const ID_TOKEN_ASIDE = "steward_unchecked_id_token";
-
-/**
- * The ID token of a token response obtained through {@link createOAuthClient}, not yet verified;
- * undefined when there is none, or it is not even a string (sign-in then refuses it).
- */
-export function idTokenOf(response: oidc.TokenEndpointResponse): string | undefined {
-  const value = response[ID_TOKEN_ASIDE] ?? response.id_token;
-  return typeof value === "string" ? value : undefined;
-}
-
-/**
- * openid-client checks the ID token of a token response by rules of its own, stricter than
- * Google's and ours: `iss` equal to one issuer (Google also signs `accounts.google.com`), `aud`
- * equal to the server client (not an extra audience), 30 s of clock tolerance. It has an option
- * for the last only, and its refusal comes after Google has spent the code (and with it a first
- * consent's refresh token). So the `id_token` of a 200 from the token endpoint reaches it under
- * another name, and `verifyIdToken` is the one place that decides (the signature too, which
- * openid-client does not check).
- */
-function idTokenAside(tokenUrl: string): BodyRewrite {
-  const tokenHref = new URL(tokenUrl).href;
-  return (url, status, text) => {
-    if (status !== 200 || new URL(url).href !== tokenHref) return text;
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      return text;
-    }
-    if (typeof body !== "object" || body === null || !("id_token" in body)) return text;
-    const { id_token: idToken, ...rest } = body as Record<string, unknown>;
-    return JSON.stringify({ ...rest, [ID_TOKEN_ASIDE]: idToken });
-  };
+    }),
+    client: Object.freeze({ client_id: options.clientId }),
+    authentication: oauth.ClientSecretPost(options.clientSecret),
+    transport: Object.freeze({
+      [oauth.customFetch]: undiciFetch(new Agent()),
+      // A factory: a fresh timeout for each request, not one shared by every call.
+      signal: () => AbortSignal.timeout(timeoutMs),
+      ...(isLoopbackHttp(endpoints.tokenUrl) ? { [oauth.allowInsecureRequests]: true } : {}),
+    }),
+  });
 }
 
 function isLoopbackHttp(url: string): boolean {

@@ -1,18 +1,33 @@
-import * as oidc from "openid-client";
+import * as oauth from "oauth4webapi";
 import { StewardError } from "../errors.js";
 
 /**
- * Classifies a failed token-endpoint call. Google's verdicts on the grant stay distinct
- * (`invalid_grant`, `redirect_uri_mismatch`); a rejected client is our configuration's fault
- * (`client_rejected`); a 429, a 5xx, a timeout, a dropped connection or garbage is
- * `upstream_unavailable`. (The ID token of a 200 is not openid-client's to judge: see
- * createOAuthClient.)
+ * Google's token endpoint answered, but not with tokens: a refusal (`oauthError` from its body,
+ * when it has one) or a 200 no client could use. Carries no part of the body: a 200 holds secrets.
+ */
+export class UnusableTokenAnswer extends Error {
+  override readonly name = "UnusableTokenAnswer";
+  constructor(
+    readonly status: number,
+    readonly oauthError: string | undefined,
+    problem: string,
+  ) {
+    super(problem);
+  }
+}
+
+/**
+ * Classifies a failed token- or revocation-endpoint call. Google's verdicts on the grant stay
+ * distinct (`invalid_grant`, `redirect_uri_mismatch`); a rejected client is our configuration's
+ * fault (`client_rejected`); a 429, a 5xx, a timeout, a dropped connection or garbage is
+ * `upstream_unavailable`.
  */
 export function oauthFailure(error: unknown, operation: string): StewardError {
+  const refusal = refusalOf(error);
   // 429 is "slow down", a transient fault like a 5xx.
-  if (error instanceof oidc.ResponseBodyError && error.status < 500 && error.status !== 429) {
-    const detail = `${operation}: Google answered ${error.status} ${error.error}`;
-    switch (error.error) {
+  if (refusal !== undefined && refusal.status < 500 && refusal.status !== 429) {
+    const detail = `${operation}: Google answered ${refusal.status} ${refusal.error}`;
+    switch (refusal.error) {
       case "invalid_grant":
         return new StewardError("invalid_grant", { detail, cause: error });
       case "redirect_uri_mismatch":
@@ -30,8 +45,19 @@ export function oauthFailure(error: unknown, operation: string): StewardError {
   });
 }
 
+/** The OAuth error code and status of a refusal, from our reading or oauth4webapi's. */
+function refusalOf(error: unknown): { status: number; error: string } | undefined {
+  if (error instanceof UnusableTokenAnswer && error.oauthError !== undefined) {
+    return { status: error.status, error: error.oauthError };
+  }
+  if (error instanceof oauth.ResponseBodyError) return { status: error.status, error: error.error };
+  return undefined;
+}
+
 function describe(error: unknown): string {
-  if (error instanceof oidc.ResponseBodyError) return `Google answered ${error.status}`;
+  if (error instanceof UnusableTokenAnswer)
+    return `Google answered ${error.status}: ${error.message}`;
+  if (error instanceof oauth.ResponseBodyError) return `Google answered ${error.status}`;
   if (error instanceof Error)
     return `${error.name} ${"code" in error ? String(error.code) : ""}`.trim();
   return "unknown failure";

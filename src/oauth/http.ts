@@ -1,31 +1,28 @@
-import type * as oidc from "openid-client";
+import type { customFetch, HttpRequestOptions } from "oauth4webapi";
 import { Agent, request } from "undici";
 
+type OAuthFetch = NonNullable<HttpRequestOptions<"POST", URLSearchParams>[typeof customFetch]>;
+
 /**
- * openid-client's HTTP for Google's token and revocation endpoints, over undici's `request`
+ * oauth4webapi's HTTP for Google's token and revocation endpoints, over undici's `request`
  * instead of the global `fetch`. Same library underneath, without the WHATWG streams a `fetch`
  * builds for each request and response: a refresh grant costs this process about a third less
  * CPU, which is most of what a storm of expired users costs (bench/tokens.bench.ts, part c).
- * Nothing else changes: no redirect is followed (openid-client asks for `manual`), the timeout
- * arrives as openid-client's abort signal, and a transport failure rejects as fetch's would.
+ * Nothing else changes: no redirect is followed (oauth4webapi asks for `manual`), the timeout
+ * arrives as the request's abort signal, and a transport failure rejects as fetch's would.
  */
-export function undiciFetch(
-  dispatcher: Agent = new Agent(),
-  rewrite: BodyRewrite = (_url, _status, body) => body,
-): oidc.CustomFetch {
+export function undiciFetch(dispatcher: Agent = new Agent()): OAuthFetch {
   return async (url, options) => {
     const answer = await request(url, {
-      method: options.method as "POST",
+      method: options.method,
       headers: options.headers,
       body: requestBody(options.body),
       signal: options.signal,
       dispatcher,
     });
-    const body = rewrite(url, answer.statusCode, await answer.body.text());
+    const body = await answer.body.text();
     const headers = new Headers();
     for (const [name, value] of Object.entries(answer.headers)) {
-      // The body may have been rewritten: the Response counts its own length.
-      if (name === "content-length") continue;
       for (const one of [value ?? []].flat()) headers.append(name, one);
     }
     // A Response may not carry a body with these statuses.
@@ -34,11 +31,8 @@ export function undiciFetch(
   };
 }
 
-/** Changes a response's body (text) before openid-client reads it; see createOAuthClient. */
-export type BodyRewrite = (url: string, status: number, body: string) => string;
-
 /** Token and revocation requests are forms; anything else is a mistake of ours. */
-function requestBody(body: oidc.CustomFetchOptions["body"]): string | undefined {
+function requestBody(body: unknown): string | undefined {
   if (body === undefined || body === null) return undefined;
   if (typeof body === "string" || body instanceof URLSearchParams) return body.toString();
   throw new TypeError("the OAuth HTTP client sends forms only");

@@ -10,11 +10,11 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from "fastify";
-import type * as oidc from "openid-client";
 import type { EventBus } from "../events/bus.js";
 import type { GoogleEndpoints } from "../google/endpoints.js";
 import type { IdTokenRules } from "../identity/verify-id-token.js";
 import type { Jobs } from "../jobs/index.js";
+import type { OAuthClient } from "../oauth/client.js";
 import { SecurityEventVerifier } from "../risc/security-event-verifier.js";
 import type { TokenManager } from "../tokens/token-manager.js";
 import type { VaultStore } from "../vault/store.js";
@@ -45,7 +45,7 @@ import { riscRoute } from "./routes/public/risc.js";
 /** What the HTTP app is built from; everything external is injected. */
 export interface AppDependencies {
   store: VaultStore;
-  oauth: oidc.Configuration;
+  oauth: OAuthClient;
   tokens: TokenManager;
   events: EventBus;
   apiAuth: ApiAuth;

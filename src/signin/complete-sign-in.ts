@@ -1,13 +1,13 @@
-import type * as oidc from "openid-client";
 import { StewardError } from "../errors.js";
 import type { EventBus } from "../events/bus.js";
 import { type IdTokenRules, verifyIdToken } from "../identity/verify-id-token.js";
+import type { OAuthClient } from "../oauth/client.js";
 import { authorizationCodeGrant } from "../oauth/grants.js";
 import type { User, VaultStore } from "../vault/store.js";
 import { missingScopes } from "./scopes.js";
 
 export interface SignInDependencies {
-  oauth: oidc.Configuration;
+  oauth: OAuthClient;
   idTokenRules: IdTokenRules;
   store: VaultStore;
   requiredScopes: readonly string[];

@@ -1,7 +1,7 @@
-import type * as oidc from "openid-client";
 import pLimit, { type LimitFunction } from "p-limit";
 import { isGrantGone, isStewardError, StewardError } from "../errors.js";
 import type { EventBus, StewardEventName, StewardEvents } from "../events/bus.js";
+import type { OAuthClient } from "../oauth/client.js";
 import { refreshTokenGrant } from "../oauth/grants.js";
 import { canonicalScope } from "../signin/scopes.js";
 import type { Credential, CredentialBatch, CredentialOutcome, VaultStore } from "../vault/store.js";
@@ -31,7 +31,7 @@ export interface AccessToken {
 
 export interface TokenManagerOptions {
   store: VaultStore;
-  oauth: oidc.Configuration;
+  oauth: OAuthClient;
   events: EventBus;
   /** Users whose token stays cached in memory. Default 10 000. */
   cacheSize?: number;

@@ -66,6 +66,17 @@ describe("authorizationCodeGrant", () => {
     expect(error).toMatchObject({ code: "upstream_unavailable", status: 502 });
     expect((await control(google, "GET", "/emulator/stats")).body.requests["/token"]).toBe(1);
   });
+  it("answers a 200 no client could use with upstream_unavailable, echoing none of it", async () => {
+    await control(google, "POST", "/emulator/faults", {
+      path: "/token",
+      status: 200,
+      body: { access_token: "ya29.SECRET", refresh_token: "1//SECRET", token_type: "mac" },
+    });
+    const error = await failure(authorizationCodeGrant(client(), "4/0unused", ""));
+    expect(error).toMatchObject({ code: "upstream_unavailable", status: 502 });
+    expect(error.detail).toBe("code exchange: Google answered 200: token_type is not Bearer");
+    expect(`${error.message} ${error.detail} ${String(error.cause)}`).not.toContain("SECRET");
+  });
 });
 
 describe("refreshTokenGrant and tokenRevocation", () => {

@@ -36,7 +36,7 @@ afterAll(() => {
 });
 
 const options = (extra: object = {}) => ({
-  method: "POST",
+  method: "POST" as const,
   headers: { "content-type": "application/x-www-form-urlencoded" },
   body: new URLSearchParams({ grant_type: "refresh_token", refresh_token: "1//x y" }),
   redirect: "manual" as const,
@@ -44,14 +44,14 @@ const options = (extra: object = {}) => ({
   ...extra,
 });
 
-describe("undiciFetch (openid-client's HTTP)", () => {
-  it("posts the form and answers a Response openid-client can read", async () => {
+describe("undiciFetch (oauth4webapi's HTTP)", () => {
+  it("posts the form and answers a Response oauth4webapi can read", async () => {
     const response = await undiciFetch()(`${base}/token`, options());
     expect(response).toBeInstanceOf(Response);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ ok: true });
     expect(seen.at(-1)).toEqual({
-      method: "POST",
+      method: "POST" as const,
       type: "application/x-www-form-urlencoded",
       body: "grant_type=refresh_token&refresh_token=1%2F%2Fx+y",
     });
@@ -65,7 +65,7 @@ describe("undiciFetch (openid-client's HTTP)", () => {
     expect(cookies.headers.getSetCookie()).toEqual(["a=1", "b=2"]);
   });
 
-  it("gives up when openid-client's timeout fires, and refuses a body that is not a form", async () => {
+  it("gives up when the request's timeout fires, and refuses a body that is not a form", async () => {
     await expect(
       undiciFetch()(`${base}/hang`, options({ signal: AbortSignal.timeout(100) })),
     ).rejects.toThrow();

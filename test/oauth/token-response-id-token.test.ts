@@ -9,7 +9,7 @@ import { authorizationCodeGrant, refreshTokenGrant } from "../../src/oauth/grant
 import { control, sdkSignIn, withEmulator } from "../emulator/helpers.js";
 import { failure, oauthClientOf } from "./support.js";
 
-// openid-client checks the ID token of a token response before verifyIdToken sees it, by rules
+// openid-client checked the ID token of a token response before verifyIdToken saw it, by rules
 // stricter than Google's; a failure there came after Google had spent the code, and was
 // reported as upstream_unavailable ("try again").
 
@@ -36,7 +36,7 @@ async function nextTokenResponse(body: Record<string, unknown>): Promise<void> {
   await control(google, "POST", "/emulator/faults", { path: "/token", status: 200, body });
 }
 
-/** Signed by a key of our own: openid-client does not check the signature, verifyIdToken does. */
+/** Signed by a key of our own: the grant does not judge the ID token, verifyIdToken does. */
 const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
 async function foreignIdToken(claims: Record<string, unknown>): Promise<string> {
   return new SignJWT(claims).setProtectedHeader({ alg: "RS256", kid: "k" }).sign(privateKey);
