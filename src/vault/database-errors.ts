@@ -13,15 +13,21 @@ const SOCKET_ERRORS = new Set([
 
 /**
  * Whether `error` says the database is out of reach (refused, cut, shutting down), rather than
- * that a statement was wrong: SQLSTATE class 08 and 57P01-57P03, socket errors, and pg's
- * "Connection terminated" (which carries no code).
+ * that a statement was wrong: SQLSTATE class 08 and 57P01-57P03, socket errors, pg's
+ * "Connection terminated" (which carries no code), and Kysely's refusal to use a connection it
+ * discarded once a rollback on it failed (what a lock's release in a `finally` then throws,
+ * hiding the cut that came first).
  */
 export function isDatabaseDown(error: unknown): boolean {
   const code = (error as { code?: unknown } | undefined)?.code;
   if (typeof code === "string") {
     if (code.startsWith("08") || /^57P0[123]$/.test(code) || SOCKET_ERRORS.has(code)) return true;
   }
-  return error instanceof Error && error.message.startsWith("Connection terminated");
+  if (!(error instanceof Error)) return false;
+  return (
+    error.message.startsWith("Connection terminated") ||
+    error.message === "Postgres connection has been discarded"
+  );
 }
 
 /** `database_unavailable` for `error`, naming `what` could not be done (never a value). */
