@@ -27,7 +27,10 @@ let victimDir: string;
 beforeAll(async () => {
   survivor = await startTestService({ STEWARD_ADMIN_TOKEN: ADMIN_TOKEN });
   victimDir = await mkdtemp(join(tmpdir(), "steward-instance-kill-"));
-  const env = { ...(await sharedEnvironment(survivor)), STEWARD_ADMIN_TOKEN: ADMIN_TOKEN };
+  const env: Record<string, string> = {
+    ...(await sharedEnvironment(survivor)),
+    STEWARD_ADMIN_TOKEN: ADMIN_TOKEN,
+  };
   victim = await startStewardProcess({
     dataDir: victimDir,
     google: survivor.google,
