@@ -11,12 +11,16 @@ const SOCKET_ERRORS = new Set([
   "ENOTFOUND",
 ]);
 
+/** pg's and Kysely's messages for a connection already cut (they carry no code). */
+const CUT_CONNECTION =
+  /^(Connection terminated|Client has encountered a connection error and is not queryable|Client was closed and is not queryable|Postgres connection has been discarded)/;
+
 /**
  * Whether `error` says the database is out of reach (refused, cut, shutting down), rather than
- * that a statement was wrong: SQLSTATE class 08 and 57P01-57P03, socket errors, pg's
- * "Connection terminated" (which carries no code), and Kysely's refusal to use a connection it
- * discarded once a rollback on it failed (what a lock's release in a `finally` then throws,
- * hiding the cut that came first).
+ * that a statement was wrong: SQLSTATE class 08 and 57P01-57P03, socket errors, and the
+ * refusals (with no code) to use a connection already cut: pg's "Connection terminated" and
+ * "not queryable", Kysely's for a connection it discarded once a rollback on it failed. A
+ * lock's release in a `finally` meets those, hiding the cut that came first.
  */
 export function isDatabaseDown(error: unknown): boolean {
   const code = (error as { code?: unknown } | undefined)?.code;
@@ -24,10 +28,7 @@ export function isDatabaseDown(error: unknown): boolean {
     if (code.startsWith("08") || /^57P0[123]$/.test(code) || SOCKET_ERRORS.has(code)) return true;
   }
   if (!(error instanceof Error)) return false;
-  return (
-    error.message.startsWith("Connection terminated") ||
-    error.message === "Postgres connection has been discarded"
-  );
+  return CUT_CONNECTION.test(error.message);
 }
 
 /** `database_unavailable` for `error`, naming `what` could not be done (never a value). */
