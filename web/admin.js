@@ -55,13 +55,35 @@ function flagsOf({ credential, accountDisabled }) {
       }),
     );
   }
+  if (credential?.likelyCause === "testing_mode_expiry") {
+    flags.push(
+      el("span", {
+        className: "pill off flag-testing-mode",
+        textContent: "likely Testing mode",
+        title:
+          "The grant died seven days after sign-in, as Google ends an app's grants while its OAuth consent screen is in Testing: publish the app",
+      }),
+    );
+  }
   if (credential?.status === "active" && !credential.offlineAccess) {
     flags.push(el("span", { className: "pill off", textContent: "no offline access" }));
   }
   return flags;
 }
 
-function userRow({ user, credential, accountDisabled }) {
+/** Sign-ins, and how many brought a new refresh token (Google keeps the newest 100). */
+function signInsCell(signIns) {
+  const total = signIns?.total ?? 0;
+  const fresh = signIns?.withRefreshToken ?? 0;
+  return el("td", {
+    className: "sign-ins",
+    textContent: `${total} (${fresh} with a refresh token)`,
+    title:
+      "Google keeps the newest 100 refresh tokens per account and client: the 101st sign-in that brings one kills the oldest",
+  });
+}
+
+function userRow({ user, credential, accountDisabled, signIns }) {
   const status = credential?.status ?? "none";
   const revoke = el("button", {
     type: "button",
@@ -97,6 +119,7 @@ function userRow({ user, credential, accountDisabled }) {
         el("span", { className: "pill", textContent: shortScope(scope) }),
       ),
     ),
+    signInsCell(signIns),
     el("td", { textContent: when(credential?.lastRefreshAt) }),
     el("td", { textContent: credential?.lastError ?? credential?.revokedReason ?? "" }),
     el("td", {}, [revoke]),
@@ -144,6 +167,8 @@ function sentenceOf(event) {
       return `${who} signed in (${plural(scopes, "scope")}${offline})`;
     }
     case "credential.revoked":
+      if (data.likelyCause === "testing_mode_expiry")
+        return `Refresh for ${who} found the grant dead after seven days: is the app still in Testing?`;
       if (data.discoveredBy === "refresh") return `Refresh for ${who} found the grant revoked`;
       if (event.actor === "user") return `${who} disconnected from Google`;
       if (typeof data.reason === "string" && data.reason.startsWith("risc_"))

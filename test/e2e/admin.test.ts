@@ -64,7 +64,7 @@ beforeAll(async () => {
   ];
   // Older activity first, as it happened: the event list shows newest (by id) first.
   await seedActivity();
-  for (const email of ["ada@example.com", "bob@example.com", "cy@example.com"]) {
+  for (const email of ["ada@example.com", "bob@example.com", "cy@example.com", "dee@example.com"]) {
     subs[email] = await signInThroughService(steward, email, { scopes, ttlSeconds: 2 });
   }
   const tokensKey = (
@@ -78,6 +78,13 @@ beforeAll(async () => {
   expect((await accessToken(subs["ada@example.com"] as string)).status).toBe(200);
   await control(steward.google, "POST", `/emulator/users/${subs["cy@example.com"]}/revoke`);
   expect((await accessToken(subs["cy@example.com"] as string)).status).toBe(409);
+  // Dee's grant dies seven days after it was stored, as an app in Testing sees.
+  const dee = subs["dee@example.com"] as string;
+  await sql`UPDATE credentials SET created_at = now() - interval '7 days' WHERE sub = ${dee}`.execute(
+    steward.service.vault.database.db,
+  );
+  await control(steward.google, "POST", `/emulator/users/${dee}/revoke`);
+  expect((await accessToken(dee)).status).toBe(409);
   // Google disables bob's account (a RISC account-disabled event, as the receiver records it).
   const bob = subs["bob@example.com"] as string;
   await steward.service.vault.store.recordSecurityEvent({
@@ -149,8 +156,8 @@ describe("the admin page in a browser", () => {
     }
     const signIns = await chartData("signIns");
     expect(at(signIns, 3)).toBe(2);
-    // The seeded two, and the three sign-ins of this test (this hour, or the last one).
-    expect(sum(signIns.ys)).toBe(2 + 3);
+    // The seeded two, and the four sign-ins of this test (this hour, or the last one).
+    expect(sum(signIns.ys)).toBe(2 + 4);
     const refreshes = await chartData("refreshes");
     expect(at(refreshes, 2)).toBe(40);
     expect(sum(refreshes.ys)).toBe(40 + 1);
@@ -159,7 +166,7 @@ describe("the admin page in a browser", () => {
     expect(sum(failures.ys)).toBe(3);
     const revocations = await chartData("revocations");
     expect(at(revocations, 5)).toBe(1);
-    expect(sum(revocations.ys)).toBe(1 + 1);
+    expect(sum(revocations.ys)).toBe(1 + 2);
     // Drawn: each chart has its canvas.
     expect(await page.locator("figure.chart canvas").count()).toBe(4);
     await screenshot(page, "admin-day");
@@ -175,7 +182,7 @@ describe("the admin page in a browser", () => {
       expect(data.total, series).toBe(String(sum(data.ys)));
     }
     expect(at(await chartData("signIns"), 50)).toBe(4);
-    expect(sum((await chartData("signIns")).ys)).toBe(4 + 2 + 3);
+    expect(sum((await chartData("signIns")).ys)).toBe(4 + 2 + 4);
     expect(at(await chartData("refreshes"), 100)).toBe(12);
     expect(sum((await chartData("refreshes")).ys)).toBe(12 + 40 + 1);
     await screenshot(page, "admin-week");
@@ -191,6 +198,9 @@ describe("the admin page in a browser", () => {
     expect(sentences).toContain(`ada@example.com signed in (${granted} scopes)`);
     expect(sentences).toContain("Refresh for cy@example.com found the grant revoked");
     expect(sentences).toContain("Google disabled bob@example.com's account (hijacking)");
+    expect(sentences).toContain(
+      "Refresh for dee@example.com found the grant dead after seven days: is the app still in Testing?",
+    );
     expect(sentences.join("\n")).not.toContain("{");
 
     const revoked = page
@@ -213,6 +223,13 @@ describe("the admin page in a browser", () => {
     const cy = page.locator(`#users tr[data-sub="${subs["cy@example.com"]}"]`);
     expect(await cy.locator(".status-revoked").textContent()).toBe("revoked");
     expect(await cy.locator(".flag-disabled").count()).toBe(0);
+    // A grant that died after seven days is flagged as an app in Testing; cy's, revoked at
+    // Google the day it was given, is not.
+    const dee = page.locator(`#users tr[data-sub="${subs["dee@example.com"]}"]`);
+    expect(await dee.locator(".flag-testing-mode").textContent()).toBe("likely Testing mode");
+    expect(await cy.locator(".flag-testing-mode").count()).toBe(0);
+    // Each user's sign-ins, and those that brought a refresh token (Google keeps 100).
+    expect(await bob.locator(".sign-ins").textContent()).toBe("1 (1 with a refresh token)");
 
     const kid = steward.service.vault.keyring.activeKid;
     const keyRow = await page.locator("#keys tr").first().locator("td").allTextContents();
@@ -268,20 +285,19 @@ describe("the admin page in a browser", () => {
     expect(first[0]).toBe("page-00@example.org");
     expect(await page.textContent("#users-page")).toBe("Page 1");
     await click("#users-next");
-    expect(await shown()).toEqual(
-      Array.from({ length: 5 }, (_, i) => `page-${25 + i}@example.org`),
-    );
+    // Polled: the periodic reload may land between a click and its own load.
+    await expect
+      .poll(shown, { timeout: 20_000 })
+      .toEqual(Array.from({ length: 5 }, (_, i) => `page-${25 + i}@example.org`));
     expect(await page.textContent("#users-page")).toBe("Page 2");
     expect(await page.isDisabled("#users-next")).toBe(true);
     await screenshot(page, "admin-search-page-2");
     await click("#users-first");
-    expect(await shown()).toEqual(first);
+    await expect.poll(shown, { timeout: 20_000 }).toEqual(first);
 
     await click("#search-clear");
-    expect((await shown()).slice(0, 3).sort()).toEqual([
-      "ada@example.com",
-      "bob@example.com",
-      "cy@example.com",
-    ]);
+    await expect
+      .poll(async () => (await shown()).slice(0, 4).sort(), { timeout: 20_000 })
+      .toEqual(["ada@example.com", "bob@example.com", "cy@example.com", "dee@example.com"]);
   });
 });

@@ -7,6 +7,14 @@ it("tells a database out of reach from a statement that was wrong", () => {
     expect(isDatabaseDown(withCode(code))).toBe(true);
   }
   expect(isDatabaseDown(new Error("Connection terminated unexpectedly"))).toBe(true);
+  // What a statement on a connection already cut throws (pg, then Kysely once it discarded it).
+  for (const message of [
+    "Client has encountered a connection error and is not queryable",
+    "Client was closed and is not queryable",
+    "Postgres connection has been discarded",
+  ]) {
+    expect(isDatabaseDown(new Error(message))).toBe(true);
+  }
   for (const code of ["23505", "23503", "42P01", "55P03", "57014"]) {
     expect(isDatabaseDown(withCode(code))).toBe(false);
   }

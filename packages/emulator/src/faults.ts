@@ -13,12 +13,19 @@ export interface Fault {
   latencyMs?: number | undefined;
   /** Drop the connection without an answer. */
   reset?: boolean | undefined;
+  /**
+   * Fail only this share (0 to 1) of the `times` requests the fault covers, spread evenly: with
+   * 0.3, the 4th, 7th and 10th of every ten. Below one half, never two in a row.
+   */
+  share?: number | undefined;
   times: number;
 }
 
 /** Fault injection for tests: `POST /emulator/faults` programs, every request consults. */
 export class Faults {
   private faults: Fault[] = [];
+  /** Requests each fault with a `share` has covered so far. */
+  private readonly covered = new WeakMap<Fault, number>();
 
   add(fault: Fault): void {
     this.faults.push(fault);
@@ -39,6 +46,7 @@ export class Faults {
     if (fault === undefined) return false;
     fault.times -= 1;
     if (fault.times <= 0) this.faults.splice(this.faults.indexOf(fault), 1);
+    if (fault.share !== undefined && !this.fails(fault, fault.share)) return false;
     if (fault.latencyMs) await sleep(fault.latencyMs);
     if (fault.reset) {
       request.raw.socket.destroy();
@@ -54,5 +62,12 @@ export class Faults {
       .headers(fault.headers ?? {})
       .send(body);
     return true;
+  }
+
+  /** Whether this request is one of the share that fails: the nth when floor(n * share) grows. */
+  private fails(fault: Fault, share: number): boolean {
+    const n = (this.covered.get(fault) ?? 0) + 1;
+    this.covered.set(fault, n);
+    return Math.floor(n * share) > Math.floor((n - 1) * share);
   }
 }

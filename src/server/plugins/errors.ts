@@ -2,6 +2,7 @@ import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { type ErrorCode, StewardError } from "../../errors.js";
+import { databaseUnavailable, isDatabaseDown } from "../../vault/database-errors.js";
 
 /** Fastify's own failures, as our typed errors. */
 const FASTIFY_CODES: Readonly<Record<string, ErrorCode>> = {
@@ -15,8 +16,9 @@ const FASTIFY_CODES: Readonly<Record<string, ErrorCode>> = {
 
 /**
  * One error envelope for every failure: `{ error: { code, message } }` with the code's status.
- * StewardErrors keep their public message; their detail and cause go to the log only; anything
- * else is a 500 `internal_error` whose message says nothing about the fault.
+ * StewardErrors keep their public message; their detail and cause go to the log only; a database
+ * out of reach, wherever it surfaced, is a 503 `database_unavailable`; anything else is a 500
+ * `internal_error` whose message says nothing about the fault.
  */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((raw: FastifyError, request, reply) => {
@@ -36,6 +38,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
 
 function asStewardError(error: FastifyError): StewardError {
   if (error instanceof StewardError) return error;
+  if (isDatabaseDown(error)) return databaseUnavailable("the request was not served", error);
   if (error.statusCode === 429) return new StewardError("rate_limited");
   const code = error.code ? FASTIFY_CODES[error.code] : undefined;
   if (code === "invalid_request" && error.validation) {

@@ -268,6 +268,7 @@ export function controlRoutes(app: FastifyInstance, ctx: EmulatorContext, faults
       latencyMs?: number;
       times?: number;
       reset?: boolean;
+      share?: number;
     };
   }>(
     "/emulator/faults",
@@ -284,6 +285,7 @@ export function controlRoutes(app: FastifyInstance, ctx: EmulatorContext, faults
             latencyMs: { type: "integer", minimum: 0, maximum: 600_000 },
             times: { type: "integer", minimum: 1, maximum: 1_000_000 },
             reset: { type: "boolean" },
+            share: { type: "number", exclusiveMinimum: 0, maximum: 1 },
             headers: {
               type: "object",
               additionalProperties: { type: "string", maxLength: 2048 },

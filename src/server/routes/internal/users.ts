@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { deleteUser } from "../../../access/delete-user.js";
 import { type RevokeDependencies, revokeGrant } from "../../../access/revoke.js";
 import { StewardError } from "../../../errors.js";
+import { likelyCauseOfRevocation, TESTING_MODE_EXPIRY } from "../../../tokens/grant-expiry.js";
 import type { UserRecord } from "../../../vault/store.js";
 import type { ApiAuth } from "../../plugins/api-auth.js";
 import {
@@ -27,6 +28,10 @@ const Credential = Type.Union([
     lastRefreshAt: Type.Union([Type.String({ format: "date-time" }), Type.Null()]),
     lastError: Type.Union([Type.String(), Type.Null()]),
     revokedReason: Type.Union([Type.String(), Type.Null()]),
+    likelyCause: Type.Union([Type.Literal(TESTING_MODE_EXPIRY), Type.Null()], {
+      description:
+        "`testing_mode_expiry` when the grant died seven days after it was stored, as an app in Testing publishing status sees: publish the app.",
+    }),
   }),
   Type.Null(),
 ]);
@@ -80,6 +85,7 @@ function view(record: UserRecord) {
           lastRefreshAt: credential.lastRefreshAt?.toISOString() ?? null,
           lastError: credential.lastError,
           revokedReason: credential.revokedReason,
+          likelyCause: likelyCauseOfRevocation(credential),
         }
       : null,
   };
