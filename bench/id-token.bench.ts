@@ -219,6 +219,12 @@ function report(rates: Record<string, LoopRate[]>, machine: Machine): string {
     "google-auth-library checks the signature, `iss`, `aud`, `exp`/`iat`; the raw row checks the signature only.",
     `Both libraries were warmed on every token first (keys fetched and cached), then each row ran ${SETUP.warmUpMs} ms unmeasured.`,
     `1-minute load average ${machine.loadBefore.toFixed(2)} before, ${machine.loadAfter.toFixed(2)} after (the machine is shared: compare rows of one run).`,
+    // From a V8 CPU profile of the sequential loop (2026-12-07), so that a miss says why.
+    "Where Steward's time goes beyond the raw row, from a CPU profile of the sequential loop: the RS256",
+    "check itself (node:crypto, a KeyObject cached per key) about half; jose's claim-set checks and the",
+    "payload's base64url and JSON decoding about a sixth; the rest is the key lookup through `GoogleKeys`",
+    "and jose's remote key set (a few awaited calls per token), whose cost 32 calls in flight share out.",
+    "google-auth-library re-reads the PEM certificate and builds a verifier for every token.",
   ].join("\n");
 }
 
