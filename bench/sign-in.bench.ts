@@ -220,9 +220,26 @@ function report(
       ? `The emulator and this process (the clients) on core ${SETUP.googleCore} in both runs; Steward and PostgreSQL on core ${SETUP.stewardCore}.`
       : "**`taskset` failed: nothing was pinned.**",
     "CPU per sign-in: each side's CPU time (from /proc, PostgreSQL's processes counted with Steward) over the sign-ins.",
+    ...why(measured.rounds),
     `Codes minted in ${machine.mintSeconds.toFixed(1)} s. 1-minute load average ${machine.loadBefore.toFixed(2)} before, ${machine.loadAfter.toFixed(2)} after`,
     "(the machine is shared: compare rows of one run).",
   ].join("\n");
+}
+
+/** Which core limited the sign-ins, from the CPU each side spent per sign-in. */
+function why(rounds: ReadonlyArray<{ reference: Run; steward: Run }>): string[] {
+  const mean = (pick: (round: { reference: Run; steward: Run }) => number) =>
+    rounds.reduce((sum, round) => sum + pick(round), 0) / rounds.length;
+  const steward = mean((round) => round.steward.stewardCpuMs);
+  const emulator = mean((round) => round.steward.emulatorCpuMs);
+  return [
+    `Why: per sign-in Steward and its PostgreSQL spent ${steward.toFixed(2)} ms of CPU on their core, the emulator ${emulator.toFixed(2)} ms on its;`,
+    steward > emulator
+      ? "Steward's core, not the emulator's, set the pace. A CPU profile of the service during sign-ins (2026-12-07) puts most of its time in"
+      : "the emulator's core set the pace, and Steward's share is the latency it adds. A CPU profile of the service during sign-ins (2026-12-07) puts most of its time in",
+    "PostgreSQL round trips (the user's advisory lock, BEGIN, the user upsert, the credential upsert, the outbox and audit inserts,",
+    "COMMIT, the unlock: each a write to the socket and a wake-up), then the code exchange over HTTP and the ID-token check.",
+  ];
 }
 
 function row(name: string, run: Run, ratio: string): string[] {
