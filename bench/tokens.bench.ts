@@ -1,16 +1,10 @@
-// Access tokens, three ways, each beside its reference in the same run:
+// Access tokens, two ways, each beside its reference in the same run:
 // (a) `TokenManager.accessToken()` cache hits in process vs google-auth-library's
 //     `OAuth2Client.getAccessToken()` on a cached token;
-// (b) `GET /v1/users/{sub}/access-token` of the real service over HTTP vs a bare Fastify route
-//     answering a constant;
-// (c) a refresh storm (1,000 users with expired tokens, 10 concurrent calls each) vs the
+// (b) a refresh storm (1,000 users with expired tokens, 10 concurrent calls each) vs the
 //     emulator alone doing the same 1,000 refresh grants.
-// `npx tsx bench/tokens.bench.ts` runs (b) alone and prints its section (docs/benchmarks.md is
-// left as it is); BENCH_TOKENS_CPU_PROF=DIR writes CPU profiles of the service logging at info and of
-// the bare route (see bench/cpu-profile-top.ts).
-import { randomBytes } from "node:crypto";
+// The route over HTTP is bench/access-route.bench.ts.
 import { cpus, loadavg } from "node:os";
-import { pathToFileURL } from "node:url";
 import { TokenManager } from "../src/tokens/token-manager.js";
 import { whilePinnedTo } from "./lib/affinity.js";
 import {
@@ -24,8 +18,7 @@ import {
 } from "./lib/cache-hit.js";
 import { withBusyShare } from "./lib/cpu-time.js";
 import type { EmulatorEndpoint } from "./lib/emulator-control.js";
-import { type GetLoadResult, getLoad } from "./lib/get-load.js";
-import { type PinnedChild, startPinned } from "./lib/pinned-child.js";
+import { startPinned } from "./lib/pinned-child.js";
 import { descendantsCpuSeconds } from "./lib/process-tree-cpu.js";
 import {
   emulatorAlone,
@@ -40,8 +33,6 @@ import {
 } from "./lib/token-storm.js";
 import {
   type HitRow,
-  type HttpMeasurements,
-  httpSection,
   type StormMeasurements,
   type TimedStorm,
   type TokensSetup,
@@ -57,10 +48,6 @@ const SETUP: TokensSetup = {
   hitRounds: 9,
   hitTaskMs: 300,
   bigCache: 10_000,
-  httpSeconds: Number(process.env.BENCH_SECONDS ?? 4),
-  httpWarmUpSeconds: 2,
-  httpRounds: 5,
-  connections: 64,
 };
 /** Each Steward storm moves its fresh TokenManager's clock this much further (see freshTokenManager). */
 const CLOCK_STEP_MS = 2 * 3_600_000;
@@ -80,16 +67,12 @@ export default async function run(): Promise<string> {
 }
 
 async function measureAll() {
-  // The HTTP part first: autocannon runs in this process, and the heap the storm and the cache
-  // hits leave behind (thousands of users, tokens, promises) made its GC pauses part of every
-  // latency it measured, the bare route's included (p99 ~20 ms instead of ~8).
-  const http = await measureHttp();
   const { storm, hits } = await withEmulatorAndRig(async (rig, emulatorPid) => {
     const storm = await measureStorm(rig, emulatorPid);
     const hits = await measureHits(rig, storm.subs);
     return { storm, hits };
   });
-  return { storm, hits, http };
+  return { storm, hits };
 }
 
 /**
@@ -211,82 +194,4 @@ async function measureHits(rig: StewardRig, subs: readonly string[]): Promise<Hi
     const [kind, name] = key.split(/:(.*)/s) as [HitRow["kind"], string];
     return { kind, name, ...rate };
   });
-}
-
-/** (b), reporting a service that does not start as a failure of this part only. */
-async function measureHttp(): Promise<HttpMeasurements> {
-  try {
-    return await measureRoute();
-  } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error);
-    return { state: "failing", probe: { status: 0, body: `the benchmark failed: ${detail}` } };
-  }
-}
-
-async function measureRoute(): Promise<HttpMeasurements> {
-  const adminToken = randomBytes(32).toString("base64url");
-  const children: PinnedChild<unknown>[] = [];
-  try {
-    // The service logs at info, as `steward serve` does (the route itself logs at warn).
-    const profileDir = process.env.BENCH_TOKENS_CPU_PROF;
-    const steward = await startPinned<ServiceReady>({
-      core: SETUP.serverCore,
-      script: "servers/steward-service.ts",
-      env: { STEWARD_ADMIN_TOKEN: adminToken },
-      nodeFlags: profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [],
-      timeoutMs: 120_000,
-    });
-    children.push(steward);
-    const probe = steward.ready.probe;
-    if (probe.status === 404 && probe.body.includes('"not_found"')) {
-      return { state: "absent", probe };
-    }
-    if (probe.status !== 200) return { state: "failing", probe };
-    const bare = await startPinned<{ url: string }>({
-      core: SETUP.serverCore,
-      script: "servers/bare-fastify.ts",
-      env: { CONSTANT_BODY: probe.body },
-      nodeFlags: profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [],
-    });
-    children.push(bare);
-    const path = (sub: string) => `/v1/users/${sub}/access-token`;
-    const targets = {
-      steward: { child: steward, url: `${steward.ready.url}${path(steward.ready.sub)}` },
-      bare: { child: bare, url: `${bare.ready.url}${path("109876543210987654321")}` },
-    };
-    const headers = { authorization: `Bearer ${adminToken}` };
-    const load = (target: (typeof targets)["bare"], durationSeconds: number) =>
-      getLoad({
-        url: target.url,
-        headers,
-        serverPid: target.child.pid,
-        durationSeconds,
-        connections: SETUP.connections,
-      });
-    for (const target of Object.values(targets)) await load(target, SETUP.httpWarmUpSeconds);
-    const rounds: Record<keyof typeof targets, GetLoadResult[]> = {
-      steward: [],
-      bare: [],
-    };
-    for (let round = 0; round < SETUP.httpRounds; round++) {
-      for (const name of ["bare", "steward"] as const) {
-        rounds[name].push(await load(targets[name], SETUP.httpSeconds));
-      }
-    }
-    return { state: "measured", probe, rounds, responseBytes: Buffer.byteLength(probe.body) };
-  } finally {
-    for (const child of children.reverse()) await child.stop();
-  }
-}
-
-interface ServiceReady {
-  url: string;
-  sub: string;
-  probe: { status: number; body: string };
-}
-
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const { value } = await whilePinnedTo(SETUP.loadCore, measureHttp);
-  console.log(httpSection(value, SETUP).markdown);
-  process.exit();
 }

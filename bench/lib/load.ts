@@ -5,9 +5,13 @@ export interface LoadOptions {
   url: string;
   /** The server's pid, to report how busy its core was (see {@link withBusyShare}). */
   serverPid: number;
-  /** Seconds. */
+  /** Seconds; with `amount`, the most it may take. */
   durationSeconds: number;
+  /** Stop after this many requests. */
+  amount?: number;
   connections?: number;
+  /** Sent on top of the form's content type (a JSON body names its own). */
+  headers?: Record<string, string>;
   /** Fixed body, or one per connection, or one per request (the latter consumed in order). */
   body:
     | { kind: "fixed"; value: string }
@@ -35,7 +39,7 @@ export interface LoadResult {
 
 const FORM_HEADERS = { "content-type": "application/x-www-form-urlencoded" };
 
-/** POSTs form bodies at `url` with autocannon (64 connections by default) and summarises. */
+/** POSTs bodies (forms unless `headers` says otherwise) at `url` with autocannon (64 connections by default) and summarises. */
 export function postForms(options: LoadOptions): Promise<LoadResult> {
   return withCpuShares(options.serverPid, () => load(options));
 }
@@ -64,11 +68,12 @@ function load(options: LoadOptions): Promise<Omit<LoadResult, "serverBusy" | "cl
   const base: autocannon.Options = {
     url: options.url,
     method: "POST",
-    headers: FORM_HEADERS,
+    headers: { ...FORM_HEADERS, ...options.headers },
     connections: options.connections ?? 64,
     duration: options.durationSeconds,
     timeout: 10,
   };
+  if (options.amount !== undefined) base.amount = options.amount;
   if (body.kind === "fixed") base.body = body.value;
   if (body.kind === "perConnection") {
     let index = 0;

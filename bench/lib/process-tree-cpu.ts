@@ -10,6 +10,15 @@ let ticksPerSecond: number | undefined;
  * difference of two readings covers processes that came and went between them. 0 without /proc.
  */
 export function descendantsCpuSeconds(root: number, exclude: readonly number[] = []): number {
+  return treeCpuSeconds(root, exclude, false);
+}
+
+/** CPU seconds used so far by `root` and its descendants (counted as {@link descendantsCpuSeconds} does). */
+export function processTreeCpuSeconds(root: number): number {
+  return treeCpuSeconds(root, [], true);
+}
+
+function treeCpuSeconds(root: number, exclude: readonly number[], withRoot: boolean): number {
   try {
     ticksPerSecond ??= Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
     const stats = new Map<number, string[]>();
@@ -28,7 +37,7 @@ export function descendantsCpuSeconds(root: number, exclude: readonly number[] =
       children.set(parent, [...(children.get(parent) ?? []), pid]);
     }
     let ticks = 0;
-    const stack = [...(children.get(root) ?? [])];
+    const stack = withRoot ? [root] : [...(children.get(root) ?? [])];
     while (stack.length > 0) {
       const pid = stack.pop() as number;
       if (exclude.includes(pid)) continue;

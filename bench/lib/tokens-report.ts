@@ -1,17 +1,10 @@
 // The markdown section of bench/tokens.bench.ts: its tables, verdicts and how it was measured.
 
 import { MAX_REFRESH_BATCH } from "../../src/tokens/token-manager.js";
-import type { GetLoadResult } from "./get-load.js";
-import { count, ms, percent, table } from "./markdown.js";
+import { count, percent, table } from "./markdown.js";
 import type { StormResult } from "./token-storm.js";
 
-/** (b): Steward's route at no less than this share of the bare route's throughput... */
-export const HTTP_SHARE_TARGET = 0.6;
-/** ...with a p99 under this, in ms. */
-export const HTTP_P99_TARGET_MS = 10;
-/** baselines.md's bare Fastify route (autocannon, 64 connections) on this machine when quiet. */
-const BASELINE_BARE_RPS = 58_000;
-/** (c): the storm within this multiple of the emulator alone. */
+/** (b): the storm within this multiple of the emulator alone. */
 export const STORM_RATIO_TARGET = 1.5;
 
 export interface TokensSetup {
@@ -23,10 +16,6 @@ export interface TokensSetup {
   hitRounds: number;
   hitTaskMs: number;
   bigCache: number;
-  httpSeconds: number;
-  httpWarmUpSeconds: number;
-  httpRounds: number;
-  connections: number;
 }
 
 export interface Machine {
@@ -74,22 +63,9 @@ export interface HitRow {
   rounds: number[];
 }
 
-type Probe = { status: number; body: string };
-export type HttpMeasurements =
-  | { state: "absent"; probe: Probe }
-  | { state: "failing"; probe: Probe }
-  | {
-      state: "measured";
-      probe: Probe;
-      /** Round i of each server ran one after the other, bare first. */
-      rounds: Record<"steward" | "bare", GetLoadResult[]>;
-      responseBytes: number;
-    };
-
 export interface TokensMeasurements {
   storm: StormMeasurements;
   hits: HitRow[];
-  http: HttpMeasurements;
 }
 
 export function tokensReport(
@@ -98,13 +74,12 @@ export function tokensReport(
   machine: Machine,
 ): string {
   const hits = hitSection(measured.hits, setup);
-  const http = httpSection(measured.http, setup);
   const storm = stormSection(measured.storm, setup);
   return [
-    "## Access tokens: cache hits, the HTTP route, a refresh storm",
+    "## Access tokens: cache hits, a refresh storm",
     "",
     "Source: `bench/tokens.bench.ts` (run alone: `npm run bench -- tokens`). Each part is measured",
-    "beside its reference in the same run.",
+    "beside its reference in the same run. The access-token route over HTTP has its own section (`access-route`).",
     `Machine: ${machine.cpu}, Node ${machine.node}, 1-minute load average ${machine.loadBefore.toFixed(2)} ` +
       `before and ${machine.loadAfter.toFixed(2)} after (the machine is shared: compare rows of one run).`,
     machine.pinned
@@ -114,12 +89,9 @@ export function tokensReport(
     "| part | target | verdict |",
     "| --- | --- | --- |",
     `| (a) \`accessToken()\` cache hit vs google-auth-library | at least as fast | ${hits.verdict} |`,
-    `| (b) \`GET /v1/users/{sub}/access-token\` vs bare Fastify | ≥ ${percent(HTTP_SHARE_TARGET)} of its req/s, p99 < ${HTTP_P99_TARGET_MS} ms at ${setup.connections} connections | ${http.verdict} |`,
-    `| (c) refresh storm, ${count(setup.users)} expired users × ${setup.callsPerUser} calls | exactly ${count(setup.users)} refreshes, ≤ ${STORM_RATIO_TARGET}x the emulator alone | ${storm.verdict} |`,
+    `| (b) refresh storm, ${count(setup.users)} expired users × ${setup.callsPerUser} calls | exactly ${count(setup.users)} refreshes, ≤ ${STORM_RATIO_TARGET}x the emulator alone | ${storm.verdict} |`,
     "",
     hits.markdown,
-    "",
-    http.markdown,
     "",
     storm.markdown,
   ].join("\n");
@@ -175,114 +147,6 @@ function hitSection(rows: readonly HitRow[], setup: TokensSetup) {
   return { verdict, markdown };
 }
 
-/** (b)'s verdict and markdown; also printed alone by `npx tsx bench/tokens.bench.ts`. */
-export function httpSection(http: HttpMeasurements, setup: TokensSetup) {
-  if (http.state !== "measured") {
-    const absent = http.state === "absent";
-    return {
-      verdict: absent
-        ? "not measured: route not present yet"
-        : http.probe.status === 0
-          ? "**not measured** (see below)"
-          : "**fails**: the route answers an error",
-      markdown: [
-        "### (b) The access-token route over HTTP",
-        "",
-        absent
-          ? "**Route not present yet**: the service answered `404 not_found` for `GET /v1/users/{sub}/access-token`."
-          : http.probe.status === 0
-            ? `**Not measured**: ${http.probe.body.slice(0, 300)}`
-            : `**The route answered ${http.probe.status}** for a signed-in user with the admin token: \`${http.probe.body.slice(0, 300)}\`.`,
-      ].join("\n"),
-    };
-  }
-  const median = (values: readonly number[]) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    return sorted[Math.floor(sorted.length / 2)] ?? 0;
-  };
-  const summary = (results: readonly GetLoadResult[]) => ({
-    rps: median(results.map((result) => result.requestsPerSecond)),
-    p50: median(results.map((result) => result.p50Ms)),
-    p99: median(results.map((result) => result.p99Ms)),
-    errors: results.reduce((sum, result) => sum + result.errors, 0),
-    server: median(results.map((result) => result.serverBusy ?? Number.NaN)),
-    client: median(results.map((result) => result.clientBusy)),
-    all: results.map((result) => count(result.requestsPerSecond)).join(", "),
-  });
-  const bare = summary(http.rounds.bare);
-  const steward = summary(http.rounds.steward);
-  // The machine's speed drifts from one round to the next (the bare route alone has swung by
-  // 2x within a run), so each Steward round is compared with the bare round just before it, and
-  // the median of those ratios is the share.
-  const paired = (pick: (result: GetLoadResult) => number) =>
-    median(
-      http.rounds.steward.map((round, i) => {
-        const reference = http.rounds.bare[i];
-        return reference === undefined ? Number.NaN : pick(round) / pick(reference);
-      }),
-    );
-  const share = paired((result) => result.requestsPerSecond);
-  // Req/s per CPU-second of the server: the same comparison, less exposed to stolen time.
-  const cpuShare = paired((result) => result.requestsPerSecond / (result.serverBusy ?? Number.NaN));
-  const perCpu = Number.isNaN(cpuShare) ? "" : `; per server CPU-s ${percent(cpuShare)}`;
-  const met =
-    share >= HTTP_SHARE_TARGET && steward.p99 < HTTP_P99_TARGET_MS && steward.errors === 0;
-  const verdict = met
-    ? `meets (${percent(share)} of bare, p99 ${ms(steward.p99)}${perCpu})`
-    : `**misses** (${percent(share)} of bare, p99 ${ms(steward.p99)}, ${count(steward.errors)} errors${perCpu})`;
-  const line = (name: string, row: ReturnType<typeof summary>, ratio: string, verdict: string) => [
-    name,
-    count(row.rps),
-    Number.isNaN(row.server) ? "—" : count(row.rps / row.server),
-    ms(row.p50),
-    ms(row.p99),
-    count(row.errors),
-    `${Number.isNaN(row.server) ? "?" : percent(row.server)} / ${percent(row.client)}`,
-    row.all,
-    ratio,
-    verdict,
-  ];
-  const markdown = [
-    "### (b) The access-token route over HTTP",
-    "",
-    table(
-      [
-        "server",
-        "req/s (median)",
-        "per server CPU-s",
-        "p50",
-        "p99",
-        "errors",
-        "CPU server / load",
-        "req/s per round",
-        "vs bare (paired)",
-        "verdict",
-      ],
-      [
-        line("bare Fastify route answering a constant (reference)", bare, "1.00x", "reference"),
-        line(
-          "Steward `GET /v1/users/{sub}/access-token`, logs at info (as `steward serve`)",
-          steward,
-          `${share.toFixed(2)}x`,
-          verdict,
-        ),
-      ],
-    ),
-    "",
-    `autocannon, ${setup.connections} connections, \`Authorization: Bearer <STEWARD_ADMIN_TOKEN>\`, one`,
-    `signed-in user whose token is cached; ${setup.httpRounds} rounds of ${setup.httpSeconds} s per server, bare then Steward, after a`,
-    `${setup.httpWarmUpSeconds} s warm-up each; medians of the rounds; errors summed. "vs bare" is the median of each`,
-    "Steward round's rate over the bare round just before it. Steward: `startService` as",
-    "`steward serve` runs it (embedded PostgreSQL, in-process emulator, admin token, pino to /dev/null)",
-    `in a child process; the reference answers the same JSON (${count(http.responseBytes)} bytes) from a`,
-    "Fastify app with no plugins and no logger. Per server CPU-s: req/s divided by the server's",
-    "share of its core (its rate on a core of its own).",
-    `For scale: \`shared/reference/baselines.md\` has this bare route at ~${count(BASELINE_BARE_RPS)} req/s, p99 ~2.2 ms, on`,
-    `this machine when quiet; here it ran at ${percent(bare.rps / BASELINE_BARE_RPS)} of that, p99 ${ms(bare.p99)}.`,
-  ].join("\n");
-  return { verdict, markdown };
-}
-
 function stormSection(storm: StormMeasurements, setup: TokensSetup) {
   const pick = (key: keyof StormRound) => storm.rounds.map((round) => round[key]);
   const median = (runs: readonly TimedStorm[]) => {
@@ -324,7 +188,7 @@ function stormSection(storm: StormMeasurements, setup: TokensSetup) {
     : `**misses** (${ratio.toFixed(2)}x the emulator alone${exactly ? `; exactly ${count(users)} refreshes per storm` : "; refresh count off, see below"})`;
   const failure = [...steward, ...stewardCold].find((run) => run.failure)?.failure;
   const markdown = [
-    "### (c) Refresh storm",
+    "### (b) Refresh storm",
     "",
     table(
       [

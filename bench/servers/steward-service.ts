@@ -1,7 +1,10 @@
 // The real service in its own process, as `steward serve` runs it with its embedded defaults
 // (embedded PostgreSQL in a fresh data dir, the in-process emulator, pino at
 // BENCH_STEWARD_LOG_LEVEL, default "info" like `steward serve`, written to /dev/null), with
-// STEWARD_ADMIN_TOKEN from the environment. Signs one user in through the real HTTP route
+// STEWARD_ADMIN_TOKEN from the environment. With BENCH_GOOGLE_URL, BENCH_GOOGLE_CLIENT_ID and
+// BENCH_GOOGLE_CLIENT_SECRET it talks to that emulator (another process) instead, as
+// `STEWARD_GOOGLE=<url>` does; BENCH_RATE_LIMIT_PER_MINUTE raises the per-address limit of the
+// sign-in route for load from one address. Signs one user in through the real HTTP route
 // (`POST /v1/auth/google/code`), warms the user's access token, then probes
 // `GET /v1/users/{sub}/access-token` once. Prints `{"url", "sub", "probe": {status, body}}` on one
 // line; SIGTERM stops the service and removes the data dir.
@@ -23,12 +26,23 @@ const logger = pino(
   },
   pino.destination({ dest: "/dev/null", sync: true }),
 );
+const google = process.env.BENCH_GOOGLE_URL;
 const config = loadConfig({
   STEWARD_DATA_DIR: dataDir,
   STEWARD_PORT: "0",
   STEWARD_ADMIN_TOKEN: adminToken,
+  ...(google && {
+    STEWARD_GOOGLE: google,
+    GOOGLE_CLIENT_ID: process.env.BENCH_GOOGLE_CLIENT_ID,
+    GOOGLE_CLIENT_SECRET: process.env.BENCH_GOOGLE_CLIENT_SECRET,
+  }),
 });
-const service = await startService(config, { logger, emulatorPort: 0 });
+const rateLimit = process.env.BENCH_RATE_LIMIT_PER_MINUTE;
+const service = await startService(config, {
+  logger,
+  emulatorPort: 0,
+  ...(rateLimit && { rateLimitPerMinute: Number(rateLimit) }),
+});
 const stop = async () => {
   await service.close().catch(() => undefined);
   await rm(dataDir, { recursive: true, force: true });
@@ -38,9 +52,9 @@ process.once("SIGTERM", () => {
 });
 
 try {
-  const emulator = service.emulator;
-  if (emulator === undefined) throw new Error("the service runs without its emulator");
-  const signIn = await postJson(`${emulator.url}/emulator/sign-in`, {
+  const emulatorUrl = google ?? service.emulator?.url;
+  if (emulatorUrl === undefined) throw new Error("the service runs without its emulator");
+  const signIn = await postJson(`${emulatorUrl}/emulator/sign-in`, {
     clientId: service.client.clientId,
     email: "bench-route@example.com",
   });

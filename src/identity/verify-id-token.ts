@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
-import { type JWTPayload, type JWTVerifyGetKey, errors as joseErrors, jwtVerify } from "jose";
+import { type JWTPayload, type JWTVerifyGetKey, errors as joseErrors } from "jose";
 import { StewardError } from "../errors.js";
+import { verifyRs256Jwt } from "./verify-rs256-jwt.js";
 
 /** The profile Steward keeps, keyed by `sub` (never by email). */
 export interface GoogleIdentity {
@@ -56,14 +57,13 @@ export async function verifyIdToken(
   const nowMs = (rules.now ?? Date.now)();
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(idToken, rules.getKey, {
-      algorithms: ["RS256"],
+    payload = await verifyRs256Jwt(idToken, rules.getKey, {
       issuer: [...rules.issuers],
       audience: [...rules.audiences],
       clockTolerance: skew,
       currentDate: new Date(nowMs),
       requiredClaims: ["sub", "iat", "exp"],
-    }));
+    });
   } catch (error) {
     throw translate(error);
   }
