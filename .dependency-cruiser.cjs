@@ -1,68 +1,112 @@
 /**
- * The layering of docs/architecture.md, enforced by `npm test` so the picture stays true:
- * server, cli and jobs sit on top; nothing below imports them; the emulator is a package of its
- * own (packages/emulator) that imports nothing of Steward, and Steward reaches it through one door
- * only (src/google/emulator-package.ts, loaded in emulator mode). The photo demo (packages/demo)
- * is an app on top of the product: it imports only its public entry, and the product never
- * imports it (the service mounts it through its app seam, src/server/apps.ts).
+ * Generated from layers.cjs, the one ordered list of Steward's layers: every folder of the
+ * product imports only the layers below its own; the emulator and demo packages import what
+ * their entry there allows; no module and no folder takes part in a cycle.
  */
+const { layers, exceptions, packages } = require("./layers.cjs");
+
+/** The product's source folder, now and once it is a package of its own. */
+const PRODUCT = "(?:src|packages/steward/src)";
+const literal = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+/** A folder (or a top-level file) of the product, by its name in layers.cjs. */
+const inProduct = (names) => `^${PRODUCT}/(?:${names.map(literal).join("|")})(?:/|$)`;
+const listed = layers.flatMap((layer) => layer.folders);
+
+const layerRules = layers.flatMap((layer, index) => {
+  const below = layers.slice(0, index).flatMap((lower) => lower.folders);
+  return layer.folders.map((folder) => {
+    const excepted = exceptions.filter((e) => e.from === folder).map((e) => e.to);
+    return {
+      name: `layer-${layer.name}:${folder}`,
+      comment: `${folder} (${layer.name}) imports only itself and ${below.join(", ") || "nothing"}${
+        excepted.length > 0 ? `; for now also ${excepted.join(", ")} (see layers.cjs)` : ""
+      }.`,
+      severity: "error",
+      from: { path: inProduct([folder]) },
+      to: { path: `^${PRODUCT}/`, pathNot: inProduct([folder, ...below, ...excepted]) },
+    };
+  });
+});
+
+const unlisted = {
+  name: "folder-in-layers",
+  comment: "Every folder of the product is named in layers.cjs.",
+  severity: "error",
+  from: { path: `^${PRODUCT}/`, pathNot: inProduct(listed) },
+  to: {},
+};
+
+const packageRules = packages.map(({ name, mayImport }) => ({
+  name: `package-${name}`,
+  comment: `packages/${name}/src imports ${
+    mayImport.length > 0 ? `only ${mayImport.join(", ")}` : "nothing"
+  } of the product, and no other package's source.`,
+  severity: "error",
+  from: { path: `^packages/${name}/` },
+  to: {
+    path: `^(?:${PRODUCT}/|dist/|packages/(?!${name}/)[^/]+/)`,
+    pathNot: [
+      ...(mayImport.length > 0 ? [`^${PRODUCT}/(?:${mayImport.map(literal).join("|")})$`] : []),
+      // The product's built entry, as `import ... from "steward"` resolves it.
+      ...(mayImport.includes("index.ts")
+        ? ["^(?:packages/steward/)?dist/index\\.(?:d\\.ts|js)$"]
+        : []),
+    ],
+  },
+}));
+
+/** The product imports no package beside it, but through the door a package names. */
+const productImportsNoPackage = packages.map(({ name, importedOnlyBy }) => ({
+  name: `product-imports-no-${name}`,
+  comment: importedOnlyBy
+    ? `Only ${importedOnlyBy} reaches packages/${name} (loaded when the configuration asks).`
+    : `The product never imports packages/${name}: it is mounted through a public seam.`,
+  severity: "error",
+  from: {
+    path: `^${PRODUCT}/`,
+    ...(importedOnlyBy ? { pathNot: `^${PRODUCT}/${literal(importedOnlyBy)}$` } : {}),
+  },
+  to: { path: `^packages/${name}/|(^|/)node_modules/@steward/${name}/` },
+}));
+
+/** The top folders of the product and of every package: a cycle among them is an error. */
+const TOP_FOLDER = `^(?:${PRODUCT}|packages/[^/]+/src)/[^/]+$`;
+const exceptedFolders = [...new Set(exceptions.flatMap((e) => [e.from, e.to]))];
+const folderCycleRules = [
+  {
+    name: "no-folder-cycle",
+    comment: "No top folder of the product or a package takes part in a cycle of folders.",
+    severity: "error",
+    scope: "folder",
+    from: {
+      path: TOP_FOLDER,
+      ...(exceptedFolders.length > 0 ? { pathNot: inProduct(exceptedFolders) } : {}),
+    },
+    to: { path: TOP_FOLDER, circular: true },
+  },
+  ...exceptedFolders.map((folder) => {
+    const partners = exceptions.flatMap((e) =>
+      e.from === folder ? [e.to] : e.to === folder ? [e.from] : [],
+    );
+    return {
+      name: `no-folder-cycle:${folder}`,
+      comment: `As no-folder-cycle; the cycle with ${partners.join(", ")} is an exception of layers.cjs.`,
+      severity: "error",
+      scope: "folder",
+      from: { path: `^${PRODUCT}/${literal(folder)}$` },
+      to: { path: TOP_FOLDER, pathNot: inProduct(partners), circular: true },
+    };
+  }),
+];
+
 module.exports = {
   forbidden: [
-    {
-      name: "emulator-stands-alone",
-      comment: "@steward/emulator imports nothing of Steward (nor of another package here).",
-      severity: "error",
-      from: { path: "^packages/emulator/" },
-      to: { path: "^(src|packages)/", pathNot: ["^packages/emulator/"] },
-    },
-    {
-      name: "emulator-through-the-seam",
-      comment:
-        "Steward loads @steward/emulator in src/google/emulator-package.ts only (never from core/): the service, CLI and library hand its starter to openCore.",
-      severity: "error",
-      from: { path: "^src/", pathNot: ["^src/google/emulator-package\\.ts$"] },
-      to: { path: "^packages/emulator/|(^|/)node_modules/@steward/emulator/" },
-    },
-    {
-      name: "nothing-imports-the-top",
-      comment:
-        "Only cli, jobs and the public entry (and server itself) may import server; only cli imports cli.",
-      severity: "error",
-      from: { path: "^src/", pathNot: ["^src/(server|cli|jobs)/", "^src/index\\.ts$"] },
-      to: { path: "^src/(server|cli)/" },
-    },
-    {
-      name: "the-product-never-imports-the-demo",
-      comment: "The demo is an app mounted through the app seam; the product does not know it.",
-      severity: "error",
-      from: { path: "^src/" },
-      to: { path: "^packages/demo/" },
-    },
-    {
-      name: "the-demo-uses-the-public-api",
-      comment:
-        "packages/demo/src imports the product only by its public entry (`steward`, src/index.ts).",
-      severity: "error",
-      from: { path: "^packages/demo/src/" },
-      to: {
-        path: "^(src|test|bench|dist|packages)/",
-        pathNot: ["^src/index\\.ts$", "^packages/demo/src/"],
-      },
-    },
-    {
-      name: "lower-layers-stay-low",
-      comment:
-        "vault, oauth, identity and google do not reach up into tokens, access, jobs or events.",
-      severity: "error",
-      from: { path: "^src/(vault|oauth|identity|google|config)/" },
-      to: { path: "^src/(signin|tokens|access|jobs|events|server|cli)/" },
-    },
-    {
-      name: "no-circular",
-      severity: "error",
-      from: {},
-      to: { circular: true },
-    },
+    ...layerRules,
+    unlisted,
+    ...packageRules,
+    ...productImportsNoPackage,
+    ...folderCycleRules,
+    { name: "no-circular", severity: "error", from: {}, to: { circular: true } },
   ],
   options: {
     doNotFollow: { path: "node_modules" },

@@ -18,6 +18,6 @@ export type {
 } from "./jobs/index.js";
 export { createSteward, type Steward, type StewardOptions } from "./library/create-steward.js";
 export type { AppClient, AppContext, AppUser, StewardApp } from "./server/apps.js";
-export type { CodeExchange } from "./server/routes/public/auth-code.js";
+export type { CodeExchange } from "./server/code-exchange.js";
 export { ErrorEnvelope, errorResponses, PublicUser } from "./server/schemas.js";
 export type { AccessToken, AccessTokenOptions } from "./tokens/token-manager.js";

@@ -10,6 +10,7 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from "fastify";
+import type { RevokeDependencies } from "../access/revoke.js";
 import type { EventBus } from "../events/bus.js";
 import type { GoogleEndpoints } from "../google/endpoints.js";
 import type { IdTokenRules } from "../identity/verify-id-token.js";
@@ -17,10 +18,13 @@ import type { Jobs } from "../jobs/index.js";
 import type { OAuthClient } from "../oauth/client.js";
 import { SecurityEventVerifier } from "../risc/security-event-verifier.js";
 import type { TokenManager } from "../tokens/token-manager.js";
+import type { HourOfActivity } from "../vault/activity.js";
+import type { KeyUsage } from "../vault/key-usage.js";
 import type { VaultStore } from "../vault/store.js";
 import { SUB_MAX_LENGTH } from "../vault/store-checks.js";
 import { type AppClient, mountApps, type StewardApp } from "./apps.js";
-import { DOCS_PAGE_OPTIONS } from "./docs-page.js";
+import { codeExchange } from "./code-exchange.js";
+import { DOCS_PAGE_OPTIONS, OPENAPI_OPTIONS } from "./docs-page.js";
 import { REQUEST_SERIALIZERS, RequestLines, requestLogger } from "./logger.js";
 import type { ApiAuth } from "./plugins/api-auth.js";
 import {
@@ -31,15 +35,23 @@ import {
 import { Metrics } from "./plugins/metrics.js";
 import { adminPageRoutes } from "./routes/admin-page.js";
 import { adminStatusRoute } from "./routes/admin-status.js";
-import { type AdminInsight, adminInsightRoutes } from "./routes/internal/admin-insight.js";
-import { auditEventsRoutes } from "./routes/internal/audit-events.js";
-import { googleProxyRoutes } from "./routes/internal/google-proxy.js";
-import { jobsRoutes } from "./routes/internal/jobs.js";
-import { usersRoutes } from "./routes/internal/users.js";
-import { oauth2TokenRoutes } from "./routes/oauth2/token.js";
-import { opsRoutes } from "./routes/ops.js";
+import { adminActivityRoute } from "./routes/internal/admin-activity.js";
+import { adminKeysRoute } from "./routes/internal/admin-keys.js";
+import { auditEventsRoute } from "./routes/internal/audit-events.js";
+import { googleProxyRoute } from "./routes/internal/google-proxy.js";
+import { jobsRoute } from "./routes/internal/jobs.js";
+import { accessTokenRoute } from "./routes/internal/users/access-token.js";
+import { deleteUserRoute } from "./routes/internal/users/delete-user.js";
+import { getUserRoute } from "./routes/internal/users/get-user.js";
+import { listUsersRoute } from "./routes/internal/users/list-users.js";
+import { revokeUserRoute } from "./routes/internal/users/revoke-user.js";
+import { oauth2TokenRoute } from "./routes/oauth2/token.js";
+import { healthzRoute } from "./routes/ops/healthz.js";
+import { metricsRoute } from "./routes/ops/metrics.js";
+import { readyzRoute } from "./routes/ops/readyz.js";
 import { authCodeRoute } from "./routes/public/auth-code.js";
-import { meRoutes } from "./routes/public/me.js";
+import { meRoute } from "./routes/public/me.js";
+import { meConnectionRoute } from "./routes/public/me-connection.js";
 import { riscRoute } from "./routes/public/risc.js";
 
 /** What the HTTP app is built from; everything external is injected. */
@@ -75,6 +87,14 @@ export interface AppDependencies {
   insight?: AdminInsight;
   /** Apps mounted on the service (see apps.ts), and the client their pages sign in with. */
   apps?: { mounted: readonly StewardApp[]; client: AppClient; emulated: boolean };
+}
+
+/** What the admin page charts and counts, read from the vault. */
+export interface AdminInsight {
+  /** The last `hours` hours, oldest first (see vault/activity.ts). */
+  activity(hours: number): Promise<HourOfActivity[]>;
+  /** Credentials per key id (see vault/key-usage.ts). */
+  keyUsage(): Promise<KeyUsage[]>;
 }
 
 /** The body limit of every route: codes and ID tokens are small. */
@@ -155,28 +175,22 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     { parseAs: "buffer" },
     (_request, body, done) => done(null, body),
   );
-  await app.register(swagger, {
-    openapi: {
-      info: {
-        title: "Steward",
-        version: "0.1.0",
-        description: "Offline access to Google APIs for your app's backend.",
-      },
-      components: {
-        securitySchemes: {
-          googleIdToken: {
-            type: "http",
-            scheme: "bearer",
-            description: "The user's Google ID token.",
-          },
-          apiKey: {
-            type: "http",
-            scheme: "bearer",
-            description: "An API key or STEWARD_ADMIN_TOKEN.",
-          },
-        },
-      },
+  await app.register(swagger, OPENAPI_OPTIONS);
+
+  // Each route is a plugin given only what it uses.
+  const { apiAuth, store, tokens, idTokenRules } = deps;
+  const revoke: RevokeDependencies = { store, oauth: deps.oauth, tokens, events: deps.events };
+  const exchange = codeExchange({
+    signIn: {
+      oauth: deps.oauth,
+      idTokenRules,
+      store,
+      requiredScopes: deps.requiredScopes,
+      events: deps.events,
     },
+    allowedRedirectUris: deps.allowedRedirectUris,
+    metrics,
+    log: app.log,
   });
 
   // Browsers' security headers on what a browser loads or calls; the internal API (JSON for
@@ -184,91 +198,60 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(async (browser) => {
     await browser.register(helmet, { global: true });
     await browser.register(swaggerUi, DOCS_PAGE_OPTIONS);
-    await browserRoutes(browser, deps, metrics);
+    const { allowedOrigins } = deps;
+    await browser.register(authCodeRoute, { exchange, allowedOrigins });
+    await browser.register(meRoute, { store, idTokenRules, requiredScopes: deps.requiredScopes });
+    await browser.register(meConnectionRoute, { revoke, idTokenRules, allowedOrigins });
+    await browser.register(adminPageRoutes);
+    await browser.register(adminStatusRoute, {
+      adminTokenConfigured: apiAuth.adminTokenConfigured,
+    });
+    if (deps.apps) {
+      await mountApps(browser, deps.apps.mounted, {
+        client: deps.apps.client,
+        emulated: deps.apps.emulated,
+        jobs: deps.jobs,
+        exchangeCode: exchange,
+        store,
+        tokens,
+        endpoints: deps.endpoints,
+        idTokenRules,
+        allowedOrigins,
+      });
+    }
+    await browser.register(healthzRoute);
+    await browser.register(readyzRoute, { readiness: deps.readiness });
+    const metricsHere = deps.metricsRoute ?? { token: undefined };
+    if (metricsHere) await browser.register(metricsRoute, { metrics, token: metricsHere.token });
   });
-  usersRoutes(app, {
-    apiAuth: deps.apiAuth,
-    store: deps.store,
-    oauth: deps.oauth,
-    tokens: deps.tokens,
-    events: deps.events,
-  });
-  await googleProxyRoutes(app, {
-    apiAuth: deps.apiAuth,
-    tokens: deps.tokens,
-    endpoints: deps.endpoints,
-  });
-  auditEventsRoutes(app, { apiAuth: deps.apiAuth, store: deps.store });
-  if (deps.insight) adminInsightRoutes(app, { apiAuth: deps.apiAuth, insight: deps.insight });
-  // Its own plugin: its refusals are OAuth's {error, error_description}, not the envelope.
-  await app.register(oauth2TokenRoutes, {
-    apiAuth: deps.apiAuth,
-    tokens: deps.tokens,
-    store: deps.store,
-    idTokenRules: deps.idTokenRules,
-  });
+
+  // The internal API, for backends.
+  await app.register(listUsersRoute, { apiAuth, store });
+  await app.register(getUserRoute, { apiAuth, store });
+  await app.register(deleteUserRoute, { apiAuth, revoke });
+  await app.register(revokeUserRoute, { apiAuth, revoke });
+  await app.register(accessTokenRoute, { apiAuth, handout: { tokens, store } });
+  await app.register(googleProxyRoute, { apiAuth, tokens, endpoints: deps.endpoints });
+  await app.register(auditEventsRoute, { apiAuth, store });
+  const { insight } = deps;
+  if (insight) {
+    await app.register(adminActivityRoute, { apiAuth, activity: (h) => insight.activity(h) });
+    await app.register(adminKeysRoute, { apiAuth, keyUsage: () => insight.keyUsage() });
+  }
+  await app.register(oauth2TokenRoute, { apiAuth, tokens, store, idTokenRules });
   // Google's security events: called by Google, not a browser, so outside helmet's scope.
-  await riscRoute(app, {
+  await app.register(riscRoute, {
     verifier: new SecurityEventVerifier(
       deps.endpoints.riscConfigurationUrl,
-      deps.idTokenRules.audiences,
+      idTokenRules.audiences,
       { logger: deps.logger },
     ),
-    store: deps.store,
-    tokens: deps.tokens,
+    store,
+    tokens,
     events: deps.events,
   });
-  if (deps.jobs) jobsRoutes(app, { apiAuth: deps.apiAuth, jobs: deps.jobs });
+  if (deps.jobs) await app.register(jobsRoute, { apiAuth, jobs: deps.jobs });
   return app;
-}
-
-/** The routes a browser loads or calls: sign-in, the admin page, mounted apps, operations. */
-async function browserRoutes(
-  app: FastifyInstance,
-  deps: AppDependencies,
-  metrics: Metrics,
-): Promise<void> {
-  const exchangeCode = authCodeRoute(app, {
-    signIn: {
-      oauth: deps.oauth,
-      idTokenRules: deps.idTokenRules,
-      store: deps.store,
-      requiredScopes: deps.requiredScopes,
-      events: deps.events,
-    },
-    allowedOrigins: deps.allowedOrigins,
-    allowedRedirectUris: deps.allowedRedirectUris,
-    metrics,
-  });
-  meRoutes(app, {
-    store: deps.store,
-    idTokenRules: deps.idTokenRules,
-    oauth: deps.oauth,
-    tokens: deps.tokens,
-    events: deps.events,
-    requiredScopes: deps.requiredScopes,
-    allowedOrigins: deps.allowedOrigins,
-  });
-  await adminPageRoutes(app);
-  adminStatusRoute(app, deps.apiAuth.adminTokenConfigured);
-  if (deps.apps) {
-    await mountApps(app, deps.apps.mounted, {
-      client: deps.apps.client,
-      emulated: deps.apps.emulated,
-      jobs: deps.jobs,
-      exchangeCode,
-      store: deps.store,
-      tokens: deps.tokens,
-      endpoints: deps.endpoints,
-      idTokenRules: deps.idTokenRules,
-      allowedOrigins: deps.allowedOrigins,
-    });
-  }
-  opsRoutes(app, {
-    metrics,
-    readiness: deps.readiness,
-    metricsRoute: deps.metricsRoute ?? { token: undefined },
-  });
 }
 
 /** Personal data (profiles, scopes, audit, jobs) must not stay in a browser's or a proxy's cache. */

@@ -6,7 +6,7 @@ import type { Jobs } from "../jobs/index.js";
 import type { AccessTokenOptions, TokenManager } from "../tokens/token-manager.js";
 import type { VaultStore } from "../vault/store.js";
 import { requireAllowedOrigin, requireHttps, requireRequestedWith } from "./plugins/guards.js";
-import type { CodeExchange } from "./routes/public/auth-code.js";
+import type { CodeExchange } from "./code-exchange.js";
 import { type PublicUser, publicUser } from "./schemas.js";
 
 /**

@@ -8,7 +8,7 @@ import {
 } from "./plugins/errors.js";
 import { isLoopback } from "./plugins/guards.js";
 import type { Metrics } from "./plugins/metrics.js";
-import { metricsRoute } from "./routes/ops.js";
+import { metricsRoute } from "./routes/ops/metrics.js";
 
 export interface MetricsAppOptions {
   metrics: Metrics;
@@ -38,7 +38,7 @@ export function buildMetricsApp(options: MetricsAppOptions): FastifyInstance {
     ...(options.https ? { https: options.https } : {}),
   }) as unknown as FastifyInstance;
   registerErrorHandling(app);
-  metricsRoute(app, options.metrics, options.token);
+  app.register(metricsRoute, { metrics: options.metrics, token: options.token });
   return app;
 }
 

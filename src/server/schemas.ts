@@ -77,3 +77,6 @@ export function PageLimit(byDefault: number) {
     }),
   );
 }
+
+/** The OpenAPI security of the internal API's routes: an API key (or the admin token). */
+export const API_KEY_BEARER = [{ apiKey: [] }];

@@ -1,12 +1,19 @@
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
-import type { FastifyInstance } from "fastify";
+
+export interface AdminStatusRouteOptions {
+  adminTokenConfigured: boolean;
+}
 
 /**
  * `GET /admin/status`: whether STEWARD_ADMIN_TOKEN is set, so that the admin page can say it is
  * off and how to turn it on rather than "not valid". Unauthenticated: it tells no more than the
  * page's own 401 would, and nothing about the token itself.
  */
-export function adminStatusRoute(app: FastifyInstance, adminTokenConfigured: boolean): void {
+export const adminStatusRoute: FastifyPluginAsyncTypebox<AdminStatusRouteOptions> = async (
+  app,
+  { adminTokenConfigured },
+) => {
   app.get(
     "/admin/status",
     {
@@ -19,4 +26,4 @@ export function adminStatusRoute(app: FastifyInstance, adminTokenConfigured: boo
     async (_request, reply) =>
       reply.header("cache-control", "no-store").send({ adminTokenConfigured }),
   );
-}
+};

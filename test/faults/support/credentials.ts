@@ -2,7 +2,7 @@
 // still opens with its keyring and its refresh token still refreshes at Google.
 import { sql } from "kysely";
 import { expect } from "vitest";
-import type { Emulator } from "../../../src/emulator/index.js";
+import type { Emulator } from "@steward/emulator";
 import type { Vault } from "../../../src/vault/index.js";
 import { postForm } from "../../emulator/helpers.js";
 

@@ -1,7 +1,7 @@
 // Steady traffic for the fault tests: a few workers that each, in turn, sign a new user in and
 // read a known user's access token, against whichever instances are up. Every answer is kept
 // with the phase of the test it came in, so a test can say what each phase must have answered.
-import type { Emulator } from "../../../src/emulator/index.js";
+import type { Emulator } from "@steward/emulator";
 import { sdkSignIn } from "../../emulator/helpers.js";
 import { postCode } from "../../server/helpers.js";
 

@@ -1,4 +1,4 @@
-import { DRIVE_METHOD_SCOPES } from "../routes/drive.js";
+import { DRIVE_METHOD_SCOPES } from "../api-scopes.js";
 import { documentHeader, pathParameter, queryParameter } from "./common.js";
 
 /**

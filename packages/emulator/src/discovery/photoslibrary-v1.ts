@@ -1,4 +1,4 @@
-import { PHOTOS_SCOPES } from "../routes/photos.js";
+import { PHOTOS_SCOPES } from "../api-scopes.js";
 import { documentHeader, pathParameter, queryParameter } from "./common.js";
 
 /**

@@ -1,6 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { requireAccessToken } from "../api-auth.js";
 import { fieldMaskOf, queryParam, sendMedia } from "../api-params.js";
+import {
+  DRIVE_APPDATA_SCOPE,
+  DRIVE_FILE_SCOPE,
+  DRIVE_FULL_SCOPE,
+  DRIVE_METHOD_SCOPES,
+} from "../api-scopes.js";
 import type { EmulatorContext } from "../context.js";
 import {
   sendBadRequest,
@@ -30,34 +36,6 @@ import { applyFieldMask } from "../fields.js";
 import type { AccessTokenRecord } from "../model.js";
 import { PageTokens } from "../page-token.js";
 import { driveResumableUploads } from "./drive-resumable.js";
-
-const SCOPE = "https://www.googleapis.com/auth/";
-/** The only scope that reaches the application data folder; `drive` alone does not. */
-const DRIVE_APPDATA_SCOPE = `${SCOPE}drive.appdata`;
-const DRIVE_FULL_SCOPE = `${SCOPE}drive`;
-const DRIVE_FILE_SCOPE = `${SCOPE}drive.file`;
-
-/** The scopes Drive v3's discovery document lists for each method the emulator serves. */
-export const DRIVE_METHOD_SCOPES: Readonly<Record<"read" | "write" | "update", readonly string[]>> =
-  {
-    read: [
-      DRIVE_FULL_SCOPE,
-      DRIVE_APPDATA_SCOPE,
-      DRIVE_FILE_SCOPE,
-      `${SCOPE}drive.metadata`,
-      `${SCOPE}drive.metadata.readonly`,
-      `${SCOPE}drive.photos.readonly`,
-      `${SCOPE}drive.readonly`,
-    ],
-    write: [DRIVE_FULL_SCOPE, DRIVE_APPDATA_SCOPE, DRIVE_FILE_SCOPE],
-    update: [
-      DRIVE_FULL_SCOPE,
-      DRIVE_APPDATA_SCOPE,
-      DRIVE_FILE_SCOPE,
-      `${SCOPE}drive.metadata`,
-      `${SCOPE}drive.scripts`,
-    ],
-  };
 
 const SPACES = ["drive", "appDataFolder", "photos"];
 const DEFAULT_PAGE_SIZE = 100;

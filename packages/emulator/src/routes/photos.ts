@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { requireAccessToken } from "../api-auth.js";
 import { fieldMaskOf, queryParam, sendMedia } from "../api-params.js";
+import { PHOTOS_SCOPES } from "../api-scopes.js";
 import { baseUrlOf, type EmulatorContext } from "../context.js";
 import { applyFieldMask } from "../fields.js";
 import { sendApiError } from "../google-errors.js";
@@ -17,16 +18,6 @@ import {
 } from "../photos-resource.js";
 import { PhotosResumableUploads } from "../photos-resumable.js";
 import type { MediaItem, PhotosOwner, PhotosStore } from "../photos-store.js";
-
-const SCOPE = "https://www.googleapis.com/auth/photoslibrary";
-/**
- * The Library API scopes left after 31 March 2025: `appendonly` uploads and creates; reading
- * (only what the app created) needs `readonly.appcreateddata` or `edit.appcreateddata`.
- */
-export const PHOTOS_SCOPES = {
-  append: [`${SCOPE}.appendonly`],
-  read: [`${SCOPE}.readonly.appcreateddata`, `${SCOPE}.edit.appcreateddata`],
-} as const;
 
 /** Where media item bytes are served, standing in for lh3.googleusercontent.com. */
 const MEDIA_BASE_PATH = "/lh3/lr";

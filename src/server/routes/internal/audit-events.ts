@@ -1,12 +1,12 @@
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
-import type { FastifyInstance } from "fastify";
 import type { VaultStore } from "../../../vault/store.js";
 import type { ApiAuth } from "../../plugins/api-auth.js";
-import { errorResponses, PageLimit, Sub } from "../../schemas.js";
+import { API_KEY_BEARER, errorResponses, PageLimit, Sub } from "../../schemas.js";
 
 export interface AuditEventsRouteOptions {
   apiAuth: ApiAuth;
-  store: VaultStore;
+  store: Pick<VaultStore, "listAuditEvents">;
 }
 
 const AuditEventView = Type.Object({
@@ -22,15 +22,18 @@ const AuditEventView = Type.Object({
 });
 
 /** `GET /v1/audit-events`: the audit trail, newest first, for operators (admin). */
-export function auditEventsRoutes(app: FastifyInstance, options: AuditEventsRouteOptions): void {
-  app.get<{ Querystring: { sub?: string; limit?: string } }>(
+export const auditEventsRoute: FastifyPluginAsyncTypebox<AuditEventsRouteOptions> = async (
+  app,
+  options,
+) => {
+  app.get(
     "/v1/audit-events",
     {
       config: { personal: true },
       schema: {
         summary: "Recent audit events, newest first, optionally for one user (admin)",
         tags: ["internal"],
-        security: [{ apiKey: [] }],
+        security: API_KEY_BEARER,
         querystring: Type.Object({
           sub: Type.Optional(Sub()),
           limit: PageLimit(50),
@@ -61,4 +64,4 @@ export function auditEventsRoutes(app: FastifyInstance, options: AuditEventsRout
       };
     },
   );
-}
+};

@@ -1,11 +1,11 @@
 import { Type } from "@sinclair/typebox";
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { fetchAs } from "../../../access/fetch-as.js";
 import { StewardError } from "../../../errors.js";
 import type { GoogleEndpoints } from "../../../google/endpoints.js";
 import type { TokenManager } from "../../../tokens/token-manager.js";
 import type { ApiAuth } from "../../plugins/api-auth.js";
-import { Sub } from "../../schemas.js";
+import { API_KEY_BEARER, Sub } from "../../schemas.js";
 
 export interface GoogleProxyOptions {
   apiAuth: ApiAuth;
@@ -39,107 +39,100 @@ const FORWARDED_RESPONSE_HEADERS = [
  * `www.googleapis.com` unless `X-Google-Host` names another `*.googleapis.com` host; in emulator
  * mode every host is the emulator, and only its stand-ins for Google APIs are reachable, never
  * its control API. Method, query and body pass through; the token is added by fetchAs, which
- * refuses anything `endpoints.isApiUrl` does not allow, redirects included.
+ * refuses anything `endpoints.isApiUrl` does not allow, redirects included. Its own plugin: its
+ * bodies pass through unparsed, up to 64 MiB.
  */
-export async function googleProxyRoutes(
-  app: FastifyInstance,
-  options: GoogleProxyOptions,
-): Promise<void> {
-  await app.register(async (proxy) => {
-    // Bodies pass through untouched, whatever their type.
-    proxy.removeAllContentTypeParsers();
-    proxy.addContentTypeParser(
-      "*",
-      { parseAs: "buffer", bodyLimit: PROXY_BODY_LIMIT_BYTES },
-      (_request, body, done) => done(null, body),
-    );
-    const requireKey = async (request: FastifyRequest) => {
-      await options.apiAuth.require(request, "proxy");
-    };
-    const params = Type.Object({ sub: Sub(), "*": Type.String() });
-    const forward = async (
-      request: FastifyRequest<{ Params: ProxyParams }>,
-      reply: FastifyReply,
-    ) => {
-      const host = request.headers["x-google-host"] ?? "www.googleapis.com";
-      if (typeof host !== "string" || !GOOGLE_API_HOST.test(host)) {
-        throw new StewardError("url_not_allowed", {
-          message: "X-Google-Host must be a *.googleapis.com host.",
-        });
-      }
-      const target = `${options.endpoints.apiBaseUrl(host)}/${apiPathAndQuery(originForm(request.url))}`;
-      const headers = new Headers();
-      for (const name of FORWARDED_REQUEST_HEADERS) {
-        const value = request.headers[name];
-        if (typeof value === "string") headers.set(name, value);
-      }
-      for (const [name, value] of Object.entries(request.headers)) {
-        if (name.startsWith("x-goog-") && typeof value === "string") headers.set(name, value);
-      }
-      const body =
-        Buffer.isBuffer(request.body) && request.body.length > 0
-          ? new Uint8Array(request.body)
-          : undefined;
-      const response = await fetchAs(
-        options.tokens,
-        options.endpoints.isApiUrl,
-        request.params.sub,
-        target,
-        {
-          method: request.method,
-          headers,
-          body,
-        },
-      );
-      reply.code(response.status);
-      for (const name of FORWARDED_RESPONSE_HEADERS) {
-        const value = response.headers.get(name);
-        if (value !== null) reply.header(name, value);
-      }
-      // Photos' upload protocol answers in its own headers (X-Goog-Upload-URL, -Status, ...).
-      response.headers.forEach((value, name) => {
-        if (name.startsWith("x-goog-upload-")) reply.header(name, value);
+export const googleProxyRoute: FastifyPluginAsync<GoogleProxyOptions> = async (proxy, options) => {
+  // Bodies pass through untouched, whatever their type.
+  proxy.removeAllContentTypeParsers();
+  proxy.addContentTypeParser(
+    "*",
+    { parseAs: "buffer", bodyLimit: PROXY_BODY_LIMIT_BYTES },
+    (_request, body, done) => done(null, body),
+  );
+  const requireKey = async (request: FastifyRequest) => {
+    await options.apiAuth.require(request, "proxy");
+  };
+  const params = Type.Object({ sub: Sub(), "*": Type.String() });
+  const forward = async (request: FastifyRequest<{ Params: ProxyParams }>, reply: FastifyReply) => {
+    const host = request.headers["x-google-host"] ?? "www.googleapis.com";
+    if (typeof host !== "string" || !GOOGLE_API_HOST.test(host)) {
+      throw new StewardError("url_not_allowed", {
+        message: "X-Google-Host must be a *.googleapis.com host.",
       });
-      return reply.send(Buffer.from(await response.arrayBuffer()));
-    };
-    // One route in the OpenAPI document for every proxied method (the others are hidden there).
-    proxy.route<{ Params: ProxyParams }>({
-      method: "GET",
-      url: PROXY_ROUTE,
-      exposeHeadRoute: false,
-      schema: {
-        summary: "Call a Google API as the user (proxy)",
-        description: `Every method but TRACE is proxied the same way: ${PROXIED_METHODS.join(", ")}. Method, query and body pass through.`,
-        tags: ["internal"],
-        security: [{ apiKey: [] }],
-        params,
+    }
+    const target = `${options.endpoints.apiBaseUrl(host)}/${apiPathAndQuery(originForm(request.url))}`;
+    const headers = new Headers();
+    for (const name of FORWARDED_REQUEST_HEADERS) {
+      const value = request.headers[name];
+      if (typeof value === "string") headers.set(name, value);
+    }
+    for (const [name, value] of Object.entries(request.headers)) {
+      if (name.startsWith("x-goog-") && typeof value === "string") headers.set(name, value);
+    }
+    const body =
+      Buffer.isBuffer(request.body) && request.body.length > 0
+        ? new Uint8Array(request.body)
+        : undefined;
+    const response = await fetchAs(
+      options.tokens,
+      options.endpoints.isApiUrl,
+      request.params.sub,
+      target,
+      {
+        method: request.method,
+        headers,
+        body,
       },
-      // Before the body is read: a caller without the key must not make us buffer 64 MiB.
-      onRequest: requireKey,
-      handler: forward,
+    );
+    reply.code(response.status);
+    for (const name of FORWARDED_RESPONSE_HEADERS) {
+      const value = response.headers.get(name);
+      if (value !== null) reply.header(name, value);
+    }
+    // Photos' upload protocol answers in its own headers (X-Goog-Upload-URL, -Status, ...).
+    response.headers.forEach((value, name) => {
+      if (name.startsWith("x-goog-upload-")) reply.header(name, value);
     });
-    proxy.route<{ Params: ProxyParams }>({
-      method: PROXIED_METHODS.filter((method) => method !== "GET"),
-      url: PROXY_ROUTE,
-      schema: { hide: true, params },
-      onRequest: requireKey,
-      handler: forward,
-    });
-    // TRACE would echo the request, bearer included, back from Google's side: never proxied.
-    proxy.route({
-      method: "TRACE",
-      url: PROXY_ROUTE,
-      schema: { hide: true },
-      onRequest: requireKey,
-      handler: async (_request, reply) => {
-        reply.header("allow", PROXIED_METHODS.join(", "));
-        throw new StewardError("method_not_allowed", {
-          message: `The proxy does not forward TRACE; it forwards ${PROXIED_METHODS.join(", ")}.`,
-        });
-      },
-    });
+    return reply.send(Buffer.from(await response.arrayBuffer()));
+  };
+  // One route in the OpenAPI document for every proxied method (the others are hidden there).
+  proxy.route<{ Params: ProxyParams }>({
+    method: "GET",
+    url: PROXY_ROUTE,
+    exposeHeadRoute: false,
+    schema: {
+      summary: "Call a Google API as the user (proxy)",
+      description: `Every method but TRACE is proxied the same way: ${PROXIED_METHODS.join(", ")}. Method, query and body pass through.`,
+      tags: ["internal"],
+      security: API_KEY_BEARER,
+      params,
+    },
+    // Before the body is read: a caller without the key must not make us buffer 64 MiB.
+    onRequest: requireKey,
+    handler: forward,
   });
-}
+  proxy.route<{ Params: ProxyParams }>({
+    method: PROXIED_METHODS.filter((method) => method !== "GET"),
+    url: PROXY_ROUTE,
+    schema: { hide: true, params },
+    onRequest: requireKey,
+    handler: forward,
+  });
+  // TRACE would echo the request, bearer included, back from Google's side: never proxied.
+  proxy.route({
+    method: "TRACE",
+    url: PROXY_ROUTE,
+    schema: { hide: true },
+    onRequest: requireKey,
+    handler: async (_request, reply) => {
+      reply.header("allow", PROXIED_METHODS.join(", "));
+      throw new StewardError("method_not_allowed", {
+        message: `The proxy does not forward TRACE; it forwards ${PROXIED_METHODS.join(", ")}.`,
+      });
+    },
+  });
+};
 
 /** The segments before the API path: "", "v1", "users", the sub, "google". */
 const PROXY_PREFIX_SEGMENTS = 5;

@@ -1,8 +1,8 @@
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
-import type { FastifyInstance } from "fastify";
 import type { Jobs } from "../../../jobs/index.js";
 import type { ApiAuth } from "../../plugins/api-auth.js";
-import { errorResponses, PageLimit, Sub } from "../../schemas.js";
+import { API_KEY_BEARER, errorResponses, PageLimit, Sub } from "../../schemas.js";
 
 export interface JobsRouteOptions {
   apiAuth: ApiAuth;
@@ -23,15 +23,15 @@ const JobView = Type.Object({
  * `GET /v1/jobs`: recent background jobs, newest first, for operators (admin). A job's output
  * is the handler's business and is left out; its error is a code and a public message.
  */
-export function jobsRoutes(app: FastifyInstance, options: JobsRouteOptions): void {
-  app.get<{ Querystring: { sub?: string; limit?: string } }>(
+export const jobsRoute: FastifyPluginAsyncTypebox<JobsRouteOptions> = async (app, options) => {
+  app.get(
     "/v1/jobs",
     {
       config: { personal: true },
       schema: {
         summary: "Recent background jobs, newest first, optionally of one user (admin)",
         tags: ["internal"],
-        security: [{ apiKey: [] }],
+        security: API_KEY_BEARER,
         querystring: Type.Object({
           sub: Type.Optional(Sub()),
           limit: PageLimit(50),
@@ -61,4 +61,4 @@ export function jobsRoutes(app: FastifyInstance, options: JobsRouteOptions): voi
       };
     },
   );
-}
+};

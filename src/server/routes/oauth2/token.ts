@@ -1,5 +1,5 @@
 import { type Static, Type } from "@sinclair/typebox";
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { type IdTokenRules, verifyIdToken } from "../../../identity/verify-id-token.js";
 import type { ApiAuth } from "../../plugins/api-auth.js";
 import { askedScopes, handOutToken, type TokenHandoutDependencies } from "../../token-handout.js";
@@ -60,12 +60,13 @@ const TokenResponse = Type.Object({
  * client secret, and gets the user's Google access token in Google's shape, from the cache or
  * the one refresh per user. Refusals are OAuth's `{error, error_description}`, so the libraries
  * raise their usual errors. Authenticated like the internal API (not rate limited, HTTPS off
- * loopback); every handout is audited under the API key.
+ * loopback); every handout is audited under the API key. Its own plugin: its refusals are OAuth's,
+ * not the envelope, and no answer of it may be cached.
  */
-export async function oauth2TokenRoutes(
-  app: FastifyInstance,
-  options: OAuth2TokenRouteOptions,
-): Promise<void> {
+export const oauth2TokenRoute: FastifyPluginAsync<OAuth2TokenRouteOptions> = async (
+  app,
+  options,
+) => {
   registerOAuthErrors(app);
   app.addHook("onRequest", noStore);
 
@@ -117,7 +118,7 @@ export async function oauth2TokenRoutes(
       };
     },
   );
-}
+};
 
 /** Whose token the grant asks for: the refresh token is the `sub`; an ID token names it. */
 async function subjectOf(

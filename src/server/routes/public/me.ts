@@ -1,16 +1,16 @@
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
-import type { FastifyInstance, FastifyRequest } from "fastify";
-import { type RevokeDependencies, revokeGrant } from "../../../access/revoke.js";
 import { StewardError } from "../../../errors.js";
-import { type IdTokenRules, verifyIdToken } from "../../../identity/verify-id-token.js";
+import type { IdTokenRules } from "../../../identity/verify-id-token.js";
 import { missingScopes } from "../../../signin/scopes.js";
-import { requireAllowedOrigin, requireHttps, requireRequestedWith } from "../../plugins/guards.js";
+import type { VaultStore } from "../../../vault/store.js";
+import { idTokenBearer } from "../../plugins/id-token-bearer.js";
 import { errorResponses, PublicUser, publicUser } from "../../schemas.js";
 
-export interface MeRouteOptions extends RevokeDependencies {
+export interface MeRouteOptions {
+  store: Pick<VaultStore, "getUser">;
   idTokenRules: IdTokenRules;
   requiredScopes: readonly string[];
-  allowedOrigins: readonly string[];
 }
 
 const Connection = Type.Object({
@@ -25,19 +25,8 @@ const Connection = Type.Object({
   offlineAccess: Type.Boolean(),
 });
 
-/** The signed-in user's own view, authenticated by their Google ID token as the bearer. */
-export function meRoutes(app: FastifyInstance, options: MeRouteOptions): void {
-  const { store } = options;
-  const authenticate = async (request: FastifyRequest) => {
-    requireHttps(request);
-    const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? "");
-    if (!match)
-      throw new StewardError("unauthenticated", {
-        message: "Send your Google ID token as the bearer.",
-      });
-    return verifyIdToken(match[1] as string, options.idTokenRules);
-  };
-
+/** `GET /v1/me`: the signed-in user's own view, authenticated by their Google ID token. */
+export const meRoute: FastifyPluginAsyncTypebox<MeRouteOptions> = async (app, options) => {
   app.get(
     "/v1/me",
     {
@@ -52,15 +41,15 @@ export function meRoutes(app: FastifyInstance, options: MeRouteOptions): void {
       },
     },
     async (request) => {
-      const { sub } = await authenticate(request);
-      const record = await store.getUser(sub);
+      const { sub } = await idTokenBearer(request, options.idTokenRules);
+      const record = await options.store.getUser(sub);
       if (record === undefined) throw new StewardError("user_not_found");
       const credential = record.credential;
       const grantedScopes = [...(credential?.grantedScopes ?? [])];
       return {
         user: publicUser(record),
         connection: {
-          status: credential?.status ?? "none",
+          status: credential?.status ?? ("none" as const),
           grantedScopes,
           missingScopes: missingScopes(options.requiredScopes, grantedScopes),
           offlineAccess: credential?.status === "active" && credential.hasRefreshToken,
@@ -68,27 +57,4 @@ export function meRoutes(app: FastifyInstance, options: MeRouteOptions): void {
       };
     },
   );
-
-  app.delete(
-    "/v1/me/connection",
-    {
-      config: { rateLimited: true },
-      schema: {
-        summary: "Revoke the app's access at Google, then forget the stored tokens",
-        tags: ["public"],
-        response: {
-          200: Type.Object({ revokedAtGoogle: Type.Boolean() }),
-          ...errorResponses(401, 403, 429, 502),
-        },
-      },
-      preHandler: async (request) => {
-        requireRequestedWith(request);
-        requireAllowedOrigin(request, options.allowedOrigins);
-      },
-    },
-    async (request) => {
-      const { sub } = await authenticate(request);
-      return revokeGrant(options, sub, { reason: "user_disconnected", actor: "user" });
-    },
-  );
-}
+};

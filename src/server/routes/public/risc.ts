@@ -1,5 +1,5 @@
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
-import type { FastifyInstance } from "fastify";
 import { StewardError } from "../../../errors.js";
 import {
   receiveSecurityEvent,
@@ -25,57 +25,56 @@ const Accepted = Type.Object({
  * compact JWS, then verification and the event's effects, in one transaction with its jti
  * (src/risc). 202 once done (so an event Google counts as delivered is never lost), 400 with
  * `security_event_invalid` for a token that fails verification (nothing changes), 502 when
- * Google's keys cannot be had (Google delivers again later).
+ * Google's keys cannot be had (Google delivers again later). Its own plugin: the parser of
+ * the SET media types is for this route alone.
  */
-export async function riscRoute(
-  app: FastifyInstance,
-  deps: SecurityEventDependencies,
-): Promise<void> {
-  await app.register(async (scope) => {
-    scope.addContentTypeParser(MEDIA_TYPES, { parseAs: "string" }, (_request, body, done) =>
-      done(null, body),
-    );
-    scope.post(
-      "/v1/risc",
-      {
-        config: { rateLimited: true },
-        schema: {
-          summary: "Receive a security event token from Google (Cross-Account Protection)",
-          description:
-            "Verified against the RISC discovery document's issuer and keys; acted on once per jti. See docs/security.md.",
-          tags: ["public"],
-          body: {
-            content: Object.fromEntries(
-              MEDIA_TYPES.map((type) => [
-                type,
-                { schema: Type.String({ description: "The SET, a compact RS256 JWT." }) },
-              ]),
-            ),
-          },
-          response: { 202: Accepted, ...errorResponses(400, 413, 415, 429, 500, 502, 503) },
+export const riscRoute: FastifyPluginAsyncTypebox<SecurityEventDependencies> = async (
+  app,
+  deps,
+) => {
+  app.addContentTypeParser(MEDIA_TYPES, { parseAs: "string" }, (_request, body, done) =>
+    done(null, body),
+  );
+  app.post(
+    "/v1/risc",
+    {
+      config: { rateLimited: true },
+      schema: {
+        summary: "Receive a security event token from Google (Cross-Account Protection)",
+        description:
+          "Verified against the RISC discovery document's issuer and keys; acted on once per jti. See docs/security.md.",
+        tags: ["public"],
+        body: {
+          content: Object.fromEntries(
+            MEDIA_TYPES.map((type) => [
+              type,
+              { schema: Type.String({ description: "The SET, a compact RS256 JWT." }) },
+            ]),
+          ),
         },
-        // After the rate limit (onRequest), before the body is read: no other parser (JSON,
-        // form) may take it.
-        preParsing: (request, _reply, payload, done) => {
-          const type = (request.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
-          if (type !== undefined && MEDIA_TYPES.includes(type)) return done(null, payload);
-          done(
-            new StewardError("unsupported_media_type", {
-              message: "Send the security event token as application/secevent+jwt.",
-            }),
-          );
-        },
+        response: { 202: Accepted, ...errorResponses(400, 413, 415, 429, 500, 502, 503) },
       },
-      async (request, reply) => {
-        const token = typeof request.body === "string" ? request.body.trim() : "";
-        if (!COMPACT_JWS.test(token)) {
-          throw new StewardError("security_event_invalid", {
-            detail: "the body is not a compact JWS",
-          });
-        }
-        const { duplicate } = await receiveSecurityEvent({ ...deps, logger: request.log }, token);
-        return reply.code(202).send({ duplicate });
+      // After the rate limit (onRequest), before the body is read: no other parser (JSON,
+      // form) may take it.
+      preParsing: (request, _reply, payload, done) => {
+        const type = (request.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
+        if (type !== undefined && MEDIA_TYPES.includes(type)) return done(null, payload);
+        done(
+          new StewardError("unsupported_media_type", {
+            message: "Send the security event token as application/secevent+jwt.",
+          }),
+        );
       },
-    );
-  });
-}
+    },
+    async (request, reply) => {
+      const token = typeof request.body === "string" ? request.body.trim() : "";
+      if (!COMPACT_JWS.test(token)) {
+        throw new StewardError("security_event_invalid", {
+          detail: "the body is not a compact JWS",
+        });
+      }
+      const { duplicate } = await receiveSecurityEvent({ ...deps, logger: request.log }, token);
+      return reply.code(202).send({ duplicate });
+    },
+  );
+};

@@ -1,21 +1,13 @@
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
-import type { FastifyInstance } from "fastify";
 import type { HourOfActivity } from "../../../vault/activity.js";
-import type { KeyUsage } from "../../../vault/key-usage.js";
 import type { ApiAuth } from "../../plugins/api-auth.js";
-import { errorResponses } from "../../schemas.js";
+import { API_KEY_BEARER, errorResponses } from "../../schemas.js";
 
-/** What the admin page charts and counts, read from the vault. */
-export interface AdminInsight {
+export interface AdminActivityRouteOptions {
+  apiAuth: ApiAuth;
   /** The last `hours` hours, oldest first (see vault/activity.ts). */
   activity(hours: number): Promise<HourOfActivity[]>;
-  /** Credentials per key id (see vault/key-usage.ts). */
-  keyUsage(): Promise<KeyUsage[]>;
-}
-
-export interface AdminInsightRouteOptions {
-  apiAuth: ApiAuth;
-  insight: AdminInsight;
 }
 
 const HOURS_OF: Record<"day" | "week", number> = { day: 24, week: 24 * 7 };
@@ -27,13 +19,13 @@ const HourView = Type.Object({
   refreshFailures: Count,
   revocations: Count,
 });
-const bearer = [{ apiKey: [] }];
 
-/** `GET /v1/admin/activity` and `GET /v1/admin/keys`: the admin page's picture of the service. */
-export function adminInsightRoutes(app: FastifyInstance, options: AdminInsightRouteOptions): void {
-  const { apiAuth, insight } = options;
-
-  app.get<{ Querystring: { window?: "day" | "week" } }>(
+/** `GET /v1/admin/activity`: what the admin page charts, per hour (admin). */
+export const adminActivityRoute: FastifyPluginAsyncTypebox<AdminActivityRouteOptions> = async (
+  app,
+  { apiAuth, activity },
+) => {
+  app.get(
     "/v1/admin/activity",
     {
       config: { personal: true },
@@ -44,7 +36,7 @@ export function adminInsightRoutes(app: FastifyInstance, options: AdminInsightRo
           "hour last. Sign-ins and revocations come from the audit log; refreshes and failed " +
           "refreshes from hourly counters written with each refresh.",
         tags: ["internal"],
-        security: bearer,
+        security: API_KEY_BEARER,
         querystring: Type.Object({
           window: Type.Optional(
             Type.Union([Type.Literal("day"), Type.Literal("week")], { default: "day" }),
@@ -62,40 +54,11 @@ export function adminInsightRoutes(app: FastifyInstance, options: AdminInsightRo
     async (request) => {
       await apiAuth.require(request, "admin");
       const window = request.query.window ?? "day";
-      const hours = await insight.activity(HOURS_OF[window]);
+      const hours = await activity(HOURS_OF[window]);
       return {
         window,
         hours: hours.map((entry) => ({ ...entry, hour: entry.hour.toISOString() })),
       };
     },
   );
-
-  app.get(
-    "/v1/admin/keys",
-    {
-      config: { personal: true },
-      schema: {
-        summary: "Credentials sealed by each key id: how far a rotation has come (admin)",
-        tags: ["internal"],
-        security: bearer,
-        response: {
-          200: Type.Object({
-            keys: Type.Array(
-              Type.Object({
-                kid: Type.String(),
-                credentials: Count,
-                active: Type.Boolean({ description: "The key new tokens are sealed with." }),
-                inRing: Type.Boolean({ description: "False when STEWARD_KEYS lacks it." }),
-              }),
-            ),
-          }),
-          ...errorResponses(401, 403),
-        },
-      },
-    },
-    async (request) => {
-      await apiAuth.require(request, "admin");
-      return { keys: await insight.keyUsage() };
-    },
-  );
-}
+};

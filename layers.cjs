@@ -1,0 +1,49 @@
+/**
+ * Steward's layers, bottom first: the one list that `.dependency-cruiser.cjs` turns into its
+ * rules and that test/architecture/layers.test.ts and test/docs/architecture.test.ts hold against
+ * the tree and docs/architecture.md. Add a folder here when you add it to src/.
+ *
+ * A product folder (of src/, or packages/steward/src once the product moves there) may import
+ * its own files and the folders of the layers below its own, nothing else: folders of one layer
+ * do not import each other, and nothing imports upward, so the folders cannot form a cycle.
+ * Entries are folders of src/ or, for `errors.ts` and `index.ts`, files at its top.
+ */
+const layers = [
+  { name: "errors", folders: ["errors.ts"], holds: "the one catalogue of error codes" },
+  {
+    name: "edges",
+    folders: ["google", "identity", "vault"],
+    holds: "Google's protocol, ID tokens, sealed storage",
+  },
+  {
+    name: "clients",
+    folders: ["config", "oauth", "events"],
+    holds: "configuration, OAuth, events",
+  },
+  { name: "sign-in", folders: ["signin"], holds: "the sign-in flow" },
+  { name: "tokens", folders: ["tokens"], holds: "offline access tokens" },
+  { name: "use", folders: ["access", "risc", "doctor"], holds: "what is done with the tokens" },
+  { name: "jobs", folders: ["jobs"], holds: "background jobs for users" },
+  { name: "core", folders: ["core"], holds: "the composition every entry opens" },
+  { name: "entries", folders: ["library", "server"], holds: "the library and the HTTP service" },
+  { name: "cli", folders: ["cli"], holds: "the steward command" },
+  { name: "public", folders: ["index.ts"], holds: "the package's public entry" },
+];
+
+/**
+ * Imports the layers forbid but the tree still has, each with the change that removes it. The
+ * rules let exactly these through; delete an entry once its folder pair is gone.
+ */
+const exceptions = [];
+
+/**
+ * The packages beside the product (packages/<name>/src) and what of the product each may import:
+ * the emulator nothing, the demo only the public entry. The product imports no package, but for
+ * the emulator through one door (`importedOnlyBy`), loaded in emulator mode only.
+ */
+const packages = [
+  { name: "emulator", mayImport: [], importedOnlyBy: "google/emulator-package.ts" },
+  { name: "demo", mayImport: ["index.ts"] },
+];
+
+module.exports = { layers, exceptions, packages };
