@@ -30,9 +30,11 @@ module.exports = {
     {
       name: "lower-layers-stay-low",
       comment:
-        "vault, oauth, identity and google do not reach up into tokens, access, jobs or events.",
+        "vault (and the crypto, store, embedded-postgres, api-keys and shared folders it was split into), oauth, identity and google do not reach up into tokens, access, jobs or events.",
       severity: "error",
-      from: { path: "^src/(vault|oauth|identity|google|config)/" },
+      from: {
+        path: "^src/(vault|crypto|store|embedded-postgres|api-keys|shared|oauth|identity|google|config)/",
+      },
       to: { path: "^src/(signin|tokens|access|jobs|events|server|cli)/" },
     },
     {
@@ -40,6 +42,13 @@ module.exports = {
       severity: "error",
       from: {},
       to: { circular: true },
+    },
+    {
+      name: "shared-is-the-floor",
+      comment: "src/shared (logger type, scopes, ports) imports nothing of Steward but errors.",
+      severity: "error",
+      from: { path: "^src/shared/" },
+      to: { path: "^src/", pathNot: ["^src/shared/", "^src/errors\\.ts$"] },
     },
   ],
   options: {

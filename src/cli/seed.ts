@@ -3,12 +3,7 @@ import { Presets, SingleBar } from "cli-progress";
 import { Command, InvalidArgumentError } from "commander";
 import { loadConfig } from "../config/load.js";
 import { StewardError } from "../errors.js";
-import {
-  anyUserStored,
-  insertSeedUsers,
-  type SeedUser,
-  sealSeedUsers,
-} from "../vault/seed-rows.js";
+import { anyUserStored, insertSeedUsers, type SeedUser, sealSeedUsers } from "../store/index.js";
 import { withCore } from "./core.js";
 
 const print = (line: string) => process.stdout.write(`${line}\n`);

@@ -2,6 +2,8 @@ import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type * as oidc from "openid-client";
 import type { Config } from "../config/load.js";
+import { loadKeyring } from "../crypto/index.js";
+import { dataDirOwner, locked } from "../embedded-postgres/index.js";
 import { type Emulator, startEmulator } from "../emulator/index.js";
 import { EventBus } from "../events/bus.js";
 import { startWebhooks } from "../events/webhooks.js";
@@ -10,12 +12,9 @@ import { emulatorEndpoints, GOOGLE_ENDPOINTS, type GoogleEndpoints } from "../go
 import { GoogleKeys } from "../identity/google-keys.js";
 import type { IdTokenRules } from "../identity/verify-id-token.js";
 import { createOAuthClient } from "../oauth/client.js";
+import type { VaultLogger } from "../shared/index.js";
+import { CREDENTIAL_REVOKED_CHANNEL } from "../store/index.js";
 import { TokenManager } from "../tokens/token-manager.js";
-import { CREDENTIAL_REVOKED_CHANNEL } from "../vault/credential-batch.js";
-import { dataDirOwner } from "../vault/data-dir-lock.js";
-import { locked } from "../vault/embedded-postgres.js";
-import { loadKeyring } from "../vault/keyring-source.js";
-import type { VaultLogger } from "../vault/logger.js";
 import { openVault, type Vault } from "../vault/vault.js";
 
 /** Where in `STEWARD_DATA_DIR` the in-process emulator keeps its state across restarts. */

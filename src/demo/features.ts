@@ -1,4 +1,4 @@
-import { canonicalScope } from "../signin/scopes.js";
+import { canonicalScope } from "../shared/index.js";
 
 const PHOTOS = "https://www.googleapis.com/auth/photoslibrary";
 

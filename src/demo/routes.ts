@@ -13,8 +13,8 @@ import {
 import type { CodeExchange } from "../server/routes/public/auth-code.js";
 import { errorResponses } from "../server/schemas.js";
 import { serveWebAsset } from "../server/web-assets.js";
+import type { VaultStore } from "../store/index.js";
 import type { TokenManager } from "../tokens/token-manager.js";
-import type { VaultStore } from "../vault/store.js";
 import { AlbumDirectory, ORIGINALS_ALBUM } from "./albums.js";
 import { demoUser } from "./auth.js";
 import { ENHANCE_JOB, ENHANCE_SCOPES, enhancePhotoHandler } from "./enhance-photo.js";

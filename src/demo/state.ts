@@ -1,7 +1,7 @@
 import type { Static } from "@sinclair/typebox";
 import { isStewardError, StewardError } from "../errors.js";
 import { publicUser } from "../server/schemas.js";
-import type { VaultStore } from "../vault/store.js";
+import type { VaultStore } from "../store/index.js";
 import { featuresOf } from "./features.js";
 import type { PhotosItem, PhotosLibrary } from "./photos.js";
 import type { DemoState, ItemView, JobView } from "./schemas.js";

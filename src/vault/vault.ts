@@ -1,9 +1,14 @@
-import { type Database, type DatabaseOptions, openDatabase } from "./database.js";
-import { assertKeyringCoversStoredKids } from "./key-usage.js";
-import type { Keyring } from "./keyring.js";
-import { silentLogger } from "./logger.js";
-import { migrate, requireCurrentSchema } from "./migrations.js";
-import { PostgresStore } from "./postgres-store.js";
+import type { Keyring } from "../crypto/index.js";
+import { assertKeyringCoversStoredKids } from "../crypto/index.js";
+import { silentLogger } from "../shared/index.js";
+import {
+  type Database,
+  type DatabaseOptions,
+  migrate,
+  openDatabase,
+  PostgresStore,
+  requireCurrentSchema,
+} from "../store/index.js";
 
 export interface VaultOptions extends DatabaseOptions {
   readonly keyring: Keyring;

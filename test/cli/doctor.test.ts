@@ -7,9 +7,9 @@ import { sql } from "kysely";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EMULATOR_CLIENT_FILE } from "../../src/cli/core.js";
+import { generateKeyLine } from "../../src/crypto/index.js";
 import { writeClientSecretFile } from "../../src/emulator/index.js";
-import { reserveLoopbackPort } from "../../src/vault/free-port.js";
-import { generateKeyLine } from "../../src/vault/index.js";
+import { reserveLoopbackPort } from "../../src/shared/index.js";
 import { control } from "../emulator/helpers.js";
 import {
   sharedEnvironment,

@@ -4,11 +4,11 @@
 // features off once the connection is revoked.
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ApiKeys } from "../../src/api-keys/index.js";
 import { PHOTOS_READ_SCOPE } from "../../src/demo/features.js";
-import { ApiKeys } from "../../src/vault/api-keys.js";
 import { dullPhoto } from "../demo/photo-fixture.js";
-import { launchBrowser, screenshot } from "../e2e/browser.js";
 import { startTestService, type TestService } from "../server/helpers.js";
+import { launchBrowser, screenshot } from "./browser.js";
 
 const EMAIL = "grace@example.com";
 let steward: TestService;

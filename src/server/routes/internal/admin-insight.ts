@@ -1,7 +1,7 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
-import type { HourOfActivity } from "../../../vault/activity.js";
-import type { KeyUsage } from "../../../vault/key-usage.js";
+import type { KeyUsage } from "../../../crypto/index.js";
+import type { HourOfActivity } from "../../../store/index.js";
 import type { ApiAuth } from "../../plugins/api-auth.js";
 import { errorResponses } from "../../schemas.js";
 

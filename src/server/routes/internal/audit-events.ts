@@ -1,6 +1,6 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
-import type { VaultStore } from "../../../vault/store.js";
+import type { VaultStore } from "../../../store/index.js";
 import type { ApiAuth } from "../../plugins/api-auth.js";
 import { errorResponses, PageLimit, Sub } from "../../schemas.js";
 

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { deleteUser } from "../../../access/delete-user.js";
 import { type RevokeDependencies, revokeGrant } from "../../../access/revoke.js";
 import { StewardError } from "../../../errors.js";
-import type { UserRecord } from "../../../vault/store.js";
+import type { UserRecord } from "../../../store/index.js";
 import type { ApiAuth } from "../../plugins/api-auth.js";
 import {
   errorResponses,

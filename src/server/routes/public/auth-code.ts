@@ -6,7 +6,7 @@ import {
   type SignInDependencies,
   type SignInResult,
 } from "../../../signin/complete-sign-in.js";
-import type { User } from "../../../vault/store.js";
+import type { User } from "../../../store/index.js";
 import { requireAllowedOrigin, requireHttps, requireRequestedWith } from "../../plugins/guards.js";
 import type { Metrics } from "../../plugins/metrics.js";
 import { errorResponses, PublicUser, publicUser } from "../../schemas.js";

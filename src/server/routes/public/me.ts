@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { type RevokeDependencies, revokeGrant } from "../../../access/revoke.js";
 import { StewardError } from "../../../errors.js";
 import { type IdTokenRules, verifyIdToken } from "../../../identity/verify-id-token.js";
-import { missingScopes } from "../../../signin/scopes.js";
+import { missingScopes } from "../../../shared/index.js";
 import { requireAllowedOrigin, requireHttps, requireRequestedWith } from "../../plugins/guards.js";
 import { errorResponses, PublicUser, publicUser } from "../../schemas.js";
 

@@ -1,6 +1,6 @@
 import { type Kysely, sql } from "kysely";
-import { sealField } from "./credential-codec.js";
-import type { Keyring } from "./keyring.js";
+import { sealField } from "../crypto/credential-codec.js";
+import type { Keyring } from "../crypto/keyring.js";
 import type { VaultSchema } from "./schema.js";
 
 /** A user as a sign-in would leave them: a Google profile and a live grant's tokens. */

@@ -1,9 +1,9 @@
 import { type Kysely, sql } from "kysely";
+import { type CredentialRow, openCredential, sealField } from "../crypto/credential-codec.js";
+import type { Keyring } from "../crypto/keyring.js";
 import { StewardError } from "../errors.js";
+import type { VaultLogger } from "../shared/index.js";
 import { checkAuditEvent, insertAuditEvents } from "./audit-rows.js";
-import { type CredentialRow, openCredential, sealField } from "./credential-codec.js";
-import type { Keyring } from "./keyring.js";
-import type { VaultLogger } from "./logger.js";
 import { insertOutboxEvents } from "./outbox-rows.js";
 import type { VaultSchema } from "./schema.js";
 import type {

@@ -1,9 +1,9 @@
 import { type Kysely, sql } from "kysely";
+import { openField } from "../crypto/credential-codec.js";
+import type { Keyring } from "../crypto/keyring.js";
 import { isStewardError } from "../errors.js";
+import type { VaultLogger } from "../shared/index.js";
 import { checkEvents, writeOutcomes } from "./credential-batch.js";
-import { openField } from "./credential-codec.js";
-import type { Keyring } from "./keyring.js";
-import type { VaultLogger } from "./logger.js";
 import { insertOutboxEvents } from "./outbox-rows.js";
 import type { VaultSchema } from "./schema.js";
 import type {

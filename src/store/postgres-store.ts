@@ -1,5 +1,13 @@
 import { type Kysely, sql } from "kysely";
+import {
+  type CredentialRow,
+  openCredential,
+  sealField,
+  toCredentialInfo,
+} from "../crypto/credential-codec.js";
+import type { Keyring } from "../crypto/keyring.js";
 import { isStewardError, StewardError } from "../errors.js";
+import { silentLogger, type VaultLogger } from "../shared/index.js";
 import { checkAuditEvent, insertAuditEvents } from "./audit-rows.js";
 import {
   CREDENTIAL_REVOKED_CHANNEL,
@@ -10,15 +18,7 @@ import {
   unlock,
   writeOutcomes,
 } from "./credential-batch.js";
-import {
-  type CredentialRow,
-  openCredential,
-  sealField,
-  toCredentialInfo,
-} from "./credential-codec.js";
 import { databaseUnavailable, isDatabaseDown } from "./database-errors.js";
-import type { Keyring } from "./keyring.js";
-import { silentLogger, type VaultLogger } from "./logger.js";
 import { insertOutboxEvents } from "./outbox-rows.js";
 import type { VaultSchema } from "./schema.js";
 import { findRefreshTokens, hasSecurityEvent, recordSecurityEvent } from "./security-events.js";

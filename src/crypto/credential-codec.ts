@@ -1,10 +1,10 @@
 import type { Selectable } from "kysely";
 import { isStewardError, StewardError } from "../errors.js";
+import type { VaultLogger } from "../shared/index.js";
+import type { CredentialsTable } from "../store/schema.js";
+import type { Credential, CredentialInfo } from "../store/store.js";
 import { openSecretBytes, sealSecret } from "./envelope.js";
 import type { Keyring } from "./keyring.js";
-import type { VaultLogger } from "./logger.js";
-import type { CredentialsTable } from "./schema.js";
-import type { Credential, CredentialInfo } from "./store.js";
 
 export type CredentialRow = Selectable<CredentialsTable>;
 
