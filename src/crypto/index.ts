@@ -4,3 +4,4 @@ export * from "./key-usage.js";
 export * from "./keyring.js";
 export * from "./keyring-source.js";
 export * from "./rotation.js";
+export * from "./seed-sealing.js";

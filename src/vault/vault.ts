@@ -8,7 +8,9 @@ import {
   openDatabase,
   PostgresStore,
   requireCurrentSchema,
+  type VaultStore,
 } from "../store/index.js";
+import { SealingStore } from "./sealing-store.js";
 
 export interface VaultOptions extends DatabaseOptions {
   readonly keyring: Keyring;
@@ -25,7 +27,8 @@ export interface VaultOptions extends DatabaseOptions {
 
 /** Storage opened, checked against the keyring and migrated. */
 export interface Vault {
-  readonly store: PostgresStore;
+  /** Seals and opens tokens with `keyring`; the PostgreSQL adapter below holds only ciphertext. */
+  readonly store: VaultStore;
   readonly database: Database;
   readonly keyring: Keyring;
   /** Closes the pool and stops the embedded PostgreSQL if this process started it. */
@@ -57,11 +60,11 @@ export async function openVault(options: VaultOptions): Promise<Vault> {
     await database.close();
     throw error;
   }
-  const store = new PostgresStore(database.db, {
-    keyring: options.keyring,
+  const adapter = new PostgresStore(database.db, {
     logger,
     lockTimeoutMs: options.lockTimeoutMs,
     queueEvents: options.queueEvents,
   });
+  const store = new SealingStore(adapter, options.keyring, logger);
   return { store, database, keyring: options.keyring, close: () => database.close() };
 }
