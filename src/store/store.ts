@@ -6,7 +6,7 @@
  * in-memory one in the tests); {@link VaultStore} (`Token` = string) is what the rest of Steward
  * uses, the sealing store of `src/vault` that seals tokens before they reach an adapter and opens
  * them on the way out. `test/vault/support/store-contract.ts` is the suite every adapter passes,
- * under the sealing store. Tokens cross this interface only in the fields typed `Token`.
+ * under the sealing store (`test/vault/store.test.ts` for PostgreSQL, `memory-store.test.ts`). Tokens cross this interface only in the fields typed `Token`.
  */
 
 /**
