@@ -7,9 +7,9 @@ import { errorResponses } from "../../schemas.js";
 
 /** What the admin page charts and counts, read from the vault. */
 export interface AdminInsight {
-  /** The last `hours` hours, oldest first (see vault/activity.ts). */
+  /** The last `hours` hours, oldest first (see store/activity.ts). */
   activity(hours: number): Promise<HourOfActivity[]>;
-  /** Credentials per key id (see vault/key-usage.ts). */
+  /** Credentials per key id (see crypto/key-usage.ts). */
   keyUsage(): Promise<KeyUsage[]>;
 }
 
