@@ -9,12 +9,27 @@
  * Entries are folders of src/ or, for `errors.ts` and `index.ts`, files at its top.
  */
 const layers = [
-  { name: "errors", folders: ["errors.ts"], holds: "the one catalogue of error codes" },
+  {
+    name: "floor",
+    folders: ["errors.ts", "shared"],
+    holds: "the one catalogue of error codes; the logger type, scope names, free ports",
+  },
+  {
+    name: "postgres",
+    folders: ["embedded-postgres"],
+    holds: "the embedded PostgreSQL: binaries, cluster, server process, data-dir lock",
+  },
   {
     name: "edges",
-    folders: ["google", "identity", "vault"],
-    holds: "Google's protocol, ID tokens, sealed storage",
+    folders: ["google", "identity", "store"],
+    holds: "Google's protocol, ID tokens, PostgreSQL storage of ciphertext and its migrations",
   },
+  {
+    name: "keys",
+    folders: ["crypto", "api-keys"],
+    holds: "the keyring, sealed envelopes and key rotation; API keys",
+  },
+  { name: "vault", folders: ["vault"], holds: "the store behind one sealing layer" },
   {
     name: "clients",
     folders: ["config", "oauth", "events"],

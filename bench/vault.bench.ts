@@ -8,17 +8,17 @@ import { join } from "node:path";
 import { type Kysely, sql } from "kysely";
 import pg from "pg";
 import { Bench } from "tinybench";
-import { credentialContext, sealField } from "../src/vault/credential-codec.js";
 import {
+  credentialContext,
   generateKeyLine,
   Keyring,
   openSecret,
-  openVault,
   rotateCredentials,
+  sealField,
   sealSecret,
-  type Vault,
-} from "../src/vault/index.js";
-import type { VaultSchema } from "../src/vault/schema.js";
+} from "../src/crypto/index.js";
+import type { VaultSchema } from "../src/store/index.js";
+import { openVault, type Vault } from "../src/vault/index.js";
 import { count, table } from "./lib/markdown.js";
 
 const CREDENTIALS = Number(process.env.BENCH_VAULT_CREDENTIALS ?? 100_000);

@@ -2,8 +2,8 @@ import { isStewardError } from "../errors.js";
 import type { EventBus } from "../events/bus.js";
 import type { OAuthClient } from "../oauth/client.js";
 import { tokenRevocation } from "../oauth/grants.js";
+import type { AuditEventInput, VaultStore } from "../store/index.js";
 import type { TokenManager } from "../tokens/token-manager.js";
-import type { AuditEventInput, VaultStore } from "../vault/store.js";
 
 export interface RevokeDependencies {
   store: VaultStore;

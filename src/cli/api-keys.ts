@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from "commander";
-import { API_KEY_SCOPES, type ApiKeyScope, ApiKeys } from "../vault/api-keys.js";
+import { API_KEY_SCOPES, type ApiKeyScope, ApiKeys } from "../api-keys/index.js";
 import { withCore } from "./core.js";
 
 const print = (line: string) => process.stdout.write(`${line}\n`);

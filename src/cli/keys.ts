@@ -2,20 +2,17 @@ import { constants } from "node:os";
 import { Presets, SingleBar } from "cli-progress";
 import { Command, InvalidArgumentError } from "commander";
 import { pino } from "pino";
-import { StewardError } from "../errors.js";
 import {
   assertKeyringCoversStoredKids,
-  type Database,
-  DEFAULT_DATA_DIR,
   generateKeyLine,
   type Keyring,
   keyUsage,
   loadKeyring,
-  migrate,
-  openDatabase,
   type RotationSummary,
   rotateCredentials,
-} from "../vault/index.js";
+} from "../crypto/index.js";
+import { StewardError } from "../errors.js";
+import { type Database, DEFAULT_DATA_DIR, migrate, openDatabase } from "../store/index.js";
 
 /** Where the commands read settings and write output; the process's own by default. */
 export interface KeysCommandIo {

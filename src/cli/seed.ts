@@ -2,13 +2,9 @@ import { randomBytes } from "node:crypto";
 import { Presets, SingleBar } from "cli-progress";
 import { Command, InvalidArgumentError } from "commander";
 import { loadConfig } from "../config/load.js";
+import { sealSeedUsers } from "../crypto/index.js";
 import { StewardError } from "../errors.js";
-import {
-  anyUserStored,
-  insertSeedUsers,
-  type SeedUser,
-  sealSeedUsers,
-} from "../vault/seed-rows.js";
+import { anyUserStored, insertSeedUsers, type SeedUser } from "../store/index.js";
 import { withCore } from "./core.js";
 
 const print = (line: string) => process.stdout.write(`${line}\n`);

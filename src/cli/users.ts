@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import { revokeGrant } from "../access/revoke.js";
 import { StewardError } from "../errors.js";
-import type { UserRecord } from "../vault/store.js";
+import type { UserRecord } from "../store/index.js";
 import { withCore } from "./core.js";
 
 const print = (line: string) => process.stdout.write(`${line}\n`);

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
+import { keysProblem } from "../crypto/index.js";
 import { StewardError } from "../errors.js";
 import { type GoogleClient, parseClientSecret } from "../google/client-secret.js";
-import { keysProblem } from "../vault/keyring-source.js";
 
 /** Where Google is: an in-process emulator, Google itself, or an emulator at a base URL. */
 export type GoogleTarget =

@@ -1,6 +1,9 @@
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Config } from "../config/load.js";
+import { loadKeyring } from "../crypto/keyring-source.js";
+import { dataDirOwner } from "../embedded-postgres/data-dir-lock.js";
+import { locked } from "../embedded-postgres/embedded-postgres.js";
 import { EventBus } from "../events/bus.js";
 import { startWebhooks } from "../events/webhooks.js";
 import type { GoogleClient } from "../google/client-secret.js";
@@ -9,12 +12,9 @@ import type { LocalGoogle, StartLocalGoogle } from "../google/local-google.js";
 import { GoogleKeys } from "../identity/google-keys.js";
 import type { IdTokenRules } from "../identity/verify-id-token.js";
 import { createOAuthClient, type OAuthClient } from "../oauth/client.js";
+import type { VaultLogger } from "../shared/logger.js";
+import { CREDENTIAL_REVOKED_CHANNEL } from "../store/credential-batch.js";
 import { TokenManager } from "../tokens/token-manager.js";
-import { CREDENTIAL_REVOKED_CHANNEL } from "../vault/credential-batch.js";
-import { dataDirOwner } from "../vault/data-dir-lock.js";
-import { locked } from "../vault/embedded-postgres.js";
-import { loadKeyring } from "../vault/keyring-source.js";
-import type { VaultLogger } from "../vault/logger.js";
 import { openVault, type Vault } from "../vault/vault.js";
 
 /** Where in `STEWARD_DATA_DIR` the in-process emulator keeps its state across restarts. */

@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
 import type pg from "pg";
 import type { Config } from "../config/load.js";
-import type { VaultSchema } from "../vault/schema.js";
+import type { VaultSchema } from "../store/index.js";
 
 /** What one check found: `ok`, `fail` (with what to do) or `skip` (it does not apply, and why). */
 export interface CheckResult {

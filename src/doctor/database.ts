@@ -1,8 +1,8 @@
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import type { Config } from "../config/load.js";
-import { attachEmbeddedPostgres, type EmbeddedPostgres } from "../vault/embedded-postgres.js";
-import type { VaultSchema } from "../vault/schema.js";
+import { attachEmbeddedPostgres, type EmbeddedPostgres } from "../embedded-postgres/index.js";
+import type { VaultSchema } from "../store/index.js";
 import { type Check, type DoctorDatabase, fail, messageOf, ok, skip } from "./check.js";
 
 /**

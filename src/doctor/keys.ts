@@ -1,9 +1,7 @@
 import { sql } from "kysely";
-import { openField, type SealedField } from "../vault/credential-codec.js";
-import { keyUsage } from "../vault/key-usage.js";
-import type { Keyring } from "../vault/keyring.js";
-import { loadKeyring } from "../vault/keyring-source.js";
-import { silentLogger } from "../vault/logger.js";
+import type { Keyring } from "../crypto/index.js";
+import { keyUsage, loadKeyring, openField, type SealedField } from "../crypto/index.js";
+import { silentLogger } from "../shared/index.js";
 import { type Check, type DoctorDatabase, fail, messageOf, ok, skip } from "./check.js";
 
 /** Credentials opened per key and sealed field: enough to catch a wrong key under a right kid. */

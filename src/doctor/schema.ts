@@ -1,5 +1,5 @@
 import { sql } from "kysely";
-import { MIGRATION_NAMES, requireCurrentSchema } from "../vault/migrations.js";
+import { MIGRATION_NAMES, requireCurrentSchema } from "../store/index.js";
 import { type Check, fail, messageOf, ok, skip } from "./check.js";
 
 /**

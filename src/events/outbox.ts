@@ -1,6 +1,6 @@
 import { type Kysely, sql } from "kysely";
-import { insertOutboxEvents } from "../vault/outbox-rows.js";
-import type { VaultSchema } from "../vault/schema.js";
+import type { VaultSchema } from "../store/index.js";
+import { insertOutboxEvents } from "../store/index.js";
 import type { StewardEventName, StewardEvents } from "./bus.js";
 
 /** An event as the bus gave it. */

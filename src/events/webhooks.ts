@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
-import { silentLogger, type VaultLogger } from "../vault/logger.js";
-import type { VaultSchema } from "../vault/schema.js";
+import { silentLogger, type VaultLogger } from "../shared/index.js";
+import type { VaultSchema } from "../store/index.js";
 import type { EventBus } from "./bus.js";
 import { type OutboxClaim, WebhookOutbox } from "./outbox.js";
 import {

@@ -1,4 +1,4 @@
-import type { Database } from "../vault/database.js";
+import type { Database } from "../store/index.js";
 
 /**
  * The connection string pg-boss gets for Steward's PostgreSQL: `DATABASE_URL` when set, else the

@@ -4,8 +4,8 @@ import PgBoss from "pg-boss";
 import type { Logger } from "pino";
 import { StewardError } from "../errors.js";
 import type { GoogleEndpoints } from "../google/endpoints.js";
+import type { VaultStore } from "../store/index.js";
 import type { TokenManager } from "../tokens/token-manager.js";
-import type { VaultStore } from "../vault/store.js";
 import { findJob, listJobs, pendingWithKey, type Sql, spendRetries } from "./job-queries.js";
 import {
   type Definition,

@@ -1,5 +1,5 @@
 import pino, { type Logger } from "pino";
-import type { VaultLogger } from "../vault/logger.js";
+import type { VaultLogger } from "../shared/index.js";
 
 const LEVELS: Readonly<Record<number, keyof VaultLogger>> = {
   10: "debug",

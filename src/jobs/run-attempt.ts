@@ -1,9 +1,9 @@
 import type { Logger } from "pino";
 import { StewardError } from "../errors.js";
 import type { GoogleEndpoints } from "../google/endpoints.js";
-import { missingScopes } from "../signin/scopes.js";
+import { missingScopes } from "../shared/index.js";
+import type { VaultStore } from "../store/index.js";
 import type { AccessToken, TokenManager } from "../tokens/token-manager.js";
-import type { VaultStore } from "../vault/store.js";
 import { classifyFailure, JOB_CODES, type JobError, JobInterrupted } from "./failure.js";
 import { attemptAccess } from "./google-access.js";
 import type { JobHandler, JobOptions } from "./types.js";

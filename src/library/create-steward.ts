@@ -9,8 +9,8 @@ import type { StewardEventHandler, StewardEventName } from "../events/bus.js";
 import { startEmulatorPackage } from "../google/emulator-package.js";
 import { atApiBase } from "../google/endpoints.js";
 import { createJobs, type Jobs, jobsConnectionString, jobsLogger } from "../jobs/index.js";
+import type { VaultLogger } from "../shared/index.js";
 import type { AccessToken, AccessTokenOptions } from "../tokens/token-manager.js";
-import type { VaultLogger } from "../vault/logger.js";
 
 export interface StewardOptions {
   /** A loaded config; by default the environment is read as the service reads it. */

@@ -1,13 +1,13 @@
 import type { EventBus, StewardEventName, StewardEvents } from "../events/bus.js";
 import type { SecurityEvent, SecurityEventToken } from "../google/security-event.js";
-import type { TokenManager } from "../tokens/token-manager.js";
 import type {
   AuditEventInput,
   ChangeEvent,
   SecurityEventRecord,
   SecurityRevocation,
   VaultStore,
-} from "../vault/store.js";
+} from "../store/index.js";
+import type { TokenManager } from "../tokens/token-manager.js";
 import type { SecurityEventVerifier } from "./security-event-verifier.js";
 import { refreshTokenMatcher } from "./token-identifier.js";
 

@@ -11,17 +11,17 @@ import Fastify, {
   type FastifyRequest,
 } from "fastify";
 import type { RevokeDependencies } from "../access/revoke.js";
+import type { KeyUsage } from "../crypto/key-usage.js";
 import type { EventBus } from "../events/bus.js";
 import type { GoogleEndpoints } from "../google/endpoints.js";
 import type { IdTokenRules } from "../identity/verify-id-token.js";
 import type { Jobs } from "../jobs/index.js";
 import type { OAuthClient } from "../oauth/client.js";
 import { SecurityEventVerifier } from "../risc/security-event-verifier.js";
+import type { HourOfActivity } from "../store/activity.js";
+import type { VaultStore } from "../store/store.js";
+import { SUB_MAX_LENGTH } from "../store/store-checks.js";
 import type { TokenManager } from "../tokens/token-manager.js";
-import type { HourOfActivity } from "../vault/activity.js";
-import type { KeyUsage } from "../vault/key-usage.js";
-import type { VaultStore } from "../vault/store.js";
-import { SUB_MAX_LENGTH } from "../vault/store-checks.js";
 import { type AppClient, mountApps, type StewardApp } from "./apps.js";
 import { codeExchange } from "./code-exchange.js";
 import { DOCS_PAGE_OPTIONS, OPENAPI_OPTIONS } from "./docs-page.js";

@@ -3,10 +3,10 @@ import { type FetchAsOptions, fetchAs } from "../access/fetch-as.js";
 import { atApiBase, type GoogleEndpoints } from "../google/endpoints.js";
 import { type IdTokenRules, verifyIdToken } from "../identity/verify-id-token.js";
 import type { Jobs } from "../jobs/index.js";
+import type { VaultStore } from "../store/store.js";
 import type { AccessTokenOptions, TokenManager } from "../tokens/token-manager.js";
-import type { VaultStore } from "../vault/store.js";
-import { requireAllowedOrigin, requireHttps, requireRequestedWith } from "./plugins/guards.js";
 import type { CodeExchange } from "./code-exchange.js";
+import { requireAllowedOrigin, requireHttps, requireRequestedWith } from "./plugins/guards.js";
 import { type PublicUser, publicUser } from "./schemas.js";
 
 /**

@@ -5,7 +5,7 @@ import {
   type SignInDependencies,
   type SignInResult,
 } from "../signin/complete-sign-in.js";
-import type { User } from "../vault/store.js";
+import type { User } from "../store/store.js";
 import type { Metrics } from "./plugins/metrics.js";
 import { publicUser } from "./schemas.js";
 

@@ -1,5 +1,5 @@
 import { type Static, Type } from "@sinclair/typebox";
-import { SUB_MAX_LENGTH } from "../vault/store-checks.js";
+import { SUB_MAX_LENGTH } from "../store/index.js";
 
 /** The one error envelope of the HTTP API. */
 export const ErrorEnvelope = Type.Object({

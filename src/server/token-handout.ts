@@ -1,6 +1,6 @@
 import { StewardError } from "../errors.js";
+import type { VaultStore } from "../store/index.js";
 import type { AccessToken, TokenManager } from "../tokens/token-manager.js";
-import type { VaultStore } from "../vault/store.js";
 import type { Caller } from "./plugins/api-auth.js";
 
 /** What handing a user's token to a backend needs. */

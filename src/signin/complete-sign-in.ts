@@ -3,8 +3,8 @@ import type { EventBus } from "../events/bus.js";
 import { type IdTokenRules, verifyIdToken } from "../identity/verify-id-token.js";
 import type { OAuthClient } from "../oauth/client.js";
 import { authorizationCodeGrant } from "../oauth/grants.js";
-import type { User, VaultStore } from "../vault/store.js";
-import { missingScopes } from "./scopes.js";
+import { missingScopes } from "../shared/index.js";
+import type { User, VaultStore } from "../store/index.js";
 
 export interface SignInDependencies {
   oauth: OAuthClient;

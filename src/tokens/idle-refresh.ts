@@ -1,5 +1,5 @@
 import { isStewardError } from "../errors.js";
-import type { VaultStore } from "../vault/store.js";
+import type { VaultStore } from "../store/index.js";
 
 /** What the idle refresh needs of the token manager: its normal, single-flight refresh. */
 export interface Refresher {

@@ -1,9 +1,16 @@
-import { type Database, type DatabaseOptions, openDatabase } from "./database.js";
-import { assertKeyringCoversStoredKids } from "./key-usage.js";
-import type { Keyring } from "./keyring.js";
-import { silentLogger } from "./logger.js";
-import { migrate, requireCurrentSchema } from "./migrations.js";
-import { PostgresStore } from "./postgres-store.js";
+import type { Keyring } from "../crypto/index.js";
+import { assertKeyringCoversStoredKids } from "../crypto/index.js";
+import { silentLogger } from "../shared/index.js";
+import {
+  type Database,
+  type DatabaseOptions,
+  migrate,
+  openDatabase,
+  PostgresStore,
+  requireCurrentSchema,
+  type VaultStore,
+} from "../store/index.js";
+import { SealingStore } from "./sealing-store.js";
 
 export interface VaultOptions extends DatabaseOptions {
   readonly keyring: Keyring;
@@ -20,7 +27,8 @@ export interface VaultOptions extends DatabaseOptions {
 
 /** Storage opened, checked against the keyring and migrated. */
 export interface Vault {
-  readonly store: PostgresStore;
+  /** Seals and opens tokens with `keyring`; the PostgreSQL adapter below holds only ciphertext. */
+  readonly store: VaultStore;
   readonly database: Database;
   readonly keyring: Keyring;
   /** Closes the pool and stops the embedded PostgreSQL if this process started it. */
@@ -52,11 +60,11 @@ export async function openVault(options: VaultOptions): Promise<Vault> {
     await database.close();
     throw error;
   }
-  const store = new PostgresStore(database.db, {
-    keyring: options.keyring,
+  const adapter = new PostgresStore(database.db, {
     logger,
     lockTimeoutMs: options.lockTimeoutMs,
     queueEvents: options.queueEvents,
   });
+  const store = new SealingStore(adapter, options.keyring, logger);
   return { store, database, keyring: options.keyring, close: () => database.close() };
 }

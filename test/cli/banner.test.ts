@@ -5,8 +5,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { killRunningClis, startCli } from "../cli/support/cli-process.js";
 import { sharedEnvironment, startTestService, type TestService } from "../server/helpers.js";
+import { killRunningClis, startCli } from "./support/cli-process.js";
 
 let steward: TestService;
 let dataDir: string;

@@ -8,8 +8,8 @@ import { sql } from "kysely";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EMULATOR_CLIENT_FILE } from "../../src/cli/core.js";
-import { reserveLoopbackPort } from "../../src/vault/free-port.js";
-import { generateKeyLine } from "../../src/vault/index.js";
+import { generateKeyLine } from "../../src/crypto/index.js";
+import { reserveLoopbackPort } from "../../src/shared/free-port.js";
 import { control } from "../emulator/helpers.js";
 import {
   sharedEnvironment,

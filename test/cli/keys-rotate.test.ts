@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateKeyLine, Keyring, openVault } from "../../src/vault/index.js";
+import { generateKeyLine, Keyring } from "../../src/crypto/index.js";
+import { openVault } from "../../src/vault/index.js";
 import { startEmbeddedTestServer, type TestServer } from "../vault/support/databases.js";
 import { seedCredentials } from "../vault/support/seed.js";
 import { killRunningClis, startCli } from "./support/cli-process.js";

@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ApiKeys } from "../../src/vault/api-keys.js";
+import { ApiKeys } from "../../src/api-keys/index.js";
 import { control } from "../emulator/helpers.js";
 import {
   refreshGrantsOf,

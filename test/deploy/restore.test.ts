@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import { type Emulator, startEmulator } from "@steward/emulator";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateKeyLine } from "../../src/vault/index.js";
+import { generateKeyLine } from "../../src/crypto/index.js";
 import { control, sdkSignIn } from "../emulator/helpers.js";
 import { postCode, startTestService, type TestService } from "../server/helpers.js";
 import { blockStartingWith, DEPLOY_DOC } from "./support.js";

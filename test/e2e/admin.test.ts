@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { sql } from "kysely";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ApiKeys } from "../../src/vault/api-keys.js";
+import { ApiKeys } from "../../src/api-keys/index.js";
 import { control } from "../emulator/helpers.js";
 import { signInThroughService, startTestService, type TestService } from "../server/helpers.js";
 import { ARTIFACTS_DIR, launchBrowser, screenshot } from "./browser.js";

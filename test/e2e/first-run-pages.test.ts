@@ -2,7 +2,7 @@
 // how to turn it on. The demo's own first-run polish is in packages/demo/test/e2e/rough-edges.test.ts.
 import type { Browser, BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ApiKeys } from "../../src/vault/api-keys.js";
+import { ApiKeys } from "../../src/api-keys/api-keys.js";
 import { launchBrowser, screenshot } from "../e2e/browser.js";
 import { startTestService, type TestService } from "../server/helpers.js";
 

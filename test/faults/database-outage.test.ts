@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { type EmbeddedPostgres, startEmbeddedPostgres } from "../../src/vault/index.js";
+import { type EmbeddedPostgres, startEmbeddedPostgres } from "../../src/embedded-postgres/index.js";
 import { signInThroughService, startTestService, type TestService } from "../server/helpers.js";
 import { removeDataDir } from "../vault/support/databases.js";
 import { expectEveryCredentialWorks } from "./support/credentials.js";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ApiKeyScope } from "../../src/vault/api-keys.js";
+import type { ApiKeyScope } from "../../src/api-keys/index.js";
 import { control, sdkSignIn } from "../emulator/helpers.js";
 import { waitUntil } from "../events/support/receiver.js";
 import { postCode, startTestService, type TestService } from "../server/helpers.js";

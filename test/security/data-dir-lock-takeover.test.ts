@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { LOCK_FILE } from "../../src/vault/data-dir-lock.js";
+import { LOCK_FILE } from "../../src/embedded-postgres/index.js";
 
 const TAKERS = 8;
 const ROUNDS = 15;

@@ -2,7 +2,7 @@ import { Writable } from "node:stream";
 import { startEmulator } from "@steward/emulator";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ApiKeys } from "../../src/vault/api-keys.js";
+import { ApiKeys } from "../../src/api-keys/api-keys.js";
 import { sdkSignIn } from "../emulator/helpers.js";
 import { signInThroughService, startTestService, type TestService } from "../server/helpers.js";
 import { rawRequest } from "./support/raw-request.js";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ApiKeys } from "../../src/vault/api-keys.js";
+import { ApiKeys } from "../../src/api-keys/index.js";
 import { startTestService, type TestService } from "../server/helpers.js";
 import { jsonOf, type RawAnswer, rawRequest } from "./support/raw-request.js";
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchAs } from "../../src/access/fetch-as.js";
+import { ApiKeys } from "../../src/api-keys/index.js";
 import { isStewardError } from "../../src/errors.js";
 import { atApiBase } from "../../src/google/endpoints.js";
-import { ApiKeys } from "../../src/vault/api-keys.js";
 import { control } from "../emulator/helpers.js";
 import { signInThroughService, startTestService, type TestService } from "../server/helpers.js";
 import { jsonOf, type RawAnswer, rawRequest } from "./support/raw-request.js";

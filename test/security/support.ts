@@ -2,7 +2,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
 import { type Kysely, sql } from "kysely";
-import { type ApiKeyScope, ApiKeys } from "../../src/vault/api-keys.js";
+import { type ApiKeyScope, ApiKeys } from "../../src/api-keys/index.js";
 import type { TestService } from "../server/helpers.js";
 
 export const ADMIN_TOKEN = "admin-token-for-the-security-suite-0123456789";

@@ -1,8 +1,8 @@
 import Fastify from "fastify";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ApiKeys } from "../../src/api-keys/index.js";
 import { servePackageAsset } from "../../src/server/web-assets.js";
-import { ApiKeys } from "../../src/vault/api-keys.js";
 import { control, sdkSignIn } from "../emulator/helpers.js";
 import { postCode, signInThroughService, startTestService, type TestService } from "./helpers.js";
 

@@ -2,11 +2,11 @@
 // the page shows Steward's logo, not Fastify's.
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ApiKeys } from "../../src/vault/api-keys.js";
+import { ApiKeys } from "../../src/api-keys/index.js";
 import { launchBrowser, screenshot } from "../e2e/browser.js";
 import { sdkSignIn } from "../emulator/helpers.js";
 import { rawRequest } from "../security/support.js";
-import { postCode, startTestService, type TestService } from "../server/helpers.js";
+import { postCode, startTestService, type TestService } from "./helpers.js";
 
 const PROXY_PATH = "/v1/users/{sub}/google/{*}";
 let steward: TestService;

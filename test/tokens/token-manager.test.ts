@@ -1,13 +1,14 @@
 import { spawn } from "node:child_process";
 import { sql } from "kysely";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { Keyring } from "../../src/crypto/index.js";
 import { StewardError } from "../../src/errors.js";
 import { EventBus, type StewardEvents } from "../../src/events/bus.js";
 import { emulatorEndpoints } from "../../src/google/endpoints.js";
 import { createOAuthClient } from "../../src/oauth/client.js";
+import { LISTENER_APPLICATION_NAME } from "../../src/store/index.js";
 import { TokenManager } from "../../src/tokens/token-manager.js";
-import { Keyring, openVault, type Vault } from "../../src/vault/index.js";
-import { LISTENER_APPLICATION_NAME } from "../../src/vault/listener.js";
+import { openVault, type Vault } from "../../src/vault/index.js";
 import { control } from "../emulator/helpers.js";
 import { waitUntil } from "../events/support/receiver.js";
 import {

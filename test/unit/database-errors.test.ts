@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { databaseUnavailable, isDatabaseDown } from "../../src/vault/database-errors.js";
+import { databaseUnavailable, isDatabaseDown } from "../../src/store/index.js";
 
 it("tells a database out of reach from a statement that was wrong", () => {
   const withCode = (code: string) => Object.assign(new Error("x"), { code });

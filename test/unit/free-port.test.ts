@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:net";
 import { expect, it } from "vitest";
-import { reserveLoopbackPort } from "../../src/vault/free-port.js";
+import { reserveLoopbackPort } from "../../src/shared/index.js";
 
 function listenOn(port: number): Promise<Server> {
   return new Promise((listening, reject) => {

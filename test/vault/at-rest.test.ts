@@ -3,13 +3,8 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  generateKeyLine,
-  Keyring,
-  openVault,
-  rotateCredentials,
-  type Vault,
-} from "../../src/vault/index.js";
+import { generateKeyLine, Keyring, rotateCredentials } from "../../src/crypto/index.js";
+import { openVault, type Vault } from "../../src/vault/index.js";
 import { everyRowAsText, spellings } from "../security/support.js";
 import { startEmbeddedTestServer, type TestServer } from "./support/databases.js";
 import { capturedLogger } from "./support/logs.js";

@@ -4,16 +4,16 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openField, type SealedField } from "../../src/vault/credential-codec.js";
 import {
   generateKeyLine,
   Keyring,
   keyUsage,
-  openVault,
+  openField,
   rotateCredentials,
-  silentLogger,
-  type Vault,
-} from "../../src/vault/index.js";
+  type SealedField,
+} from "../../src/crypto/index.js";
+import { silentLogger } from "../../src/shared/index.js";
+import { openVault, type Vault } from "../../src/vault/index.js";
 import { writeLoopTokens } from "./fixtures/write-loop-tokens.js";
 import { type Child, runFixture, stopChild } from "./support/child.js";
 import { removeDataDir, startEmbeddedTestServer, type TestServer } from "./support/databases.js";

@@ -5,7 +5,7 @@
 // Real PostgreSQL (embedded).
 import { sql } from "kysely";
 import { expect, it } from "vitest";
-import { CREDENTIAL_REVOKED_CHANNEL } from "../../src/vault/credential-batch.js";
+import { CREDENTIAL_REVOKED_CHANNEL } from "../../src/store/index.js";
 import { waitUntil } from "../events/support/receiver.js";
 import { breakOutbox, freshVaults } from "./support/fresh-vaults.js";
 import { seededSub } from "./support/seed.js";

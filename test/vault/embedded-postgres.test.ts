@@ -3,12 +3,9 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import {
-  generateKeyLine,
-  Keyring,
-  openVault,
-  startEmbeddedPostgres,
-} from "../../src/vault/index.js";
+import { generateKeyLine, Keyring } from "../../src/crypto/index.js";
+import { startEmbeddedPostgres } from "../../src/embedded-postgres/index.js";
+import { openVault } from "../../src/vault/index.js";
 import { type Child, runFixture, stopChild } from "./support/child.js";
 import { removeDataDir } from "./support/databases.js";
 

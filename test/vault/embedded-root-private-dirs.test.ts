@@ -20,16 +20,18 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { postgresAccount } from "../../src/vault/embedded-account.js";
 import {
+  clusterHome,
+  createCluster,
   locatePostgres,
   type PackagedPostgres,
   type PostgresBinaries,
+  postgresAccount,
   stagePostgres,
-} from "../../src/vault/embedded-binaries.js";
-import { clusterHome } from "../../src/vault/embedded-postgres.js";
-import { createCluster, startServer } from "../../src/vault/embedded-server.js";
-import { silentLogger, startEmbeddedPostgres } from "../../src/vault/index.js";
+  startEmbeddedPostgres,
+  startServer,
+} from "../../src/embedded-postgres/index.js";
+import { silentLogger } from "../../src/shared/index.js";
 import { removeDataDir } from "./support/databases.js";
 
 const asRoot = process.getuid?.() === 0;

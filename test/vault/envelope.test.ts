@@ -1,6 +1,5 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { isStewardError } from "../../src/errors.js";
 import {
   ENVELOPE_VERSION,
   envelopeKid,
@@ -8,7 +7,8 @@ import {
   Keyring,
   openSecret,
   sealSecret,
-} from "../../src/vault/index.js";
+} from "../../src/crypto/index.js";
+import { isStewardError } from "../../src/errors.js";
 
 const k1Line = generateKeyLine("k1");
 const k1 = Keyring.parse(k1Line);

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { generateKeyLine, Keyring, loadKeyring } from "../../src/vault/index.js";
+import { generateKeyLine, Keyring, loadKeyring } from "../../src/crypto/index.js";
 
 // Root (which runs these tests) reads a chmod 000 file anyway, so an unreadable key file is
 // simulated: reads of the paths in `refused` fail with their errno code.

@@ -4,8 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inspect } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
+import { generateKeyLine, Keyring, loadKeyring } from "../../src/crypto/index.js";
 import { isStewardError } from "../../src/errors.js";
-import { generateKeyLine, Keyring, loadKeyring, type VaultLogger } from "../../src/vault/index.js";
+import type { VaultLogger } from "../../src/shared/index.js";
 
 const key = (bytes = 32) => randomBytes(bytes).toString("base64");
 

@@ -5,12 +5,9 @@ import { Writable } from "node:stream";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { keysCommand } from "../../src/cli/keys.js";
-import {
-  generateKeyLine,
-  Keyring,
-  openVault,
-  startEmbeddedPostgres,
-} from "../../src/vault/index.js";
+import { generateKeyLine, Keyring } from "../../src/crypto/index.js";
+import { startEmbeddedPostgres } from "../../src/embedded-postgres/index.js";
+import { openVault } from "../../src/vault/index.js";
 import { removeDataDir, startEmbeddedTestServer, type TestServer } from "./support/databases.js";
 import { seedCredentials, seededSub } from "./support/seed.js";
 

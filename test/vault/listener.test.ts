@@ -3,8 +3,7 @@
 // was missed). Real PostgreSQL.
 import { sql } from "kysely";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { type Database, openDatabase } from "../../src/vault/index.js";
-import { LISTENER_APPLICATION_NAME } from "../../src/vault/listener.js";
+import { type Database, LISTENER_APPLICATION_NAME, openDatabase } from "../../src/store/index.js";
 import { waitUntil } from "../events/support/receiver.js";
 import { startEmbeddedTestServer, type TestServer } from "./support/databases.js";
 import { capturedLogger } from "./support/logs.js";

@@ -4,11 +4,10 @@ import {
   generateKeyLine,
   Keyring,
   keyUsage,
-  openVault,
   type RotationProgress,
   rotateCredentials,
-  type Vault,
-} from "../../src/vault/index.js";
+} from "../../src/crypto/index.js";
+import { openVault, type Vault } from "../../src/vault/index.js";
 import { startEmbeddedTestServer, type TestServer } from "./support/databases.js";
 import { seedCredentials, seededSub, seededTokens } from "./support/seed.js";
 

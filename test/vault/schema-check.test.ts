@@ -2,7 +2,8 @@
 // Steward schema (a wrong DATABASE_URL), they refuse and create nothing there.
 import { sql } from "kysely";
 import { expect, it } from "vitest";
-import { openDatabase, openVault } from "../../src/vault/index.js";
+import { openDatabase } from "../../src/store/index.js";
+import { openVault } from "../../src/vault/index.js";
 import { freshVaults } from "./support/fresh-vaults.js";
 
 const vaults = freshVaults();

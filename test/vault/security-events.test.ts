@@ -3,7 +3,8 @@
 // Real PostgreSQL (embedded).
 import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
-import type { SecurityEventRecord, Vault } from "../../src/vault/index.js";
+import type { SecurityEventRecord } from "../../src/store/index.js";
+import type { Vault } from "../../src/vault/index.js";
 import { breakOutbox, freshVaults } from "./support/fresh-vaults.js";
 import { seededSub, seededTokens } from "./support/seed.js";
 

@@ -1,15 +1,9 @@
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freeLoopbackPort } from "../../src/vault/free-port.js";
-import {
-  generateKeyLine,
-  Keyring,
-  MIGRATION_NAMES,
-  migrate,
-  openDatabase,
-  openVault,
-  type Vault,
-} from "../../src/vault/index.js";
+import { generateKeyLine, Keyring } from "../../src/crypto/index.js";
+import { freeLoopbackPort } from "../../src/shared/index.js";
+import { MIGRATION_NAMES, migrate, openDatabase } from "../../src/store/index.js";
+import { openVault, type Vault } from "../../src/vault/index.js";
 import { startEmbeddedTestServer, type TestServer } from "./support/databases.js";
 
 const k1Line = generateKeyLine("k1");

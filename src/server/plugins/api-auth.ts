@@ -1,8 +1,8 @@
 import { hash, timingSafeEqual } from "node:crypto";
 import type { FastifyRequest } from "fastify";
+import type { ApiKeyInfo, ApiKeyScope, ApiKeys } from "../../api-keys/index.js";
 import { StewardError } from "../../errors.js";
 import { LruCache } from "../../tokens/lru.js";
-import type { ApiKeyInfo, ApiKeyScope, ApiKeys } from "../../vault/api-keys.js";
 import { requireHttps } from "./guards.js";
 
 /** Who called the internal API: an API key's id, or `admin` for STEWARD_ADMIN_TOKEN. */

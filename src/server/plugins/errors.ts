@@ -2,7 +2,7 @@ import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { type ErrorCode, StewardError } from "../../errors.js";
-import { databaseUnavailable, isDatabaseDown } from "../../vault/database-errors.js";
+import { databaseUnavailable, isDatabaseDown } from "../../store/database-errors.js";
 
 /** Fastify's own failures, as our typed errors. */
 const FASTIFY_CODES: Readonly<Record<string, ErrorCode>> = {

@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
-import { type Database, migrate, openDatabase } from "../../../src/vault/index.js";
-import type { VaultSchema } from "../../../src/vault/schema.js";
+import type { VaultSchema } from "../../../src/store/index.js";
+import { type Database, migrate, openDatabase } from "../../../src/store/index.js";
 import type { TestServer } from "../../vault/support/databases.js";
 
 /** A fresh, migrated database; `connect()` opens another pool on it, as another instance would. */

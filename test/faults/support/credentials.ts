@@ -1,8 +1,9 @@
 // The check every fault test ends with: whatever the fault did, each credential Steward stores
 // still opens with its keyring and its refresh token still refreshes at Google.
+
+import type { Emulator } from "@steward/emulator";
 import { sql } from "kysely";
 import { expect } from "vitest";
-import type { Emulator } from "@steward/emulator";
 import type { Vault } from "../../../src/vault/index.js";
 import { postForm } from "../../emulator/helpers.js";
 

@@ -2,7 +2,7 @@
 // stdin: `claim` answers `won` or `lost <pid>` (or `error <message>`); `release` releases a lock
 // won and answers `released`.
 import { createInterface } from "node:readline";
-import { claimDataDir, type DataDirLock } from "../../../src/vault/data-dir-lock.js";
+import { claimDataDir, type DataDirLock } from "../../../src/embedded-postgres/index.js";
 
 const dataDir = process.argv[2] as string;
 let held: DataDirLock | undefined;

@@ -1,5 +1,5 @@
 import type { TestContext } from "vitest";
-import { ApiKeys } from "../../../src/vault/api-keys.js";
+import { ApiKeys } from "../../../src/api-keys/index.js";
 import { control } from "../../emulator/helpers.js";
 import {
   refreshGrantsOf,

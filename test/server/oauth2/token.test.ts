@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import { decodeJwt, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ApiKeys } from "../../../src/vault/api-keys.js";
+import { ApiKeys } from "../../../src/api-keys/index.js";
 import { control, sdkSignIn } from "../../emulator/helpers.js";
 import { postCode } from "../helpers.js";
 import {

@@ -5,10 +5,10 @@ import { join } from "node:path";
 import pg from "pg";
 import {
   type EmbeddedPostgres,
-  silentLogger,
   startEmbeddedPostgres,
-} from "../../../src/vault/index.js";
-import { stopOrphanedPostmaster } from "../../../src/vault/postmaster.js";
+  stopOrphanedPostmaster,
+} from "../../../src/embedded-postgres/index.js";
+import { silentLogger } from "../../../src/shared/index.js";
 
 /** A PostgreSQL server the vault tests may create throwaway databases on. */
 export interface TestServer {

@@ -2,7 +2,8 @@
 // gets databases of its own, and what it opened is closed after it.
 import { sql } from "kysely";
 import { afterAll, afterEach, beforeAll } from "vitest";
-import { generateKeyLine, Keyring, openVault, type Vault } from "../../../src/vault/index.js";
+import { generateKeyLine, Keyring } from "../../../src/crypto/index.js";
+import { openVault, type Vault } from "../../../src/vault/index.js";
 import { startEmbeddedTestServer, type TestServer } from "./databases.js";
 import { seedCredentials } from "./seed.js";
 

@@ -1,7 +1,7 @@
 import { type Kysely, sql } from "kysely";
-import { sealField } from "../../../src/vault/credential-codec.js";
-import type { Keyring } from "../../../src/vault/index.js";
-import type { VaultSchema } from "../../../src/vault/schema.js";
+import type { Keyring } from "../../../src/crypto/index.js";
+import { sealField } from "../../../src/crypto/index.js";
+import type { VaultSchema } from "../../../src/store/index.js";
 
 /** The refresh and access tokens seeded for credential number `i`. */
 export const seededTokens = (i: number) => ({

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateKeyLine, Keyring, type VaultStore } from "../../../src/vault/index.js";
+import { generateKeyLine, Keyring } from "../../../src/crypto/index.js";
+import type { VaultStore } from "../../../src/store/index.js";
 
 /**
  * What the contract suite needs from an implementation: stores on one fresh, shared storage,

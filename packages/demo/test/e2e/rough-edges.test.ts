@@ -3,7 +3,7 @@
 // job ended, and turns the features off once the connection is revoked.
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ApiKeys } from "../../../../src/vault/api-keys.js";
+import { ApiKeys } from "../../../../src/api-keys/api-keys.js";
 import { launchBrowser, screenshot } from "../../../../test/e2e/browser.js";
 import { PHOTOS_READ_SCOPE } from "../../src/features.js";
 import { dullPhoto } from "../photo-fixture.js";

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
-import type { HourOfActivity } from "../../../vault/activity.js";
+import type { HourOfActivity } from "../../../store/activity.js";
 import type { ApiAuth } from "../../plugins/api-auth.js";
 import { API_KEY_BEARER, errorResponses } from "../../schemas.js";
 

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
-import type { KeyUsage } from "../../../vault/key-usage.js";
+import type { KeyUsage } from "../../../crypto/key-usage.js";
 import type { ApiAuth } from "../../plugins/api-auth.js";
 import { API_KEY_BEARER, errorResponses } from "../../schemas.js";
 

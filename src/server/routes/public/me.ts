@@ -2,8 +2,8 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import { StewardError } from "../../../errors.js";
 import type { IdTokenRules } from "../../../identity/verify-id-token.js";
-import { missingScopes } from "../../../signin/scopes.js";
-import type { VaultStore } from "../../../vault/store.js";
+import { missingScopes } from "../../../shared/scopes.js";
+import type { VaultStore } from "../../../store/store.js";
 import { idTokenBearer } from "../../plugins/id-token-bearer.js";
 import { errorResponses, PublicUser, publicUser } from "../../schemas.js";
 

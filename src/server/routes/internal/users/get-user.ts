@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { StewardError } from "../../../../errors.js";
-import type { VaultStore } from "../../../../vault/store.js";
+import type { VaultStore } from "../../../../store/store.js";
 import type { ApiAuth } from "../../../plugins/api-auth.js";
 import { API_KEY_BEARER, errorResponses, SubParams } from "../../../schemas.js";
 import { UserView, userView } from "./user-view.js";

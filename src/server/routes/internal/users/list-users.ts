@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
-import type { VaultStore } from "../../../../vault/store.js";
+import type { VaultStore } from "../../../../store/store.js";
 import type { ApiAuth } from "../../../plugins/api-auth.js";
 import { API_KEY_BEARER, errorResponses, PageLimit, Sub } from "../../../schemas.js";
 import { UserView, userView } from "./user-view.js";

@@ -1,6 +1,6 @@
 import { Type } from "@sinclair/typebox";
+import type { UserRecord } from "../../../../store/store.js";
 import { likelyCauseOfRevocation, TESTING_MODE_EXPIRY } from "../../../../tokens/grant-expiry.js";
-import type { UserRecord } from "../../../../vault/store.js";
 import { PublicUser, publicUser } from "../../../schemas.js";
 
 const Credential = Type.Union([

@@ -1,12 +1,8 @@
-import type { Selectable } from "kysely";
 import { isStewardError, StewardError } from "../errors.js";
+import type { VaultLogger } from "../shared/index.js";
+import type { Credential, SealedCredential, SealedToken } from "../store/index.js";
 import { openSecretBytes, sealSecret } from "./envelope.js";
 import type { Keyring } from "./keyring.js";
-import type { VaultLogger } from "./logger.js";
-import type { CredentialsTable } from "./schema.js";
-import type { Credential, CredentialInfo } from "./store.js";
-
-export type CredentialRow = Selectable<CredentialsTable>;
 
 /** The two sealed fields of a credential row. */
 export type SealedField = "refresh_token" | "access_token";
@@ -96,38 +92,37 @@ function openFieldBytes(
   }
 }
 
-/** A row's public part: everything but the tokens. */
-export function toCredentialInfo(row: CredentialRow): CredentialInfo {
-  return {
-    sub: row.sub,
-    status: row.status,
-    grantedScopes: row.granted_scopes,
-    hasRefreshToken: row.refresh_token !== null,
-    kid: row.refresh_kid,
-    accessTokenExpiresAt: row.access_token_expires_at,
-    revokedReason: row.revoked_reason,
-    lastRefreshAt: row.last_refresh_at,
-    lastError: row.last_error,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
+/**
+ * Opens a token as the store holds it.
+ *
+ * @throws StewardError as {@link openField}.
+ */
+export function openToken(
+  keyring: Keyring,
+  logger: VaultLogger,
+  sub: string,
+  field: SealedField,
+  token: SealedToken,
+): string {
+  return openField(keyring, logger, sub, field, token.sealed, token.kid);
 }
 
-/** A row with its tokens opened. */
+/** A credential as the store read it, with its tokens opened. */
 export function openCredential(
   keyring: Keyring,
   logger: VaultLogger,
-  row: CredentialRow,
+  credential: SealedCredential,
 ): Credential {
+  const { refreshToken, accessToken, ...info } = credential;
   return {
-    ...toCredentialInfo(row),
+    ...info,
     refreshToken:
-      row.refresh_token === null
+      refreshToken === null
         ? null
-        : openField(keyring, logger, row.sub, "refresh_token", row.refresh_token, row.refresh_kid),
+        : openToken(keyring, logger, credential.sub, "refresh_token", refreshToken),
     accessToken:
-      row.access_token === null
+      accessToken === null
         ? null
-        : openField(keyring, logger, row.sub, "access_token", row.access_token, row.access_kid),
+        : openToken(keyring, logger, credential.sub, "access_token", accessToken),
   };
 }

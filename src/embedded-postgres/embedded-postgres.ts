@@ -4,6 +4,7 @@ import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import pg from "pg";
 import { StewardError } from "../errors.js";
+import { silentLogger, type VaultLogger } from "../shared/index.js";
 import { claimDataDir, dataDirOwner, type LockOwner } from "./data-dir-lock.js";
 import { firstClosedFolder, type PostgresAccount, postgresAccount } from "./embedded-account.js";
 import { postgresBinaries } from "./embedded-binaries.js";
@@ -16,7 +17,6 @@ import {
   startServer,
 } from "./embedded-server.js";
 import { forgetAtExit, stopAtExit, unwatchSignals, watchSignals } from "./embedded-shutdown.js";
-import { silentLogger, type VaultLogger } from "./logger.js";
 import { stopOrphanedPostmaster } from "./postmaster.js";
 
 export type { ConnectionSettings } from "./embedded-server.js";

@@ -1,12 +1,23 @@
 /**
  * The vault's storage contract: users, their sealed Google credential, and the audit trail.
  *
- * One implementation exists ({@link PostgresStore}); `test/vault/store-contract.ts` is the suite
- * any implementation must pass. Secrets cross this interface only as plaintext strings going in
- * (`saveCredential`, `recordRefresh`) and coming out (`getCredential`, `withCredentialLock`,
- * and to the caller's predicates of `findRefreshTokens` and of a security event's revocation);
- * they are sealed before they reach the database, and nothing else here ever carries one.
+ * Written once, over the type of a token: {@link SealedStore} (`Token` = {@link SealedToken}) is
+ * what an adapter implements, holding and passing only ciphertext ({@link PostgresStore}, and an
+ * in-memory one in the tests); {@link VaultStore} (`Token` = string) is what the rest of Steward
+ * uses, the sealing store of `src/vault` that seals tokens before they reach an adapter and opens
+ * them on the way out. `test/vault/support/store-contract.ts` is the suite every adapter passes,
+ * under the sealing store (`test/vault/store.test.ts` for PostgreSQL, `memory-store.test.ts`). Tokens cross this interface only in the fields typed `Token`.
  */
+
+/**
+ * A token as an adapter holds it: an envelope sealed above the store (`src/crypto`), bound to its
+ * user and field, and the kid of the key that sealed it.
+ */
+export interface SealedToken {
+  readonly sealed: Buffer;
+  /** Null only in a damaged row: opening it fails as `credential_corrupt`. */
+  readonly kid: string | null;
+}
 
 /** `active` can be refreshed; `revoked` and `expired` hold no tokens any more. */
 export type CredentialStatus = "active" | "revoked" | "expired";
@@ -75,20 +86,25 @@ export interface CredentialInfo {
   readonly updatedAt: Date;
 }
 
-/** A credential opened with the keyring: the info plus its plaintext tokens. */
-export interface Credential extends CredentialInfo {
-  readonly refreshToken: string | null;
+/** A credential with its tokens: the info plus the tokens as `Token` (see {@link Credential}). */
+export interface CredentialOf<Token> extends CredentialInfo {
+  readonly refreshToken: Token | null;
   /** The stored access token, even if expired; compare `accessTokenExpiresAt` yourself. */
-  readonly accessToken: string | null;
+  readonly accessToken: Token | null;
 }
+
+/** A credential opened with the keyring: the info plus its plaintext tokens. */
+export type Credential = CredentialOf<string>;
+/** A credential as an adapter reads it: its tokens still sealed. */
+export type SealedCredential = CredentialOf<SealedToken>;
 
 /** A user as listed: the profile and the credential's info, if any. */
 export interface UserRecord extends User {
   readonly credential: CredentialInfo | undefined;
 }
 
-export interface AccessTokenInput {
-  readonly token: string;
+export interface AccessTokenInput<Token = string> {
+  readonly token: Token;
   readonly expiresAt: Date;
 }
 
@@ -102,7 +118,7 @@ export interface ChangeEvent {
   readonly payload: object;
 }
 
-export interface SaveCredentialInput {
+export interface SaveCredentialInput<Token = string> {
   readonly sub: string;
   /** The scopes Google reports as granted; they replace the stored ones. */
   readonly grantedScopes: readonly string[];
@@ -110,17 +126,17 @@ export interface SaveCredentialInput {
    * The refresh token from the code exchange. Google sends none when the user granted offline
    * access before; leaving it out keeps the stored one, it is never overwritten with nothing.
    */
-  readonly refreshToken?: string | undefined;
-  readonly accessToken?: AccessTokenInput | undefined;
+  readonly refreshToken?: Token | undefined;
+  readonly accessToken?: AccessTokenInput<Token> | undefined;
   /** Events announcing this change; written only with a new refresh token (see {@link ChangeEvent}). */
   readonly events?: readonly ChangeEvent[] | undefined;
 }
 
 /** A completed sign-in, as {@link VaultStore.recordSignIn} commits it. */
-export interface SignInRecordInput {
+export interface SignInRecordInput<Token = string> {
   readonly profile: UserProfile;
   /** The tokens of the code exchange, as for {@link VaultStore.saveCredential} (same `sub`). */
-  readonly credential: Omit<SaveCredentialInput, "sub">;
+  readonly credential: Omit<SaveCredentialInput<Token>, "sub">;
   /** The sign-in's audit event, e.g. `user.signed_in` (for the profile's `sub`). */
   readonly audit: Omit<AuditEventInput, "sub">;
 }
@@ -131,11 +147,11 @@ export interface SignInRecord {
   readonly credential: CredentialInfo | undefined;
 }
 
-export interface RefreshResult {
-  readonly accessToken: string;
+export interface RefreshResult<Token = string> {
+  readonly accessToken: Token;
   readonly expiresAt: Date;
   /** A new refresh token, when the provider rotated it. */
-  readonly refreshToken?: string | undefined;
+  readonly refreshToken?: Token | undefined;
   /** The scopes the refresh response reported, when it did. */
   readonly grantedScopes?: readonly string[] | undefined;
   /** When the refresh happened; now by default. */
@@ -147,14 +163,14 @@ export interface RefreshResult {
  * Each write commits at once (they are single statements), so a failure recorded before the
  * callback throws is kept.
  */
-export interface CredentialLock {
+export interface CredentialLock<Token = string> {
   /** The credential as read after the lock was taken; it does not change on writes. */
-  readonly credential: Credential | undefined;
+  readonly credential: CredentialOf<Token> | undefined;
   /**
    * Stores a fresh access token (sealed) and clears `lastError`. Does nothing and returns false
    * when the credential is no longer active.
    */
-  recordRefresh(result: RefreshResult): Promise<boolean>;
+  recordRefresh(result: RefreshResult<Token>): Promise<boolean>;
   /** Records the reason code of a failed refresh (never a token or a response body). */
   recordError(reasonCode: string): Promise<void>;
   /**
@@ -172,9 +188,13 @@ export interface CredentialLock {
 type ChangeEvents = readonly ChangeEvent[] | undefined;
 
 /** What became of one user's credential under a {@link CredentialBatch}, written by `settle`. */
-export type CredentialOutcome =
+export type CredentialOutcome<Token = string> =
   /** A fresh access token (sealed on the way in); clears `lastError`. Kept only while active. */
-  | { readonly kind: "refreshed"; readonly result: RefreshResult; readonly events?: ChangeEvents }
+  | {
+      readonly kind: "refreshed";
+      readonly result: RefreshResult<Token>;
+      readonly events?: ChangeEvents;
+    }
   /** A failed refresh's reason code (never a token or a response body). */
   | { readonly kind: "failed"; readonly reasonCode: string; readonly events?: ChangeEvents }
   /**
@@ -196,7 +216,7 @@ export type CredentialOutcome =
  * Many users' credentials held under the cross-instance lock of
  * {@link VaultStore.withCredentialBatch}, on one connection.
  */
-export interface CredentialBatch {
+export interface CredentialBatch<Token = string> {
   /** The users locked here, in the order asked. */
   readonly locked: readonly string[];
   /**
@@ -209,7 +229,7 @@ export interface CredentialBatch {
    *
    * @throws StewardError `credential_corrupt` or `key_missing` for that user alone.
    */
-  credential(sub: string): Credential | undefined;
+  credential(sub: string): CredentialOf<Token> | undefined;
   /**
    * Writes one locked user's outcome, then releases their lock. Outcomes settled while an
    * earlier write is under way are written together, one statement for each kind of outcome
@@ -218,7 +238,7 @@ export interface CredentialBatch {
    * @returns whether the write changed the stored row: false for `unchanged`, and for a
    *   refresh of a credential no longer active (revoked or deleted meanwhile).
    */
-  settle(sub: string, outcome: CredentialOutcome): Promise<boolean>;
+  settle(sub: string, outcome: CredentialOutcome<Token>): Promise<boolean>;
 }
 
 export interface MarkRevokedOptions {
@@ -243,7 +263,9 @@ export interface DeletionRecord {
  * the lock was taken (undefined when there is none, or when no key of the ring opens it):
  * revoke at Google there what is about to be erased. A throw leaves everything as it was.
  */
-export type BeforeDeletion = (credential: Credential | undefined) => Promise<DeletionRecord>;
+export type BeforeDeletion<Token = string> = (
+  credential: CredentialOf<Token> | undefined,
+) => Promise<DeletionRecord>;
 
 export interface CredentialBatchOptions {
   /**
@@ -279,7 +301,7 @@ export interface AuditEvent {
  * A revocation a security event asks for. It applies only while the credential is active; its
  * audit entry and events are written only when it revoked something.
  */
-export interface SecurityRevocation {
+export interface SecurityRevocation<Token = string> {
   readonly sub: string;
   /** A reason code, e.g. `risc_tokens_revoked`. */
   readonly reason: string;
@@ -287,20 +309,23 @@ export interface SecurityRevocation {
    * For an event naming one refresh token: checked again on the row as locked in the
    * transaction, so that a grant stored after the match was found is not revoked.
    */
-  readonly refreshTokenMatches?: ((refreshToken: string) => boolean) | undefined;
+  readonly refreshTokenMatches?: RefreshTokenMatcher<Token> | undefined;
   readonly audit: AuditEventInput;
   readonly events?: readonly ChangeEvent[] | undefined;
 }
 
+/** Whether a user's refresh token is the one looked for (`sub` names the user). */
+export type RefreshTokenMatcher<Token = string> = (refreshToken: Token, sub: string) => boolean;
+
 /** A security event token received from Google (RISC) and what it changes. */
-export interface SecurityEventRecord {
+export interface SecurityEventRecord<Token = string> {
   /** The token's `jti`: a second record with it changes nothing. */
   readonly jti: string;
   /** The event-type URIs it carries. */
   readonly eventTypes: readonly string[];
   /** Its subject's sub, or the user whose refresh token it named; null when none. */
   readonly sub: string | null;
-  readonly revocations: readonly SecurityRevocation[];
+  readonly revocations: readonly SecurityRevocation<Token>[];
   /** Flags users as disabled by Google (with a reason), or clears the flag (`null`). */
   readonly accountStates: readonly {
     readonly sub: string;
@@ -330,7 +355,9 @@ export interface ListOptions {
 }
 
 /**
- * Everything the sign-in flow, the token manager and the internal API need from storage.
+ * Everything the sign-in flow, the token manager and the internal API need from storage, with
+ * tokens typed `Token`: plaintext strings for Steward ({@link VaultStore}), sealed envelopes
+ * for an adapter ({@link SealedStore}).
  *
  * @example
  *   await store.upsertUser({ sub, email, emailVerified: true });
@@ -343,7 +370,7 @@ export interface ListOptions {
  *     return result.accessToken;
  *   });
  */
-export interface VaultStore {
+export interface StoreOf<Token> {
   /** Inserts or updates a user's profile; returns the stored user. */
   upsertUser(profile: UserProfile): Promise<User>;
   getUser(sub: string): Promise<UserRecord | undefined>;
@@ -358,7 +385,7 @@ export interface VaultStore {
    * @throws StewardError `credential_busy` (the lock); `key_missing`; whatever `beforeDeletion`
    *   throws, leaving everything as it was.
    */
-  deleteUser(sub: string, beforeDeletion?: BeforeDeletion): Promise<boolean>;
+  deleteUser(sub: string, beforeDeletion?: BeforeDeletion<Token>): Promise<boolean>;
   /**
    * Records a completed sign-in in one transaction, under the user's lock: the profile upserted,
    * the tokens saved as {@link VaultStore.saveCredential} saves them (with their events), the
@@ -367,7 +394,7 @@ export interface VaultStore {
    * @throws StewardError `credential_busy` (the lock); `database_unavailable` when the database
    *   is out of reach (nothing is stored).
    */
-  recordSignIn(input: SignInRecordInput): Promise<SignInRecord>;
+  recordSignIn(input: SignInRecordInput<Token>): Promise<SignInRecord>;
   /**
    * Asks the database whether it answers now (one `SELECT 1`), before doing something that
    * cannot be undone, such as spending a sign-in code at Google.
@@ -384,14 +411,14 @@ export interface VaultStore {
    * @returns the credential's info, or undefined when no refresh token is stored for the user.
    * @throws StewardError `user_not_found` when the user was not upserted first.
    */
-  saveCredential(input: SaveCredentialInput): Promise<CredentialInfo | undefined>;
+  saveCredential(input: SaveCredentialInput<Token>): Promise<CredentialInfo | undefined>;
   /**
    * The user's credential, opened.
    *
    * @throws StewardError `credential_corrupt` when a sealed token fails authentication (logged
    *   by sub and kid); `key_missing` when it is sealed with a kid the keyring lacks.
    */
-  getCredential(sub: string): Promise<Credential | undefined>;
+  getCredential(sub: string): Promise<CredentialOf<Token> | undefined>;
   /**
    * Marks the credential revoked (or expired) and erases its tokens; false when none exists or
    * it was no longer active (it keeps its first reason, and `options.events` are not queued).
@@ -406,7 +433,7 @@ export interface VaultStore {
    * @throws StewardError `credential_busy` when the lock is not granted within the store's
    *   lock timeout; whatever `fn` throws; the errors of {@link VaultStore.getCredential}.
    */
-  withCredentialLock<T>(sub: string, fn: (locked: CredentialLock) => Promise<T>): Promise<T>;
+  withCredentialLock<T>(sub: string, fn: (locked: CredentialLock<Token>) => Promise<T>): Promise<T>;
 
   /**
    * {@link VaultStore.withCredentialLock} for many users on one connection, with a few
@@ -418,7 +445,7 @@ export interface VaultStore {
    */
   withCredentialBatch<T>(
     subs: readonly string[],
-    fn: (batch: CredentialBatch) => Promise<T>,
+    fn: (batch: CredentialBatch<Token>) => Promise<T>,
     options?: CredentialBatchOptions,
   ): Promise<T>;
 
@@ -429,7 +456,7 @@ export interface VaultStore {
    * credential, a page at a time (nothing derived from a token is stored to search by): meant
    * for Google's rare token-revoked events. Credentials no key opens are skipped (and logged).
    */
-  findRefreshTokens(matches: (refreshToken: string) => boolean): Promise<string[]>;
+  findRefreshTokens(matches: RefreshTokenMatcher<Token>): Promise<string[]>;
   /**
    * Records a security event by its `jti` and makes its changes, in one transaction: the jti,
    * the revocations (announced on commit like any other), the flags, the audit entries and the
@@ -437,7 +464,9 @@ export interface VaultStore {
    *
    * @returns what changed, or undefined when the jti was recorded before (nothing is changed).
    */
-  recordSecurityEvent(record: SecurityEventRecord): Promise<SecurityEventOutcome | undefined>;
+  recordSecurityEvent(
+    record: SecurityEventRecord<Token>,
+  ): Promise<SecurityEventOutcome | undefined>;
 
   /**
    * Active credentials not refreshed (nor stored, if never refreshed) since `before`, the
@@ -451,3 +480,9 @@ export interface VaultStore {
   /** Audit events, newest first, optionally for one user. */
   listAuditEvents(options?: { sub?: string; limit?: number }): Promise<AuditEvent[]>;
 }
+
+/** The store as Steward uses it: tokens in plaintext, sealed below (see the file's comment). */
+export type VaultStore = StoreOf<string>;
+
+/** The store as an adapter implements it: tokens sealed, never plaintext. */
+export type SealedStore = StoreOf<SealedToken>;

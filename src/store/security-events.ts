@@ -1,14 +1,12 @@
 import { type Kysely, sql } from "kysely";
-import { isStewardError } from "../errors.js";
 import { checkEvents, writeOutcomes } from "./credential-batch.js";
-import { openField } from "./credential-codec.js";
-import type { Keyring } from "./keyring.js";
-import type { VaultLogger } from "./logger.js";
 import { insertOutboxEvents } from "./outbox-rows.js";
 import type { VaultSchema } from "./schema.js";
 import type {
   AuditEventInput,
   ChangeEvent,
+  RefreshTokenMatcher,
+  SealedToken,
   SecurityEventOutcome,
   SecurityEventRecord,
 } from "./store.js";
@@ -16,13 +14,11 @@ import { checkReason, checkSub, REASON_CODE } from "./store-checks.js";
 
 /** What the security-event writes need of the store. */
 export interface SecurityEventContext {
-  readonly keyring: Keyring;
-  readonly logger: VaultLogger;
   /** Write the record's events to the webhook outbox. */
   readonly queueEvents: boolean;
 }
 
-/** Active credentials opened per page by {@link findRefreshTokens}. */
+/** Active credentials read per page by {@link findRefreshTokens}. */
 const SCAN_PAGE = 500;
 /** Google's jti are short hex strings; this bounds what is stored under the primary key. */
 const MAX_JTI_LENGTH = 256;
@@ -40,8 +36,7 @@ export async function hasSecurityEvent(db: Kysely<VaultSchema>, jti: string): Pr
 /** See `VaultStore.findRefreshTokens`. */
 export async function findRefreshTokens(
   db: Kysely<VaultSchema>,
-  context: SecurityEventContext,
-  matches: (refreshToken: string) => boolean,
+  matches: RefreshTokenMatcher<SealedToken>,
 ): Promise<string[]> {
   const found: string[] = [];
   let after: string | undefined;
@@ -55,8 +50,8 @@ export async function findRefreshTokens(
     if (after !== undefined) query = query.where("sub", ">", after);
     const rows = await query.execute();
     for (const row of rows) {
-      const token = openRefreshToken(context, row);
-      if (token !== undefined && matches(token)) found.push(row.sub);
+      const token = sealedRefreshToken(row);
+      if (token !== undefined && matches(token, row.sub)) found.push(row.sub);
     }
     if (rows.length < SCAN_PAGE) return found;
     after = rows.at(-1)?.sub;
@@ -67,7 +62,7 @@ export async function findRefreshTokens(
 export async function recordSecurityEvent(
   db: Kysely<VaultSchema>,
   context: SecurityEventContext,
-  record: SecurityEventRecord,
+  record: SecurityEventRecord<SealedToken>,
 ): Promise<SecurityEventOutcome | undefined> {
   checkRecord(record);
   return db.transaction().execute(async (transaction) => {
@@ -85,13 +80,10 @@ export async function recordSecurityEvent(
     const revoked: string[] = [];
     for (const revocation of record.revocations) {
       const { sub, refreshTokenMatches } = revocation;
-      if (
-        refreshTokenMatches &&
-        !(await stillMatches(transaction, context, sub, refreshTokenMatches))
-      )
+      if (refreshTokenMatches && !(await stillMatches(transaction, sub, refreshTokenMatches)))
         continue;
       // No outbox here (queueEvents false): writeOutcomes would open a transaction of its own.
-      const changed = await writeOutcomes(transaction, { ...context, queueEvents: false }, [
+      const changed = await writeOutcomes(transaction, { queueEvents: false }, [
         { sub, outcome: { kind: "revoked", reason: revocation.reason } },
       ]);
       if (!changed.has(sub)) continue;
@@ -136,9 +128,8 @@ export async function recordSecurityEvent(
 /** Whether `sub`'s credential is still active with a matching refresh token, row locked. */
 async function stillMatches(
   db: Kysely<VaultSchema>,
-  context: SecurityEventContext,
   sub: string,
-  matches: (refreshToken: string) => boolean,
+  matches: RefreshTokenMatcher<SealedToken>,
 ): Promise<boolean> {
   const row = await db
     .selectFrom("credentials")
@@ -147,31 +138,17 @@ async function stillMatches(
     .where("status", "=", "active")
     .forUpdate()
     .executeTakeFirst();
-  const token = row === undefined ? undefined : openRefreshToken(context, row);
-  return token !== undefined && matches(token);
+  const token = row === undefined ? undefined : sealedRefreshToken(row);
+  return token !== undefined && matches(token, sub);
 }
 
-/** The row's refresh token, or undefined when none is stored or no key opens it (logged). */
-function openRefreshToken(
-  context: SecurityEventContext,
-  row: { sub: string; refresh_token: Buffer | null; refresh_kid: string | null },
-): string | undefined {
-  if (row.refresh_token === null) return undefined;
-  try {
-    return openField(
-      context.keyring,
-      context.logger,
-      row.sub,
-      "refresh_token",
-      row.refresh_token,
-      row.refresh_kid,
-    );
-  } catch (error) {
-    // openField logged it by sub and kid; one bad row must not hide the others' match.
-    if (isStewardError(error, "credential_corrupt") || isStewardError(error, "key_missing"))
-      return undefined;
-    throw error;
-  }
+function sealedRefreshToken(row: {
+  refresh_token: Buffer | null;
+  refresh_kid: string | null;
+}): SealedToken | undefined {
+  return row.refresh_token === null
+    ? undefined
+    : { sealed: row.refresh_token, kid: row.refresh_kid };
 }
 
 function checkJti(jti: unknown): asserts jti is string {
@@ -186,7 +163,7 @@ function checkJti(jti: unknown): asserts jti is string {
 }
 
 /** A caller's mistakes, refused before anything is written. */
-function checkRecord(record: SecurityEventRecord): void {
+function checkRecord(record: SecurityEventRecord<SealedToken>): void {
   checkJti(record.jti);
   if (record.sub !== null) checkSub(record.sub);
   const audits = [...record.audit, ...record.revocations.map((revocation) => revocation.audit)];

@@ -1,6 +1,13 @@
 import { type Kysely, type Selectable, sql } from "kysely";
-import type { AuditEventsTable, UsersTable, VaultSchema } from "./schema.js";
-import type { AuditEvent, CredentialInfo, User, UserProfile, UserRecord } from "./store.js";
+import type { AuditEventsTable, CredentialsTable, UsersTable, VaultSchema } from "./schema.js";
+import type {
+  AuditEvent,
+  CredentialInfo,
+  SealedCredential,
+  User,
+  UserProfile,
+  UserRecord,
+} from "./store.js";
 
 /** Rows of the store's tables mapped to the interface's types (snake_case to camelCase). */
 
@@ -131,4 +138,34 @@ export async function upsertUserRow(
     )
     .returningAll()
     .executeTakeFirstOrThrow();
+}
+
+export type CredentialRow = Selectable<CredentialsTable>;
+
+/** A row's public part: everything but the tokens. */
+export function toCredentialInfo(row: CredentialRow): CredentialInfo {
+  return {
+    sub: row.sub,
+    status: row.status,
+    grantedScopes: row.granted_scopes,
+    hasRefreshToken: row.refresh_token !== null,
+    kid: row.refresh_kid,
+    accessTokenExpiresAt: row.access_token_expires_at,
+    revokedReason: row.revoked_reason,
+    lastRefreshAt: row.last_refresh_at,
+    lastError: row.last_error,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** A row as the store hands it out: its tokens as sealed. */
+export function toSealedCredential(row: CredentialRow): SealedCredential {
+  return {
+    ...toCredentialInfo(row),
+    refreshToken:
+      row.refresh_token === null ? null : { sealed: row.refresh_token, kid: row.refresh_kid },
+    accessToken:
+      row.access_token === null ? null : { sealed: row.access_token, kid: row.access_kid },
+  };
 }

@@ -2,9 +2,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { chown, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { StewardError } from "../errors.js";
+import type { VaultLogger } from "../shared/index.js";
+import { freeLoopbackPort } from "../shared/index.js";
 import type { PostgresBinaries } from "./embedded-binaries.js";
-import { freeLoopbackPort } from "./free-port.js";
-import type { VaultLogger } from "./logger.js";
 
 /**
  * Two calls on PostgreSQL's own binaries: create a cluster (initdb), start a server (postgres).

@@ -1,24 +1,18 @@
 import { type Kysely, sql } from "kysely";
-import { isStewardError, StewardError } from "../errors.js";
+import { StewardError } from "../errors.js";
+import { silentLogger, type VaultLogger } from "../shared/index.js";
 import { checkAuditEvent, insertAuditEvents } from "./audit-rows.js";
 import {
   CREDENTIAL_REVOKED_CHANNEL,
   checkEvents,
   checkOutcome,
+  checkSealed,
   lockWaiting,
   runCredentialBatch,
   unlock,
   writeOutcomes,
 } from "./credential-batch.js";
-import {
-  type CredentialRow,
-  openCredential,
-  sealField,
-  toCredentialInfo,
-} from "./credential-codec.js";
 import { databaseUnavailable, isDatabaseDown } from "./database-errors.js";
-import type { Keyring } from "./keyring.js";
-import { silentLogger, type VaultLogger } from "./logger.js";
 import { insertOutboxEvents } from "./outbox-rows.js";
 import type { VaultSchema } from "./schema.js";
 import { findRefreshTokens, hasSecurityEvent, recordSecurityEvent } from "./security-events.js";
@@ -26,7 +20,6 @@ import type {
   AuditEvent,
   AuditEventInput,
   BeforeDeletion,
-  Credential,
   CredentialBatch,
   CredentialBatchOptions,
   CredentialInfo,
@@ -35,7 +28,11 @@ import type {
   DeletionRecord,
   ListOptions,
   MarkRevokedOptions,
+  RefreshTokenMatcher,
   SaveCredentialInput,
+  SealedCredential,
+  SealedStore,
+  SealedToken,
   SecurityEventOutcome,
   SecurityEventRecord,
   SignInRecord,
@@ -43,19 +40,20 @@ import type {
   User,
   UserProfile,
   UserRecord,
-  VaultStore,
 } from "./store.js";
 import { checkLimit, checkSub } from "./store-checks.js";
 import {
+  type CredentialRow,
   selectUserRecords,
   toAuditEvent,
+  toCredentialInfo,
+  toSealedCredential,
   toUser,
   toUserRecord,
   upsertUserRow,
 } from "./store-rows.js";
 
 export interface PostgresStoreOptions {
-  readonly keyring: Keyring;
   readonly logger?: VaultLogger | undefined;
   /** How long `withCredentialLock` waits for another holder, in ms; 30,000 by default. */
   readonly lockTimeoutMs?: number | undefined;
@@ -67,9 +65,9 @@ export interface PostgresStoreOptions {
 }
 
 /**
- * {@link VaultStore} on PostgreSQL through Kysely. Tokens are sealed with the keyring's active
- * key before any statement sees them and opened only in `getCredential` and
- * `withCredentialLock`. Build it through `openVault`, which also migrates the schema. A
+ * {@link SealedStore} on PostgreSQL through Kysely: it holds and passes tokens only as sealed
+ * envelopes (the sealing store of `src/vault` seals and opens them) and has no key. Build it
+ * through `openVault`, which also migrates the schema and puts the sealing store above it. A
  * credential marked revoked or expired, or a user deleted, is announced on
  * {@link CREDENTIAL_REVOKED_CHANNEL} when the change commits.
  *
@@ -77,16 +75,14 @@ export interface PostgresStoreOptions {
  *   const store = new PostgresStore(db, { keyring, logger });
  *   await store.upsertUser({ sub: "1234", email: "ada@example.com" });
  */
-export class PostgresStore implements VaultStore {
+export class PostgresStore implements SealedStore {
   readonly #db: Kysely<VaultSchema>;
-  readonly #keyring: Keyring;
   readonly #logger: VaultLogger;
   readonly #lockTimeoutMs: number;
   readonly #queueEvents: boolean;
 
   constructor(db: Kysely<VaultSchema>, options: PostgresStoreOptions) {
     this.#db = db;
-    this.#keyring = options.keyring;
     this.#logger = options.logger ?? silentLogger;
     this.#lockTimeoutMs = options.lockTimeoutMs ?? 30_000;
     this.#queueEvents = options.queueEvents ?? false;
@@ -120,7 +116,7 @@ export class PostgresStore implements VaultStore {
     return (await query.execute()).map(toUserRecord);
   }
 
-  async deleteUser(sub: string, beforeDeletion?: BeforeDeletion): Promise<boolean> {
+  async deleteUser(sub: string, beforeDeletion?: BeforeDeletion<SealedToken>): Promise<boolean> {
     checkSub(sub);
     return this.#locked(sub, async (db) => {
       const user = await db
@@ -132,7 +128,7 @@ export class PostgresStore implements VaultStore {
       let record: DeletionRecord = {};
       if (beforeDeletion !== undefined) {
         const row = await selectCredential(db, sub);
-        record = await beforeDeletion(row === undefined ? undefined : this.#openForDeletion(row));
+        record = await beforeDeletion(row === undefined ? undefined : toSealedCredential(row));
       }
       const audit = (record.audit ?? []).map((event) => ({ ...event, sub }));
       for (const event of audit) checkAuditEvent(event);
@@ -151,7 +147,7 @@ export class PostgresStore implements VaultStore {
     });
   }
 
-  async recordSignIn(input: SignInRecordInput): Promise<SignInRecord> {
+  async recordSignIn(input: SignInRecordInput<SealedToken>): Promise<SignInRecord> {
     const { sub } = input.profile;
     checkSub(sub);
     const audit = { ...input.audit, sub };
@@ -185,7 +181,9 @@ export class PostgresStore implements VaultStore {
     }
   }
 
-  async saveCredential(input: SaveCredentialInput): Promise<CredentialInfo | undefined> {
+  async saveCredential(
+    input: SaveCredentialInput<SealedToken>,
+  ): Promise<CredentialInfo | undefined> {
     checkSub(input.sub);
     checkCredentialInput(input);
     // The new grant and the events announcing it commit together.
@@ -197,14 +195,14 @@ export class PostgresStore implements VaultStore {
   /** saveCredential's writes, on `db` (a transaction holding the user's lock). */
   async #writeCredential(
     db: Kysely<VaultSchema>,
-    input: SaveCredentialInput,
+    input: SaveCredentialInput<SealedToken>,
   ): Promise<CredentialInfo | undefined> {
     const { sub } = input;
     const events = this.#queueEvents ? (input.events ?? []) : [];
     const scopes = [...input.grantedScopes];
-    const access = input.accessToken && this.#sealAccess(sub, input.accessToken);
+    const access = input.accessToken && accessColumns(input.accessToken);
     if (input.refreshToken !== undefined) {
-      const refresh = sealField(this.#keyring, sub, "refresh_token", input.refreshToken);
+      const refresh = input.refreshToken;
       const fields = {
         status: "active" as const,
         refresh_token: refresh.sealed,
@@ -244,7 +242,7 @@ export class PostgresStore implements VaultStore {
     const accessColumn = <K extends "access_token" | "access_kid" | "access_token_expires_at">(
       column: K,
     ) =>
-      sql<SealedAccess[K] | null>`CASE
+      sql<AccessColumns[K] | null>`CASE
         ${access ? sql`WHEN ${scopes}::text[] @> granted_scopes THEN ${access[column]}` : sql``}
         WHEN granted_scopes @> ${scopes}::text[] THEN ${sql.ref(column)} END`;
     const row = await db
@@ -272,10 +270,10 @@ export class PostgresStore implements VaultStore {
     return undefined;
   }
 
-  async getCredential(sub: string): Promise<Credential | undefined> {
+  async getCredential(sub: string): Promise<SealedCredential | undefined> {
     checkSub(sub);
     const row = await selectCredential(this.#db, sub);
-    return row === undefined ? undefined : openCredential(this.#keyring, this.#logger, row);
+    return row === undefined ? undefined : toSealedCredential(row);
   }
 
   async markRevoked(
@@ -290,20 +288,22 @@ export class PostgresStore implements VaultStore {
     return (await writeOutcomes(this.#db, this.#writeContext(), [{ sub, outcome }])).has(sub);
   }
 
-  async withCredentialLock<T>(sub: string, fn: (locked: CredentialLock) => Promise<T>): Promise<T> {
+  async withCredentialLock<T>(
+    sub: string,
+    fn: (locked: CredentialLock<SealedToken>) => Promise<T>,
+  ): Promise<T> {
     checkSub(sub);
     return this.#locked(sub, async (db) => {
       const row = await selectCredential(db, sub);
-      const credential =
-        row === undefined ? undefined : openCredential(this.#keyring, this.#logger, row);
+      const credential = row === undefined ? undefined : toSealedCredential(row);
       let held = true;
       // The batch's writer, for a batch of one.
-      const write = async (outcome: CredentialOutcome) => {
+      const write = async (outcome: CredentialOutcome<SealedToken>) => {
         if (!held) throw new TypeError("the credential lock was already released");
         checkOutcome(outcome);
         return (await writeOutcomes(db, this.#writeContext(), [{ sub, outcome }])).has(sub);
       };
-      const locked: CredentialLock = {
+      const locked: CredentialLock<SealedToken> = {
         credential,
         recordRefresh: (result) => write({ kind: "refreshed", result }),
         recordError: async (reasonCode) => {
@@ -322,14 +322,10 @@ export class PostgresStore implements VaultStore {
 
   async withCredentialBatch<T>(
     subs: readonly string[],
-    fn: (batch: CredentialBatch) => Promise<T>,
+    fn: (batch: CredentialBatch<SealedToken>) => Promise<T>,
     options?: CredentialBatchOptions,
   ): Promise<T> {
-    const context = {
-      ...this.#writeContext(),
-      logger: this.#logger,
-      lockTimeoutMs: this.#lockTimeoutMs,
-    };
+    const context = { ...this.#writeContext(), lockTimeoutMs: this.#lockTimeoutMs };
     return this.#db
       .connection()
       .execute((db) => runCredentialBatch(db, context, subs, fn, options));
@@ -339,12 +335,14 @@ export class PostgresStore implements VaultStore {
     return hasSecurityEvent(this.#db, jti);
   }
 
-  findRefreshTokens(matches: (refreshToken: string) => boolean): Promise<string[]> {
-    return findRefreshTokens(this.#db, this.#securityContext(), matches);
+  findRefreshTokens(matches: RefreshTokenMatcher<SealedToken>): Promise<string[]> {
+    return findRefreshTokens(this.#db, matches);
   }
 
-  recordSecurityEvent(record: SecurityEventRecord): Promise<SecurityEventOutcome | undefined> {
-    return recordSecurityEvent(this.#db, this.#securityContext(), record);
+  recordSecurityEvent(
+    record: SecurityEventRecord<SealedToken>,
+  ): Promise<SecurityEventOutcome | undefined> {
+    return recordSecurityEvent(this.#db, this.#writeContext(), record);
   }
 
   async appendAuditEvent(event: AuditEventInput): Promise<AuditEvent> {
@@ -375,20 +373,8 @@ export class PostgresStore implements VaultStore {
     return (await query.execute()).map((row) => ({ ...toAuditEvent(row), email: row.email }));
   }
 
-  /** A credential about to be erased: one no key opens cannot be revoked, but is erased all the same. */
-  #openForDeletion(row: CredentialRow): Credential | undefined {
-    try {
-      return openCredential(this.#keyring, this.#logger, row);
-    } catch (error) {
-      if (isStewardError(error, "credential_corrupt")) return undefined;
-      throw error;
-    }
-  }
-
-  #sealAccess(sub: string, access: { token: string; expiresAt: Date }): SealedAccess {
-    if (access.token === "") throw new TypeError("accessToken.token is empty");
-    const { sealed, kid } = sealField(this.#keyring, sub, "access_token", access.token);
-    return { access_token: sealed, access_kid: kid, access_token_expires_at: access.expiresAt };
+  #writeContext() {
+    return { queueEvents: this.#queueEvents };
   }
 
   /**
@@ -396,14 +382,6 @@ export class PostgresStore implements VaultStore {
    * `fn` runs commits on its own; the lock is released when `fn` settles, and with the session
    * if the process dies.
    */
-  #writeContext() {
-    return { keyring: this.#keyring, queueEvents: this.#queueEvents };
-  }
-
-  #securityContext() {
-    return { ...this.#writeContext(), logger: this.#logger };
-  }
-
   async #locked<T>(sub: string, fn: (db: Kysely<VaultSchema>) => Promise<T>): Promise<T> {
     return this.#db.connection().execute(async (db) => {
       await lockWaiting(db, [sub], this.#lockTimeoutMs);
@@ -435,8 +413,9 @@ async function selectIdleSubs(
   return rows.map((row) => row.sub);
 }
 
-function checkCredentialInput(input: SaveCredentialInput): void {
-  if (input.refreshToken === "") throw new TypeError("refreshToken is empty; leave it out");
+function checkCredentialInput(input: SaveCredentialInput<SealedToken>): void {
+  if (input.refreshToken !== undefined) checkSealed(input.refreshToken, "refreshToken");
+  if (input.accessToken !== undefined) checkSealed(input.accessToken.token, "accessToken.token");
   checkEvents(input.events);
 }
 
@@ -454,9 +433,17 @@ function userNotFound(sub: string, cause?: unknown): StewardError {
   });
 }
 
-/** An access token sealed for its columns. */
-interface SealedAccess {
+/** A sealed access token for its columns. */
+interface AccessColumns {
   access_token: Buffer;
   access_kid: string;
   access_token_expires_at: Date;
+}
+
+function accessColumns(access: { token: SealedToken; expiresAt: Date }): AccessColumns {
+  return {
+    access_token: access.token.sealed,
+    access_kid: access.token.kid as string,
+    access_token_expires_at: access.expiresAt,
+  };
 }

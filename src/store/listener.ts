@@ -1,5 +1,5 @@
 import pg from "pg";
-import type { VaultLogger } from "./logger.js";
+import type { VaultLogger } from "../shared/index.js";
 
 /** A `LISTEN` that runs until closed. */
 export interface Listening {

@@ -1,7 +1,7 @@
 import { type Kysely, sql } from "kysely";
 import { StewardError } from "../errors.js";
+import type { VaultSchema } from "../store/schema.js";
 import type { Keyring } from "./keyring.js";
-import type { VaultSchema } from "./schema.js";
 
 /** How many credentials one key seals. */
 export interface KeyUsage {

@@ -1,13 +1,13 @@
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
-import { StewardError } from "../errors.js";
 import {
   attachEmbeddedPostgres,
   type EmbeddedPostgres,
   startEmbeddedPostgres,
-} from "./embedded-postgres.js";
+} from "../embedded-postgres/index.js";
+import { StewardError } from "../errors.js";
+import { silentLogger, type VaultLogger } from "../shared/index.js";
 import { type Listening, listen, type OnNotify } from "./listener.js";
-import { silentLogger, type VaultLogger } from "./logger.js";
 import type { VaultSchema } from "./schema.js";
 
 export interface DatabaseOptions {

@@ -1,6 +1,4 @@
 import { type Kysely, sql } from "kysely";
-import { sealField } from "./credential-codec.js";
-import type { Keyring } from "./keyring.js";
 import type { VaultSchema } from "./schema.js";
 
 /** A user as a sign-in would leave them: a Google profile and a live grant's tokens. */
@@ -24,35 +22,13 @@ export async function anyUserStored(db: Kysely<VaultSchema>): Promise<boolean> {
   return row !== undefined;
 }
 
-/** A batch of users, their tokens sealed, ready for {@link insertSeedUsers}. */
+/** A batch of users, their tokens sealed (`sealSeedUsers` in src/crypto), ready for {@link insertSeedUsers}. */
 export interface SealedSeedBatch {
   readonly users: readonly SeedUser[];
   readonly kid: string;
   readonly refresh: readonly Buffer[];
   readonly access: readonly Buffer[];
   readonly grantedScopes: readonly string[];
-}
-
-/**
- * Seals both tokens of each user with the active key, as the vault seals a sign-in's
- * (credential-codec.ts). CPU-bound: a caller overlaps it with the previous batch's insert.
- */
-export function sealSeedUsers(
-  keyring: Keyring,
-  users: readonly SeedUser[],
-  grantedScopes: readonly string[],
-): SealedSeedBatch {
-  return {
-    users,
-    kid: keyring.activeKid,
-    refresh: users.map(
-      (user) => sealField(keyring, user.sub, "refresh_token", user.refreshToken).sealed,
-    ),
-    access: users.map(
-      (user) => sealField(keyring, user.sub, "access_token", user.accessToken).sealed,
-    ),
-    grantedScopes,
-  };
 }
 
 /**

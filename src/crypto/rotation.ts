@@ -1,9 +1,9 @@
 import { type ControlledTransaction, type Kysely, sql } from "kysely";
 import { isStewardError } from "../errors.js";
+import { silentLogger, type VaultLogger } from "../shared/index.js";
+import type { VaultSchema } from "../store/schema.js";
 import { resealField, type SealedField } from "./credential-codec.js";
 import type { Keyring } from "./keyring.js";
-import { silentLogger, type VaultLogger } from "./logger.js";
-import type { VaultSchema } from "./schema.js";
 
 export interface RotationProgress {
   /** Credentials handled so far (re-sealed or failed). */

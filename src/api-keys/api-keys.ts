@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { type Kysely, sql } from "kysely";
 import { StewardError } from "../errors.js";
-import type { VaultSchema } from "./schema.js";
+import type { VaultSchema } from "../store/index.js";
 
 /** The `NOTIFY` channel of key revocations (see {@link ApiKeys.revoke}). */
 export const API_KEY_REVOKED_CHANNEL = "steward_api_key_revoked";

@@ -2,8 +2,8 @@ import { randomBytes } from "node:crypto";
 import { type FileHandle, link, open, readFile, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { StewardError } from "../errors.js";
+import { silentLogger, type VaultLogger } from "../shared/index.js";
 import { generateKeyLine, Keyring } from "./keyring.js";
-import { silentLogger, type VaultLogger } from "./logger.js";
 
 export interface KeyringSourceOptions {
   /** The value of `STEWARD_KEYS`, if set. */

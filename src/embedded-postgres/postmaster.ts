@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { StewardError } from "../errors.js";
-import type { VaultLogger } from "./logger.js";
+import type { VaultLogger } from "../shared/index.js";
 
 /**
  * Stops a PostgreSQL server still running on `clusterDir` although the process that started it

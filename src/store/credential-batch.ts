@@ -1,20 +1,22 @@
 import { type Kysely, sql } from "kysely";
 import { StewardError } from "../errors.js";
 import { checkAuditEvent, insertAuditEvents } from "./audit-rows.js";
-import { type CredentialRow, openCredential, sealField } from "./credential-codec.js";
-import type { Keyring } from "./keyring.js";
-import type { VaultLogger } from "./logger.js";
 import { insertOutboxEvents } from "./outbox-rows.js";
 import type { VaultSchema } from "./schema.js";
 import type {
   ChangeEvent,
-  Credential,
   CredentialBatch,
   CredentialBatchOptions,
   CredentialOutcome,
   RefreshResult,
+  SealedCredential,
+  SealedToken,
 } from "./store.js";
 import { checkReason, checkSub } from "./store-checks.js";
+import { type CredentialRow, toSealedCredential } from "./store-rows.js";
+
+/** An outcome as the store writes it: its tokens sealed. */
+type SealedOutcome = CredentialOutcome<SealedToken>;
 
 /**
  * The `NOTIFY` channel of credentials that stopped working: its payload is the sub of a
@@ -29,8 +31,6 @@ export const CREDENTIAL_REVOKED_CHANNEL = "steward_credential_revoked";
 const LOCK_NAMESPACE = 0x53545744;
 
 export interface BatchContext {
-  readonly keyring: Keyring;
-  readonly logger: VaultLogger;
   readonly lockTimeoutMs: number;
   /** Write outcomes' events to the webhook outbox (see {@link writeOutcomes}). */
   readonly queueEvents: boolean;
@@ -47,7 +47,7 @@ export async function runCredentialBatch<T>(
   db: Kysely<VaultSchema>,
   context: BatchContext,
   subs: readonly string[],
-  fn: (batch: CredentialBatch) => Promise<T>,
+  fn: (batch: CredentialBatch<SealedToken>) => Promise<T>,
   options: CredentialBatchOptions = {},
 ): Promise<T> {
   for (const sub of subs) checkSub(sub);
@@ -67,13 +67,13 @@ export async function runCredentialBatch<T>(
         .execute();
       for (const row of read) rows.set(row.sub, row);
     }
-    const batch: CredentialBatch = {
+    const batch: CredentialBatch<SealedToken> = {
       locked,
       busy: asked.filter((sub) => !held.has(sub)),
-      credential(sub: string): Credential | undefined {
+      credential(sub: string): SealedCredential | undefined {
         if (!held.has(sub)) throw new TypeError(`sub ${sub} is not locked in this batch`);
         const row = rows.get(sub);
-        return row === undefined ? undefined : openCredential(context.keyring, context.logger, row);
+        return row === undefined ? undefined : toSealedCredential(row);
       },
       settle: (sub, outcome) => writer.settle(sub, outcome),
     };
@@ -136,7 +136,7 @@ export async function unlock(db: Kysely<VaultSchema>, subs: readonly string[]): 
 
 interface Pending {
   readonly sub: string;
-  readonly outcome: CredentialOutcome;
+  readonly outcome: SealedOutcome;
   /** Told whether the write changed the user's row. */
   readonly resolve: (changed: boolean) => void;
   readonly reject: (error: unknown) => void;
@@ -153,13 +153,13 @@ class GroupCommit {
 
   constructor(
     private readonly db: Kysely<VaultSchema>,
-    private readonly context: Pick<BatchContext, "keyring" | "queueEvents">,
+    private readonly context: Pick<BatchContext, "queueEvents">,
     held: ReadonlySet<string>,
   ) {
     this.#unsettled = new Set(held);
   }
 
-  settle(sub: string, outcome: CredentialOutcome): Promise<boolean> {
+  settle(sub: string, outcome: SealedOutcome): Promise<boolean> {
     try {
       checkOutcome(outcome);
     } catch (error) {
@@ -212,13 +212,13 @@ class GroupCommit {
 }
 
 /** A caller's mistake, refused before it can fail the writes of others in its group. */
-export function checkOutcome(outcome: CredentialOutcome): void {
+export function checkOutcome(outcome: SealedOutcome): void {
   if (outcome.kind !== "unchanged") checkEvents(outcome.events);
   switch (outcome.kind) {
     case "refreshed":
-      if (outcome.result.accessToken === "") throw new TypeError("accessToken is empty");
-      if (outcome.result.refreshToken === "")
-        throw new TypeError("refreshToken is empty; leave it out");
+      checkSealed(outcome.result.accessToken, "accessToken");
+      if (outcome.result.refreshToken !== undefined)
+        checkSealed(outcome.result.refreshToken, "refreshToken");
       return;
     case "failed":
       checkReason(outcome.reasonCode);
@@ -238,6 +238,12 @@ export function checkOutcome(outcome: CredentialOutcome): void {
     default:
       throw new TypeError("unknown outcome kind");
   }
+}
+
+/** A sealed token to store: an envelope and the kid that sealed it. */
+export function checkSealed(token: SealedToken, name: string): void {
+  if (!Buffer.isBuffer(token?.sealed) || token.sealed.length === 0 || !token.kid)
+    throw new TypeError(`${name} must be a sealed token`);
 }
 
 /** Events given with a change (see `ChangeEvent`): a name and an object each. */
@@ -260,15 +266,15 @@ export function checkEvents(events: readonly ChangeEvent[] | undefined): void {
  */
 export async function writeOutcomes(
   db: Kysely<VaultSchema>,
-  context: Pick<BatchContext, "keyring" | "queueEvents">,
-  group: readonly { readonly sub: string; readonly outcome: CredentialOutcome }[],
+  context: Pick<BatchContext, "queueEvents">,
+  group: readonly { readonly sub: string; readonly outcome: SealedOutcome }[],
 ): Promise<Set<string>> {
   const announced =
     context.queueEvents && group.some(({ outcome }) => eventsOf(outcome).length > 0);
   const audited = group.some(({ outcome }) => outcome.kind === "revoked" && outcome.audit);
-  if (!announced && !audited) return writeChanges(db, context.keyring, group);
+  if (!announced && !audited) return writeChanges(db, group);
   return db.transaction().execute(async (transaction) => {
-    const changed = await writeChanges(transaction, context.keyring, group);
+    const changed = await writeChanges(transaction, group);
     const made = group.filter(({ sub }) => changed.has(sub));
     await insertAuditEvents(
       transaction,
@@ -286,16 +292,15 @@ export async function writeOutcomes(
   });
 }
 
-function eventsOf(outcome: CredentialOutcome): readonly ChangeEvent[] {
+function eventsOf(outcome: SealedOutcome): readonly ChangeEvent[] {
   return (outcome.kind === "unchanged" ? undefined : outcome.events) ?? [];
 }
 
 async function writeChanges(
   db: Kysely<VaultSchema>,
-  keyring: Keyring,
-  group: readonly { readonly sub: string; readonly outcome: CredentialOutcome }[],
+  group: readonly { readonly sub: string; readonly outcome: SealedOutcome }[],
 ): Promise<Set<string>> {
-  const refreshed: { sub: string; result: RefreshResult }[] = [];
+  const refreshed: { sub: string; result: RefreshResult<SealedToken> }[] = [];
   const failed: { sub: string; reasonCode: string }[] = [];
   const revoked: { sub: string; reason: string; status: "revoked" | "expired" }[] = [];
   for (const { sub, outcome } of group) {
@@ -305,7 +310,7 @@ async function writeChanges(
       revoked.push({ sub, reason: outcome.reason, status: outcome.status ?? "revoked" });
   }
   const changed: { sub: string }[] = [];
-  if (refreshed.length > 0) changed.push(...(await writeRefreshed(db, keyring, refreshed)));
+  if (refreshed.length > 0) changed.push(...(await writeRefreshed(db, refreshed)));
   if (failed.length > 0) {
     const { rows } = await sql<{ sub: string }>`
       WITH written AS (
@@ -337,14 +342,13 @@ async function writeChanges(
 }
 
 /**
- * Stores fresh access tokens, sealed, for credentials still active. A rotated refresh token
+ * Stores fresh access tokens (sealed above the store) for credentials still active. A rotated refresh token
  * replaces the stored one; reported scopes replace the granted ones (scopes never hold a space,
  * so they travel joined by one).
  */
 async function writeRefreshed(
   db: Kysely<VaultSchema>,
-  keyring: Keyring,
-  refreshed: readonly { sub: string; result: RefreshResult }[],
+  refreshed: readonly { sub: string; result: RefreshResult<SealedToken> }[],
 ): Promise<{ sub: string }[]> {
   const column = {
     sub: [] as string[],
@@ -357,14 +361,10 @@ async function writeRefreshed(
     refreshedAt: [] as Date[],
   };
   for (const { sub, result } of refreshed) {
-    const access = sealField(keyring, sub, "access_token", result.accessToken);
-    const refresh =
-      result.refreshToken === undefined
-        ? undefined
-        : sealField(keyring, sub, "refresh_token", result.refreshToken);
+    const { accessToken: access, refreshToken: refresh } = result;
     column.sub.push(sub);
     column.access.push(access.sealed);
-    column.accessKid.push(access.kid);
+    column.accessKid.push(access.kid as string);
     column.expiresAt.push(result.expiresAt);
     column.refresh.push(refresh?.sealed ?? null);
     column.refreshKid.push(refresh?.kid ?? null);
