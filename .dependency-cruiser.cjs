@@ -5,8 +5,8 @@
  */
 const { layers, exceptions, packages } = require("./layers.cjs");
 
-/** The product's source folder, now and once it is a package of its own. */
-const PRODUCT = "(?:src|packages/steward/src)";
+/** The product's source folder: the package `steward`. */
+const PRODUCT = "packages/steward/src";
 const literal = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 /** A folder (or a top-level file) of the product, by its name in layers.cjs. */
 const inProduct = (names) => `^${PRODUCT}/(?:${names.map(literal).join("|")})(?:/|$)`;
@@ -44,13 +44,11 @@ const packageRules = packages.map(({ name, mayImport }) => ({
   severity: "error",
   from: { path: `^packages/${name}/` },
   to: {
-    path: `^(?:${PRODUCT}/|dist/|packages/(?!${name}/)[^/]+/)`,
+    path: `^(?:${PRODUCT}/|packages/(?!${name}/)[^/]+/)`,
     pathNot: [
       ...(mayImport.length > 0 ? [`^${PRODUCT}/(?:${mayImport.map(literal).join("|")})$`] : []),
       // The product's built entry, as `import ... from "steward"` resolves it.
-      ...(mayImport.includes("index.ts")
-        ? ["^(?:packages/steward/)?dist/index\\.(?:d\\.ts|js)$"]
-        : []),
+      ...(mayImport.includes("index.ts") ? ["^packages/steward/dist/index\\.(?:d\\.ts|js)$"] : []),
     ],
   },
 }));
@@ -70,7 +68,7 @@ const productImportsNoPackage = packages.map(({ name, importedOnlyBy }) => ({
 }));
 
 /** The top folders of the product and of every package: a cycle among them is an error. */
-const TOP_FOLDER = `^(?:${PRODUCT}|packages/[^/]+/src)/[^/]+$`;
+const TOP_FOLDER = "^packages/[^/]+/src/[^/]+$";
 const exceptedFolders = [...new Set(exceptions.flatMap((e) => [e.from, e.to]))];
 const folderCycleRules = [
   {

@@ -1,12 +1,12 @@
 /**
  * Steward's layers, bottom first: the one list that `.dependency-cruiser.cjs` turns into its
  * rules and that test/architecture/layers.test.ts and test/docs/architecture.test.ts hold against
- * the tree and docs/architecture.md. Add a folder here when you add it to src/.
+ * the tree and docs/architecture.md. Add a folder here when you add it to packages/steward/src.
  *
- * A product folder (of src/, or packages/steward/src once the product moves there) may import
+ * A product folder (of packages/steward/src) may import
  * its own files and the folders of the layers below its own, nothing else: folders of one layer
  * do not import each other, and nothing imports upward, so the folders cannot form a cycle.
- * Entries are folders of src/ or, for `errors.ts` and `index.ts`, files at its top.
+ * Entries are folders of packages/steward/src or, for `errors.ts` and `index.ts`, files at its top.
  */
 const layers = [
   {

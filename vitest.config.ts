@@ -9,11 +9,11 @@ export default defineConfig({
       "@steward/emulator": fileURLToPath(
         new URL("./packages/emulator/src/index.ts", import.meta.url),
       ),
-      steward: fileURLToPath(new URL("./src/index.ts", import.meta.url)),
+      steward: fileURLToPath(new URL("./packages/steward/src/index.ts", import.meta.url)),
     },
   },
   test: {
-    include: ["test/**/*.test.ts", "packages/*/test/**/*.test.ts"],
+    include: ["packages/*/test/**/*.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Integration tests start servers and databases; two cores, so two files at a time.

@@ -7,9 +7,12 @@
 import { createPublicKey, type KeyObject, verify } from "node:crypto";
 import { loadavg } from "node:os";
 import { OAuth2Client } from "google-auth-library";
-import { GOOGLE_ISSUERS } from "../src/google/endpoints.js";
-import { GoogleKeys } from "../src/identity/google-keys.js";
-import { type IdTokenRules, verifyIdToken } from "../src/identity/verify-id-token.js";
+import { GOOGLE_ISSUERS } from "../packages/steward/src/google/endpoints.js";
+import { GoogleKeys } from "../packages/steward/src/identity/google-keys.js";
+import {
+  type IdTokenRules,
+  verifyIdToken,
+} from "../packages/steward/src/identity/verify-id-token.js";
 import { whilePinnedTo } from "./lib/affinity.js";
 import { withBusyShare } from "./lib/cpu-time.js";
 import type { EmulatorEndpoint } from "./lib/emulator-control.js";

@@ -5,7 +5,7 @@
 //     emulator alone doing the same 1,000 refresh grants.
 // The route over HTTP is bench/access-route.bench.ts.
 import { cpus, loadavg } from "node:os";
-import { TokenManager } from "../src/tokens/token-manager.js";
+import { TokenManager } from "../packages/steward/src/tokens/token-manager.js";
 import { whilePinnedTo } from "./lib/affinity.js";
 import {
   cachedGoogleClients,

@@ -16,9 +16,9 @@ import {
   rotateCredentials,
   sealField,
   sealSecret,
-} from "../src/crypto/index.js";
-import type { VaultSchema } from "../src/store/index.js";
-import { openVault, type Vault } from "../src/vault/index.js";
+} from "../packages/steward/src/crypto/index.js";
+import type { VaultSchema } from "../packages/steward/src/store/index.js";
+import { openVault, type Vault } from "../packages/steward/src/vault/index.js";
 import { count, table } from "./lib/markdown.js";
 
 const CREDENTIALS = Number(process.env.BENCH_VAULT_CREDENTIALS ?? 100_000);

@@ -3,8 +3,8 @@
 // awaited `Map.get` (the floor of any async cache): the same loop for each, tasks interleaved.
 import { OAuth2Client } from "google-auth-library";
 import { Bench } from "tinybench";
-import type { Credential, VaultStore } from "../../src/store/index.js";
-import type { TokenManager } from "../../src/tokens/token-manager.js";
+import type { Credential, VaultStore } from "../../packages/steward/src/store/index.js";
+import type { TokenManager } from "../../packages/steward/src/tokens/token-manager.js";
 
 /** Awaited calls per tinybench iteration, so the harness's own timing is amortised. */
 export const CALLS_PER_ITERATION = 1_000;

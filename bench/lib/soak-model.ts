@@ -5,7 +5,7 @@
 // that surely came after it (one refresh expected) or surely before (none). An operation that
 // may have straddled it makes the user "uncertain": left out of the exact count from then on.
 
-/** Steward's TokenManager default (src/tokens/token-manager.ts). */
+/** Steward's TokenManager default (packages/steward/src/tokens/token-manager.ts). */
 const REFRESH_AHEAD_MS = 300_000;
 /** Clock reads of two processes and the time a request takes to reach the handler. */
 const MARGIN_MS = 1_500;

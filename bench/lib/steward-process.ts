@@ -1,5 +1,5 @@
-// Steward's own CLI (bin/steward.js, which runs dist/: build it first) as child processes, the
-// way an operator runs it: `steward seed`, `steward keys rotate`, `steward serve`.
+// Steward's own CLI (packages/steward/bin/steward.js, which runs its dist/: build it first) as
+// child processes, the way an operator runs it: `steward seed`, `steward keys rotate`, `steward serve`.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { readFile } from "node:fs/promises";
@@ -7,7 +7,7 @@ import { createServer } from "node:net";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
-const BIN = fileURLToPath(new URL("../../bin/steward.js", import.meta.url));
+const BIN = fileURLToPath(new URL("../../packages/steward/bin/steward.js", import.meta.url));
 
 /** The environment pointing Steward at a database and an emulator in its own process. */
 export interface StewardTarget {

@@ -6,9 +6,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { startEmbeddedPostgres } from "../../src/embedded-postgres/index.js";
-import { silentLogger } from "../../src/shared/index.js";
-import { migrate, openDatabase } from "../../src/store/index.js";
+import { startEmbeddedPostgres } from "../../packages/steward/src/embedded-postgres/index.js";
+import { silentLogger } from "../../packages/steward/src/shared/index.js";
+import { migrate, openDatabase } from "../../packages/steward/src/store/index.js";
 
 export interface ThrowawayDatabase {
   readonly url: string;

@@ -5,11 +5,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import pino from "pino";
-import { loadConfig } from "../../src/config/load.js";
-import { type Core, openCore } from "../../src/core/open-core.js";
-import { completeSignIn } from "../../src/signin/complete-sign-in.js";
-import { MAX_REFRESH_BATCH, TokenManager } from "../../src/tokens/token-manager.js";
-import type { Vault } from "../../src/vault/vault.js";
+import { loadConfig } from "../../packages/steward/src/config/load.js";
+import { type Core, openCore } from "../../packages/steward/src/core/open-core.js";
+import { completeSignIn } from "../../packages/steward/src/signin/complete-sign-in.js";
+import {
+  MAX_REFRESH_BATCH,
+  TokenManager,
+} from "../../packages/steward/src/tokens/token-manager.js";
+import type { Vault } from "../../packages/steward/src/vault/vault.js";
 import { type EmulatorEndpoint, refreshForm, signIn } from "./emulator-control.js";
 
 /** Steward in this process (the library's core) against an emulator in another. */

@@ -1,6 +1,6 @@
 // The markdown section of bench/tokens.bench.ts: its tables, verdicts and how it was measured.
 
-import { MAX_REFRESH_BATCH } from "../../src/tokens/token-manager.js";
+import { MAX_REFRESH_BATCH } from "../../packages/steward/src/tokens/token-manager.js";
 import { count, percent, table } from "./markdown.js";
 import type { StormResult } from "./token-storm.js";
 

@@ -12,9 +12,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
-import { loadConfig } from "../../src/config/load.js";
-import { REDACTED_PATHS } from "../../src/server/logger.js";
-import { startService } from "../../src/server/service.js";
+import { loadConfig } from "../../packages/steward/src/config/load.js";
+import { REDACTED_PATHS } from "../../packages/steward/src/server/logger.js";
+import { startService } from "../../packages/steward/src/server/service.js";
 
 const adminToken = process.env.STEWARD_ADMIN_TOKEN;
 if (!adminToken) throw new Error("STEWARD_ADMIN_TOKEN is required");

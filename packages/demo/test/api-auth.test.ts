@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { control, sdkSignIn } from "../../../test/emulator/helpers.js";
+import { control, sdkSignIn } from "../../steward/test/emulator/helpers.js";
 import { PHOTOS_APPEND_SCOPE, PHOTOS_READ_SCOPE } from "../src/features.js";
 import { DemoSessions, SESSION_COOKIE } from "../src/session.js";
 import { dullPhoto } from "./photo-fixture.js";

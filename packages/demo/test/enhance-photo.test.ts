@@ -1,7 +1,7 @@
 import type { Emulator } from "@steward/emulator";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { exchangeCode, sdkSignIn, withEmulator } from "../../../test/emulator/helpers.js";
+import { exchangeCode, sdkSignIn, withEmulator } from "../../steward/test/emulator/helpers.js";
 import { AlbumDirectory, ENHANCED_ALBUM } from "../src/albums.js";
 import { ENHANCE_SCOPES, enhancePhotoHandler } from "../src/enhance-photo.js";
 import { PHOTOS_APPEND_SCOPE, PHOTOS_READ_SCOPE } from "../src/features.js";

@@ -2,7 +2,7 @@
 // lock every other visitor out (the demo's backend once relayed every code from one address).
 import { request } from "node:http";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { sdkSignIn } from "../../../test/emulator/helpers.js";
+import { sdkSignIn } from "../../steward/test/emulator/helpers.js";
 import { PHOTOS_READ_SCOPE } from "../src/features.js";
 import { startDemoService, type TestService } from "./support/demo-service.js";
 

@@ -1,7 +1,7 @@
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchBrowser, screenshot } from "../../../../test/e2e/browser.js";
+import { launchBrowser, screenshot } from "../../../steward/test/e2e/browser.js";
 import { PHOTOS_READ_SCOPE } from "../../src/features.js";
 import { dullPhoto } from "../photo-fixture.js";
 import { startDemoService, type TestService } from "../support/demo-service.js";

@@ -3,8 +3,8 @@
 // job ended, and turns the features off once the connection is revoked.
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ApiKeys } from "../../../../src/api-keys/api-keys.js";
-import { launchBrowser, screenshot } from "../../../../test/e2e/browser.js";
+import { ApiKeys } from "../../../steward/src/api-keys/api-keys.js";
+import { launchBrowser, screenshot } from "../../../steward/test/e2e/browser.js";
 import { PHOTOS_READ_SCOPE } from "../../src/features.js";
 import { dullPhoto } from "../photo-fixture.js";
 import { startDemoService, type TestService } from "../support/demo-service.js";

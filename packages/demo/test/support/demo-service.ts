@@ -1,4 +1,4 @@
-import { startTestService, type TestService } from "../../../../test/server/helpers.js";
+import { startTestService, type TestService } from "../../../steward/test/server/helpers.js";
 import { photoDemo } from "../../src/index.js";
 
 export type { TestService };

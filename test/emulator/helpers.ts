@@ -1,2 +1,0 @@
-// The product's tests drive the emulator with the emulator package's own test helpers.
-export * from "../../packages/emulator/test/helpers.js";
