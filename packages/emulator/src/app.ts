@@ -16,7 +16,7 @@ import { EMULATOR_REQUEST_SERIALIZERS } from "./request-log.js";
 import { batchRoutes } from "./routes/batch.js";
 import { certsRoutes } from "./routes/certs.js";
 import { consentRoutes } from "./routes/consent.js";
-import { controlRoutes } from "./routes/control.js";
+import { controlRoutes } from "./routes/control/index.js";
 import { discoveryRoutes } from "./routes/discovery.js";
 import { driveRoutes } from "./routes/drive.js";
 import { photosRoutes } from "./routes/photos.js";
@@ -106,7 +106,8 @@ export async function buildEmulatorApp(
   userinfoRoutes(app, ctx);
   certsRoutes(app, ctx);
   consentRoutes(app, ctx);
-  controlRoutes(app, ctx, faults);
+  const { state, keys, issuer } = ctx;
+  await app.register(controlRoutes, { state, keys, issuer, faults });
   driveRoutes(app, ctx);
   batchRoutes(app);
   photosRoutes(app, ctx);
