@@ -19,7 +19,7 @@ import { consentRoutes } from "./routes/consent.js";
 import { controlRoutes } from "./routes/control/index.js";
 import { discoveryRoutes } from "./routes/discovery.js";
 import { driveRoutes } from "./routes/drive.js";
-import { photosRoutes } from "./routes/photos.js";
+import { photosRoutes } from "./routes/photos/index.js";
 import { revokeRoutes } from "./routes/revoke.js";
 import { riscRoutes } from "./routes/risc.js";
 import { riscManagementRoutes } from "./routes/risc-management.js";
@@ -110,7 +110,7 @@ export async function buildEmulatorApp(
   await app.register(controlRoutes, { state, keys, issuer, faults });
   driveRoutes(app, ctx);
   batchRoutes(app);
-  photosRoutes(app, ctx);
+  await app.register(photosRoutes, { state, store: ctx.photos });
   discoveryRoutes(app);
   riscRoutes(app, ctx);
   riscManagementRoutes(app, ctx);
