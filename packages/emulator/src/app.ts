@@ -18,7 +18,7 @@ import { certsRoutes } from "./routes/certs.js";
 import { consentRoutes } from "./routes/consent.js";
 import { controlRoutes } from "./routes/control/index.js";
 import { discoveryRoutes } from "./routes/discovery.js";
-import { driveRoutes } from "./routes/drive.js";
+import { driveRoutes } from "./routes/drive/index.js";
 import { photosRoutes } from "./routes/photos/index.js";
 import { revokeRoutes } from "./routes/revoke.js";
 import { riscRoutes } from "./routes/risc.js";
@@ -108,7 +108,7 @@ export async function buildEmulatorApp(
   consentRoutes(app, ctx);
   const { state, keys, issuer } = ctx;
   await app.register(controlRoutes, { state, keys, issuer, faults });
-  driveRoutes(app, ctx);
+  await app.register(driveRoutes, { state, store: ctx.drive });
   batchRoutes(app);
   await app.register(photosRoutes, { state, store: ctx.photos });
   discoveryRoutes(app);
