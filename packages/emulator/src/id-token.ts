@@ -17,7 +17,10 @@ export interface IdTokenInput {
  * Signs an ID token the way Google shapes it: email claims with the email scope, profile claims
  * with the profile scope, `at_hash` when it travels with an access token, `hd` for Workspace users.
  */
-export function signIdToken(ctx: EmulatorContext, input: IdTokenInput): string {
+export function signIdToken(
+  ctx: Pick<EmulatorContext, "state" | "keys" | "issuer">,
+  input: IdTokenInput,
+): string {
   const { user, scopes } = input;
   const iat = Math.floor(ctx.state.now() / 1000);
   const claims: Record<string, unknown> = {

@@ -1,32 +1,23 @@
-import { createHash, randomBytes, randomInt } from "node:crypto";
+import { randomBytes, randomInt } from "node:crypto";
 import {
   type AccessTokenRecord,
   type AuthorizationCode,
-  type ClientType,
   DEFAULT_SETTINGS,
   type EmulatorClient,
   type EmulatorSettings,
   type EmulatorUser,
   type Grant,
   OPENID_SCOPES,
-  type PublishingStatus,
   type RefreshTokenRecord,
-  SCOPE_ALIASES,
 } from "./model.js";
+import { RequestStats, type StatsSnapshot } from "./request-stats.js";
+import { normalizeScopes } from "./scope-list.js";
+import type { ClientInput, MintCodeInput, StateRecords, UserInput } from "./state-inputs.js";
 
-/** Splits a space-delimited scope string, expands `email`/`profile` and drops duplicates. */
-export function normalizeScopes(scopes: string | readonly string[]): string[] {
-  const list = typeof scopes === "string" ? scopes.split(" ") : scopes;
-  const out = new Set<string>();
-  for (const scope of list) {
-    if (scope !== "") out.add(SCOPE_ALIASES[scope] ?? scope);
-  }
-  return [...out];
-}
-
-export function hasOpenIdScope(scopes: readonly string[]): boolean {
-  return scopes.some((scope) => OPENID_SCOPES.includes(scope));
-}
+// Kept here for the modules that import them from the state.
+export { pkceMatches } from "./pkce.js";
+export { hasOpenIdScope, normalizeScopes } from "./scope-list.js";
+export type { ClientInput, MintCodeInput, StateRecords, UserInput } from "./state-inputs.js";
 
 const token = (prefix: string, bytes: number) => prefix + randomBytes(bytes).toString("base64url");
 
@@ -35,62 +26,6 @@ const SWEEP_THRESHOLD = 50_000;
 
 /** Google's shapes: codes `4/0…`, access tokens `ya29.…`, refresh tokens `1//0…`. */
 export const CODE_SHAPE = /^4\/0[A-Za-z0-9_-]{40,}$/;
-
-export interface ClientInput {
-  clientId?: string;
-  clientSecret?: string;
-  type: ClientType;
-  redirectUris?: string[];
-  javascriptOrigins?: string[];
-  publishingStatus?: PublishingStatus;
-}
-
-export interface UserInput {
-  email: string;
-  name?: string;
-  givenName?: string;
-  familyName?: string;
-  picture?: string;
-  locale?: string;
-  hd?: string;
-  emailVerified?: boolean;
-}
-
-export interface MintCodeInput {
-  clientId: string;
-  /** The app that signed the user in, when it differs from `clientId` (the server). */
-  authorizedParty?: string | undefined;
-  sub: string;
-  requestedScopes: readonly string[];
-  /** What the user left ticked; defaults to everything requested. OpenID scopes always stay. */
-  grantedScopes?: readonly string[] | undefined;
-  redirectUris: readonly string[];
-  offline: boolean;
-  prompt?: string | undefined;
-  nonce?: string | undefined;
-  codeChallenge?: string | undefined;
-  codeChallengeMethod?: "plain" | "S256" | undefined;
-}
-
-/**
- * What a persisted emulator keeps of its state (everything but the counters): plain JSON, as
- * {@link EmulatorState.exportRecords} gives it and {@link EmulatorState.importRecords} reads it.
- */
-export interface StateRecords {
-  settings: EmulatorSettings;
-  clients: EmulatorClient[];
-  users: EmulatorUser[];
-  codes: Array<[string, AuthorizationCode]>;
-  refreshTokens: Array<[string, RefreshTokenRecord]>;
-  accessTokens: Array<[string, AccessTokenRecord]>;
-  grants: Array<Omit<Grant, "scopes"> & { scopes: string[] }>;
-}
-
-interface Counters {
-  requests: Map<string, number>;
-  grants: Map<string, number>;
-  grantsBySub: Map<string, Map<string, number>>;
-}
 
 /**
  * Everything the emulator knows, in memory: clients, users, codes, tokens and grants, plus
@@ -106,7 +41,7 @@ export class EmulatorState {
   private readonly refreshTokens = new Map<string, RefreshTokenRecord>();
   private readonly accessTokens = new Map<string, AccessTokenRecord>();
   private readonly grants = new Map<string, Grant>();
-  private counters: Counters = newCounters();
+  private readonly counters = new RequestStats();
   private nextSweepAt = SWEEP_THRESHOLD;
 
   constructor(
@@ -441,37 +376,19 @@ export class EmulatorState {
   }
 
   countRequest(path: string): void {
-    this.counters.requests.set(path, (this.counters.requests.get(path) ?? 0) + 1);
+    this.counters.countRequest(path);
   }
 
   countGrant(grantType: string, sub: string): void {
-    const { grants, grantsBySub } = this.counters;
-    grants.set(grantType, (grants.get(grantType) ?? 0) + 1);
-    let bySub = grantsBySub.get(sub);
-    if (bySub === undefined) {
-      bySub = new Map();
-      grantsBySub.set(sub, bySub);
-    }
-    bySub.set(grantType, (bySub.get(grantType) ?? 0) + 1);
+    this.counters.countGrant(grantType, sub);
   }
 
-  stats(): {
-    requests: Record<string, number>;
-    grants: Record<string, number>;
-    grantsBySub: Record<string, Record<string, number>>;
-  } {
-    const { requests, grants, grantsBySub } = this.counters;
-    return {
-      requests: Object.fromEntries(requests),
-      grants: Object.fromEntries(grants),
-      grantsBySub: Object.fromEntries(
-        [...grantsBySub].map(([sub, counts]) => [sub, Object.fromEntries(counts)]),
-      ),
-    };
+  stats(): StatsSnapshot {
+    return this.counters.snapshot();
   }
 
   resetStats(): void {
-    this.counters = newCounters();
+    this.counters.reset();
   }
 
   /** Its access tokens die with it: liveAccessToken checks the refresh token. */
@@ -487,17 +404,6 @@ export class EmulatorState {
   }
 }
 
-/** PKCE (RFC 7636): does the verifier match the challenge the code was minted with? */
-export function pkceMatches(code: AuthorizationCode, verifier: string | undefined): boolean {
-  if (code.codeChallenge === undefined) return true;
-  if (verifier === undefined) return false;
-  const computed =
-    code.codeChallengeMethod === "S256"
-      ? createHash("sha256").update(verifier).digest("base64url")
-      : verifier;
-  return computed === code.codeChallenge;
-}
-
 function replace<T>(map: Map<string, T>, entries: ReadonlyArray<[string, T]>): void {
   map.clear();
   for (const [key, value] of entries) map.set(key, value);
@@ -505,10 +411,6 @@ function replace<T>(map: Map<string, T>, entries: ReadonlyArray<[string, T]>): v
 
 function grantKey(sub: string, clientId: string): string {
   return `${sub} ${clientId}`;
-}
-
-function newCounters(): Counters {
-  return { requests: new Map(), grants: new Map(), grantsBySub: new Map() };
 }
 
 function capitalize(word: string): string {

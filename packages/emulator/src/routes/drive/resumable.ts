@@ -1,14 +1,14 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { queryParam } from "../api-params.js";
-import { baseUrlOf } from "../context.js";
-import { sendDriveError } from "../drive-errors.js";
-import type { FileMetadata } from "../drive-resource.js";
-import type { DriveFile } from "../drive-store.js";
-import { type ResumableStart, readResumableStart, type WriteInput } from "../drive-upload.js";
-import { ResumableSessions } from "../resumable-sessions.js";
-import { receiveChunk } from "../resumable-upload.js";
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import { queryParam } from "../../api-params.js";
+import { baseUrlOf } from "../../context.js";
+import { sendDriveError } from "../../drive-errors.js";
+import type { FileMetadata } from "../../drive-resource.js";
+import type { DriveFile } from "../../drive-store.js";
+import { type ResumableStart, readResumableStart, type WriteInput } from "../../drive-upload.js";
+import { ResumableSessions } from "../../resumable-sessions.js";
+import { receiveChunk } from "../../resumable-upload.js";
 
-/** The Drive methods a resumable upload goes through, for a caller `W` (routes/drive.ts's). */
+/** The Drive methods a resumable upload goes through, for a caller `W` (routes/drive/caller.ts's). */
 export interface UploadTarget<W> {
   /** Whether a create (no `fileId`) or update may start; sends the error and answers false. */
   canWrite(
@@ -48,7 +48,6 @@ interface DriveUploadStart<W> extends ResumableStart {
  * `/resumable/upload/...`) carry the bytes, and the last one makes or updates the file.
  */
 export function driveResumableUploads<W>(
-  app: FastifyInstance,
   files: UploadTarget<W>,
   now: () => number,
 ): {
@@ -58,6 +57,8 @@ export function driveResumableUploads<W>(
     request: FastifyRequest,
     reply: FastifyReply,
   ) => FastifyReply;
+  /** `PUT` to a session URI, under `/upload/...` and `/resumable/upload/...`. */
+  sessionsRoute: FastifyPluginAsync;
 } {
   const uploads = new ResumableSessions<DriveUploadStart<W>>(now);
 
@@ -88,7 +89,7 @@ export function driveResumableUploads<W>(
   }
 
   // The session URI: bytes are read as they arrive, so a dropped connection keeps what came.
-  app.register(async (sessions) => {
+  const sessionsRoute: FastifyPluginAsync = async (sessions) => {
     sessions.removeAllContentTypeParsers();
     sessions.addContentTypeParser("*", (_request, payload, done) => {
       // A client that leaves while a refused chunk is unread is no error of the emulator's.
@@ -125,7 +126,7 @@ export function driveResumableUploads<W>(
       sessions.put(`${prefix}/drive/v3/files`, put);
       sessions.put(`${prefix}/drive/v3/files/:fileId`, put);
     }
-  });
+  };
 
-  return { start };
+  return { start, sessionsRoute };
 }

@@ -1,13 +1,11 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { requireAccessToken } from "../api-auth.js";
-import { fieldMaskOf, queryParam, sendMedia } from "../api-params.js";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { queryParam, sendMedia } from "../../api-params.js";
 import {
   DRIVE_APPDATA_SCOPE,
   DRIVE_FILE_SCOPE,
   DRIVE_FULL_SCOPE,
   DRIVE_METHOD_SCOPES,
-} from "../api-scopes.js";
-import type { EmulatorContext } from "../context.js";
+} from "../../api-scopes.js";
 import {
   sendBadRequest,
   sendDriveError,
@@ -15,115 +13,40 @@ import {
   sendInvalidParameter,
   sendNotSupportedForAppData,
   sendSpacesNotGranted,
-} from "../drive-errors.js";
-import { compileDriveQuery, compileOrderBy } from "../drive-query.js";
+} from "../../drive-errors.js";
+import { compileDriveQuery, compileOrderBy } from "../../drive-query.js";
 import {
   defaultProjection,
   type FileMetadata,
   fileResource,
   folderResource,
   mergeProperties,
-} from "../drive-resource.js";
+} from "../../drive-resource.js";
 import {
   APP_DATA_ALIASES,
-  type AppDataOwner,
   type AppDataStore,
   type DriveFile,
   FOLDER_MIME_TYPE,
-} from "../drive-store.js";
-import { readWriteInput, type WriteInput } from "../drive-upload.js";
-import { applyFieldMask } from "../fields.js";
-import type { AccessTokenRecord } from "../model.js";
-import { PageTokens } from "../page-token.js";
-import { driveResumableUploads } from "./drive-resumable.js";
+} from "../../drive-store.js";
+import type { WriteInput } from "../../drive-upload.js";
+import { PageTokens } from "../../page-token.js";
+import type { Caller } from "./caller.js";
+import {
+  type Json,
+  sendFolderContent,
+  sendFolderNotWritable,
+  sendNotDownloadable,
+  sendNotModelled,
+  sendResource,
+  sendTooManyParents,
+} from "./respond.js";
 
 const SPACES = ["drive", "appDataFolder", "photos"];
 const DEFAULT_PAGE_SIZE = 100;
 const MAX_PAGE_SIZE = 1000;
 
-/** Who calls: the token, the folder it owns, and whether its scopes reach that folder. */
-interface Caller {
-  readonly token: AccessTokenRecord;
-  readonly owner: AppDataOwner;
-  readonly hasAppData: boolean;
-}
-
-type Json = Record<string, unknown>;
-
-/**
- * Drive API v3 for the application data folder: `files.get` (metadata, and content with
- * `alt=media`), `files.list`, `files.create` (metadata only, or `uploadType=multipart`/`media`),
- * `files.update` (PATCH, with or without media), `files.delete`. Uploads may also be resumable
- * (`uploadType=resumable`: a session URI in `Location`, then `PUT`s to it). Each (user, client) has its own
- * folder, so only the app that created a file sees it. My Drive (`spaces=drive`) is not
- * modelled: it lists as empty and cannot be written to.
- */
-export function driveRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
-  const files = new DriveFiles(ctx.drive);
-  const resumable = driveResumableUploads(app, files, ctx.state.now);
-  const caller = (request: FastifyRequest, reply: FastifyReply, scopes: readonly string[]) => {
-    const token = requireAccessToken(ctx.state, request, reply, scopes);
-    if (token === undefined) return undefined;
-    // A bad `fields` is refused before anything is written.
-    const fields = fieldMaskOf(request);
-    if (!fields.ok) {
-      sendInvalidParameter(reply, "fields", `Invalid field selection ${fields.fields}`);
-      return undefined;
-    }
-    const caller: Caller = {
-      token,
-      owner: { sub: token.sub, clientId: token.clientId },
-      hasAppData: token.scopes.includes(DRIVE_APPDATA_SCOPE),
-    };
-    return caller;
-  };
-  type WithId = { Params: { fileId: string } };
-
-  app.get<WithId>("/drive/v3/files/:fileId", (request, reply) => {
-    const who = caller(request, reply, DRIVE_METHOD_SCOPES.read);
-    return who === undefined ? reply : files.get(who, request.params.fileId, request, reply);
-  });
-  app.get("/drive/v3/files", (request, reply) => {
-    const who = caller(request, reply, DRIVE_METHOD_SCOPES.read);
-    return who === undefined ? reply : files.list(who, request, reply);
-  });
-  app.delete<WithId>("/drive/v3/files/:fileId", (request, reply) => {
-    const who = caller(request, reply, DRIVE_METHOD_SCOPES.write);
-    return who === undefined ? reply : files.delete(who, request.params.fileId, reply);
-  });
-  // Writes read every body as bytes: an upload may be of any type, JSON included.
-  app.register(async (writes) => {
-    writes.removeAllContentTypeParsers();
-    writes.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) =>
-      done(null, body),
-    );
-    const write =
-      (kind: "metadata" | "upload", scopes: readonly string[]) =>
-      (request: FastifyRequest<{ Params: Partial<WithId["Params"]> }>, reply: FastifyReply) => {
-        const who = caller(request, reply, scopes);
-        if (who === undefined) return reply;
-        const { fileId } = request.params;
-        if (kind === "upload" && queryParam(request, "uploadType") === "resumable") {
-          return resumable.start(who, fileId, request, reply);
-        }
-        const input = readWriteInput(kind, request, reply);
-        if (input === undefined) return reply;
-        return fileId === undefined
-          ? files.create(who, input, request, reply)
-          : files.update(who, fileId, input, request, reply);
-      };
-    writes.post("/drive/v3/files", write("metadata", DRIVE_METHOD_SCOPES.write));
-    writes.patch("/drive/v3/files/:fileId", write("metadata", DRIVE_METHOD_SCOPES.update));
-    // `/resumable/upload/...` is the resumable path Drive's discovery document names.
-    for (const prefix of ["/upload", "/resumable/upload"]) {
-      writes.post(`${prefix}/drive/v3/files`, write("upload", DRIVE_METHOD_SCOPES.write));
-      writes.patch(`${prefix}/drive/v3/files/:fileId`, write("upload", DRIVE_METHOD_SCOPES.update));
-    }
-  });
-}
-
 /** The Drive methods, over one store. Each sends its answer and returns the reply. */
-class DriveFiles {
+export class DriveFiles {
   constructor(private readonly store: AppDataStore) {}
 
   get(who: Caller, fileId: string, request: FastifyRequest, reply: FastifyReply) {
@@ -352,57 +275,4 @@ class DriveFiles {
     if (file === undefined) sendFileNotFound(reply, fileId);
     return file;
   }
-}
-
-/** Sends a resource through `fields`, or through Drive's default projection without it. */
-function sendResource(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  resource: Json,
-  projection: (full: Json) => Json,
-) {
-  const fields = fieldMaskOf(request);
-  if (!fields.ok) {
-    return sendInvalidParameter(reply, "fields", `Invalid field selection ${fields.fields}`);
-  }
-  const body =
-    fields.mask === undefined ? projection(resource) : applyFieldMask(resource, fields.mask);
-  return reply.type("application/json; charset=UTF-8").send(body);
-}
-
-function sendNotDownloadable(reply: FastifyReply) {
-  return sendDriveError(
-    reply,
-    403,
-    "Only files with binary content can be downloaded. Use Export with Docs Editors files.",
-    { reason: "fileNotDownloadable", location: "alt", locationType: "parameter" },
-  );
-}
-
-function sendFolderNotWritable(reply: FastifyReply, fileId: string) {
-  return sendDriveError(
-    reply,
-    403,
-    `The user does not have sufficient permissions for file ${fileId}.`,
-    {
-      reason: "insufficientFilePermissions",
-    },
-  );
-}
-
-function sendFolderContent(reply: FastifyReply) {
-  return sendBadRequest(reply, "A folder cannot have content.");
-}
-
-function sendTooManyParents(reply: FastifyReply) {
-  return sendDriveError(reply, 403, "Increasing the number of parents is not allowed.", {
-    reason: "cannotAddParent",
-  });
-}
-
-function sendNotModelled(reply: FastifyReply) {
-  return sendBadRequest(
-    reply,
-    'The emulator models only the application data folder: set parents to ["appDataFolder"].',
-  );
 }
