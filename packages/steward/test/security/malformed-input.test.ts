@@ -94,7 +94,8 @@ describe("every route with a path parameter", () => {
     const routes = Object.entries(spec.paths).flatMap(([path, methods]) =>
       path.includes("{") ? Object.keys(methods).map((method) => [method.toUpperCase(), path]) : [],
     );
-    expect(routes.length).toBeGreaterThan(5);
+    // The five /v1/users/{sub} routes at least (the demo's are mounted only with --app now).
+    expect(routes.length).toBeGreaterThanOrEqual(5);
     for (const [method, path] of routes) {
       for (const [name, value] of MALFORMED) {
         const answer = await send(method as string, (path as string).replace(/\{[^}]+\}/g, value));
