@@ -8,9 +8,11 @@ import type {
   CredentialBatch,
   CredentialBatchOptions,
   CredentialOutcome,
+  LockedUsers,
   RefreshResult,
   SealedCredential,
   SealedToken,
+  UserOutcome,
 } from "./store.js";
 import { checkReason, checkSub } from "./store-checks.js";
 import { type CredentialRow, toSealedCredential } from "./store-rows.js";
@@ -80,6 +82,67 @@ export async function runCredentialBatch<T>(
     return await fn(batch);
   } finally {
     await writer.releaseRest();
+  }
+}
+
+/**
+ * Runs `fn` on one connection (`db`) with the primitives of {@link LockedUsers}: the same four
+ * statements as {@link runCredentialBatch} (lock, read, write, unlock), each called by the
+ * caller when it is ready. Locks still held when `fn` settles are released.
+ */
+export async function runLockedUsers<T>(
+  db: Kysely<VaultSchema>,
+  context: BatchContext,
+  subs: readonly string[],
+  fn: (held: LockedUsers<SealedToken>) => Promise<T>,
+  options: CredentialBatchOptions = {},
+): Promise<T> {
+  for (const sub of subs) checkSub(sub);
+  const asked = [...new Set(subs)];
+  const locked = options.wait
+    ? await lockWaiting(db, asked, context.lockTimeoutMs)
+    : await tryLock(db, asked);
+  const held = new Set(locked);
+  const notHeld = (sub: string) => new TypeError(`sub ${sub} is not held here`);
+  try {
+    return await fn({
+      locked,
+      busy: asked.filter((sub) => !held.has(sub)),
+      async read() {
+        const rows = new Map<string, CredentialRow>();
+        const mine = locked.filter((sub) => held.has(sub));
+        if (mine.length > 0) {
+          const read = await db
+            .selectFrom("credentials")
+            .selectAll()
+            .where(sql<boolean>`sub = ANY(${mine}::text[])`)
+            .execute();
+          for (const row of read) rows.set(row.sub, row);
+        }
+        return {
+          credential(sub: string): SealedCredential | undefined {
+            if (!mine.includes(sub)) throw notHeld(sub);
+            const row = rows.get(sub);
+            return row === undefined ? undefined : toSealedCredential(row);
+          },
+        };
+      },
+      async write(outcomes: readonly UserOutcome<SealedToken>[]) {
+        for (const { sub, outcome } of outcomes) {
+          if (!held.has(sub)) throw notHeld(sub);
+          checkOutcome(outcome);
+        }
+        return writeOutcomes(db, context, outcomes);
+      },
+      async unlock(subs: readonly string[]) {
+        for (const sub of subs) if (!held.has(sub)) throw notHeld(sub);
+        const mine = [...new Set(subs)];
+        for (const sub of mine) held.delete(sub);
+        if (mine.length > 0) await unlock(db, mine);
+      },
+    });
+  } finally {
+    if (held.size > 0) await unlock(db, [...held]);
   }
 }
 

@@ -9,6 +9,7 @@ import {
   checkSealed,
   lockWaiting,
   runCredentialBatch,
+  runLockedUsers,
   unlock,
   writeOutcomes,
 } from "./credential-batch.js";
@@ -27,6 +28,7 @@ import type {
   CredentialOutcome,
   DeletionRecord,
   ListOptions,
+  LockedUsers,
   MarkRevokedOptions,
   RefreshTokenMatcher,
   SaveCredentialInput,
@@ -329,6 +331,15 @@ export class PostgresStore implements SealedStore {
     return this.#db
       .connection()
       .execute((db) => runCredentialBatch(db, context, subs, fn, options));
+  }
+
+  async withLockedUsers<T>(
+    subs: readonly string[],
+    fn: (held: LockedUsers<SealedToken>) => Promise<T>,
+    options?: CredentialBatchOptions,
+  ): Promise<T> {
+    const context = { ...this.#writeContext(), lockTimeoutMs: this.#lockTimeoutMs };
+    return this.#db.connection().execute((db) => runLockedUsers(db, context, subs, fn, options));
   }
 
   hasSecurityEvent(jti: string): Promise<boolean> {

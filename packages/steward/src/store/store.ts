@@ -241,6 +241,46 @@ export interface CredentialBatch<Token = string> {
   settle(sub: string, outcome: CredentialOutcome<Token>): Promise<boolean>;
 }
 
+/** A user's outcome to write with {@link LockedUsers.write}. */
+export interface UserOutcome<Token = string> {
+  readonly sub: string;
+  readonly outcome: CredentialOutcome<Token>;
+}
+
+/** The locked users' credentials as read after the lock was taken. */
+export interface CredentialsRead<Token = string> {
+  /**
+   * One locked user's credential.
+   *
+   * @throws StewardError `credential_corrupt` or `key_missing` for that user alone.
+   */
+  credential(sub: string): CredentialOf<Token> | undefined;
+}
+
+/**
+ * Users held under the cross-instance lock of {@link StoreOf.withLockedUsers}, on one
+ * connection: the four primitives a refresh is made of (lock, read, write, unlock), each one
+ * statement (or one transaction) for the whole group.
+ */
+export interface LockedUsers<Token = string> {
+  /** The users locked here, in the order asked. */
+  readonly locked: readonly string[];
+  /** The users another holder had locked (only when not waiting): not held here. */
+  readonly busy: readonly string[];
+  /** Reads every locked user's credential, in one statement. */
+  read(): Promise<CredentialsRead<Token>>;
+  /**
+   * Writes outcomes of locked users in one transaction, with their audit rows and events (and
+   * the revocations' notifications, delivered on commit). Locks are kept.
+   *
+   * @returns the subs whose row changed: a refresh is kept only while the credential is active.
+   * @throws TypeError for a malformed outcome or a user not held (nothing is written).
+   */
+  write(outcomes: readonly UserOutcome<Token>[]): Promise<Set<string>>;
+  /** Releases the locks of these held users, in one statement. */
+  unlock(subs: readonly string[]): Promise<void>;
+}
+
 export interface MarkRevokedOptions {
   /** Default `revoked`. */
   readonly status?: "revoked" | "expired" | undefined;
@@ -446,6 +486,21 @@ export interface StoreOf<Token> {
   withCredentialBatch<T>(
     subs: readonly string[],
     fn: (batch: CredentialBatch<Token>) => Promise<T>,
+    options?: CredentialBatchOptions,
+  ): Promise<T>;
+
+  /**
+   * Locks `subs` across instances on one connection and runs `fn` with the primitives of a
+   * refresh (see {@link LockedUsers}); the locks still held when `fn` settles are released.
+   * Without `wait`, users another holder has locked are reported `busy`; with it, locks are
+   * taken in one global order, so two waiting holders cannot deadlock.
+   *
+   * @throws StewardError `credential_busy` when a waiting lock is not granted within the store's
+   *   lock timeout (none is kept); whatever `fn` throws.
+   */
+  withLockedUsers<T>(
+    subs: readonly string[],
+    fn: (held: LockedUsers<Token>) => Promise<T>,
     options?: CredentialBatchOptions,
   ): Promise<T>;
 

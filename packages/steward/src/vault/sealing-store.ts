@@ -18,6 +18,7 @@ import type {
   CredentialLock,
   CredentialOutcome,
   ListOptions,
+  LockedUsers,
   MarkRevokedOptions,
   RefreshResult,
   RefreshTokenMatcher,
@@ -129,6 +130,39 @@ export class SealingStore implements VaultStore {
             return sealed === undefined ? undefined : this.#open(sealed);
           },
           settle: async (sub, outcome) => batch.settle(sub, this.#sealOutcome(sub, outcome)),
+        }),
+      options,
+    );
+  }
+
+  withLockedUsers<T>(
+    subs: readonly string[],
+    fn: (held: LockedUsers) => Promise<T>,
+    options?: CredentialBatchOptions,
+  ): Promise<T> {
+    return this.#adapter.withLockedUsers(
+      subs,
+      (held) =>
+        fn({
+          locked: held.locked,
+          busy: held.busy,
+          read: async () => {
+            const read = await held.read();
+            return {
+              credential: (sub) => {
+                const sealed = read.credential(sub);
+                return sealed === undefined ? undefined : this.#open(sealed);
+              },
+            };
+          },
+          write: async (outcomes) =>
+            held.write(
+              outcomes.map(({ sub, outcome }) => ({
+                sub,
+                outcome: this.#sealOutcome(sub, outcome),
+              })),
+            ),
+          unlock: (subs) => held.unlock(subs),
         }),
       options,
     );

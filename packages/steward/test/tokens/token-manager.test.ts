@@ -347,19 +347,22 @@ describe("regressions of the offline-access path", () => {
     let tokens: TokenManager | undefined;
     // Revocation commits and forgets right after the refresh's write, before it is answered.
     const racing: typeof real = Object.create(real, {
-      withCredentialBatch: {
-        value: (subs: readonly string[], fn: (batch: any) => Promise<unknown>, options: object) =>
-          real.withCredentialBatch(
+      withLockedUsers: {
+        value: (subs: readonly string[], fn: (held: any) => Promise<unknown>, options: object) =>
+          real.withLockedUsers(
             subs,
-            (batch) =>
+            (held) =>
               fn({
-                ...batch,
-                credential: (s: string) => batch.credential(s),
-                settle: async (s: string, outcome: any) => {
-                  const written = await batch.settle(s, outcome);
-                  await real.markRevoked(s, "user_request");
-                  tokens?.forget(s);
-                  return written;
+                locked: held.locked,
+                busy: held.busy,
+                read: () => held.read(),
+                write: (outcomes: any) => held.write(outcomes),
+                unlock: async (unlocked: readonly string[]) => {
+                  await held.unlock(unlocked);
+                  for (const s of unlocked) {
+                    await real.markRevoked(s, "user_request");
+                    tokens?.forget(s);
+                  }
                 },
               }),
             options,

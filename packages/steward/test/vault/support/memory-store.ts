@@ -17,6 +17,7 @@ import {
   checkSub,
   type DeletionRecord,
   type ListOptions,
+  type LockedUsers,
   type MarkRevokedOptions,
   type RefreshTokenMatcher,
   type SaveCredentialInput,
@@ -235,6 +236,58 @@ export class MemoryStore implements SealedStore {
       });
     } finally {
       for (const sub of unsettled) locks.unlock(sub, owner);
+    }
+  }
+
+  async withLockedUsers<T>(
+    subs: readonly string[],
+    fn: (held: LockedUsers<SealedToken>) => Promise<T>,
+    options: CredentialBatchOptions = {},
+  ): Promise<T> {
+    for (const sub of subs) checkSub(sub);
+    const asked = [...new Set(subs)];
+    const owner = Symbol("locked users");
+    const { locks } = this.#data;
+    if (options.wait) await locks.lockAll(asked, owner, this.#lockTimeoutMs);
+    const locked = options.wait ? asked : asked.filter((sub) => locks.tryLock(sub, owner));
+    const held = new Set(locked);
+    const notHeld = (sub: string) => new TypeError(`sub ${sub} is not held here`);
+    try {
+      return await fn({
+        locked,
+        busy: asked.filter((sub) => !held.has(sub)),
+        read: async () => {
+          const mine = locked.filter((sub) => held.has(sub));
+          const read = new Map(mine.map((sub) => [sub, this.#credential(sub)]));
+          return {
+            credential: (sub) => {
+              if (!read.has(sub)) throw notHeld(sub);
+              return read.get(sub);
+            },
+          };
+        },
+        write: async (outcomes) => {
+          for (const { sub, outcome } of outcomes) {
+            if (!held.has(sub)) throw notHeld(sub);
+            checkOutcome(outcome);
+          }
+          const changed = new Set<string>();
+          // Checked first, then written in one turn: all or nothing, like a transaction.
+          for (const { sub, outcome } of outcomes) {
+            if (this.#write(sub, outcome)) changed.add(sub);
+          }
+          return changed;
+        },
+        unlock: async (subs) => {
+          for (const sub of subs) if (!held.has(sub)) throw notHeld(sub);
+          for (const sub of new Set(subs)) {
+            held.delete(sub);
+            locks.unlock(sub, owner);
+          }
+        },
+      });
+    } finally {
+      for (const sub of held) locks.unlock(sub, owner);
     }
   }
 

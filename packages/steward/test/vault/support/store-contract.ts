@@ -763,6 +763,120 @@ export function describeStoreContract(name: string, harness: () => Promise<Store
       });
     });
 
+    describe("the refresh primitives: lock, read, write, unlock", () => {
+      const holdElsewhere = async (sub: string) => {
+        const other = await storage.open(k1);
+        let release: () => void = () => {};
+        const held = new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        let locked: () => void = () => {};
+        const taken = new Promise<void>((resolve) => {
+          locked = resolve;
+        });
+        const done = other.withCredentialLock(sub, async () => {
+          locked();
+          await held;
+        });
+        await taken;
+        return async () => {
+          release();
+          await done;
+        };
+      };
+
+      it("reads after the lock, writes outcomes together and unlocks each user when told", async () => {
+        const [fresh, dead, none] = [await aUser(), await aUser(), await aUser()];
+        for (const sub of [fresh, dead]) {
+          await store.saveCredential({ sub, refreshToken: `1//${sub}`, grantedScopes: ["openid"] });
+        }
+        const other = await storage.open(k1, { lockTimeoutMs: 200 });
+        const expiresAt = later(3_600_000);
+        await store.withLockedUsers([fresh, dead, none, fresh], async (held) => {
+          expect(held.locked).toEqual([fresh, dead, none]);
+          expect(held.busy).toEqual([]);
+          const read = await held.read();
+          expect(read.credential(fresh)?.refreshToken).toBe(`1//${fresh}`);
+          expect(read.credential(none)).toBeUndefined();
+          expect(() => read.credential(newSub())).toThrow(TypeError);
+          const changed = await held.write([
+            {
+              sub: fresh,
+              outcome: {
+                kind: "refreshed",
+                result: { accessToken: "ya29.held", expiresAt, grantedScopes: ["openid"] },
+              },
+            },
+            { sub: dead, outcome: { kind: "revoked", reason: "invalid_grant" } },
+            { sub: none, outcome: { kind: "unchanged" } },
+          ]);
+          expect([...changed].sort()).toEqual([fresh, dead].sort());
+          // Written, still locked: another instance waits until unlock.
+          await expect(other.withCredentialLock(fresh, async () => "f")).rejects.toMatchObject({
+            code: "credential_busy",
+          });
+          await held.unlock([fresh]);
+          expect(await other.withCredentialLock(fresh, async () => "f")).toBe("f");
+          await expect(held.unlock([fresh])).rejects.toThrow(TypeError);
+          await expect(other.withCredentialLock(dead, async () => "d")).rejects.toMatchObject({
+            code: "credential_busy",
+          });
+        });
+        // Released when the callback ends.
+        expect(await other.withCredentialLock(dead, async () => "d")).toBe("d");
+        expect(await store.getCredential(fresh)).toMatchObject({ accessToken: "ya29.held" });
+        expect(await store.getCredential(dead)).toMatchObject({
+          status: "revoked",
+          refreshToken: null,
+        });
+      });
+
+      it("writes nothing of a group holding a malformed outcome or a user not held", async () => {
+        const [good, taken] = [await aUser(), await aUser()];
+        for (const sub of [good, taken]) {
+          await store.saveCredential({ sub, refreshToken: "1//x", grantedScopes: [] });
+        }
+        const release = await holdElsewhere(taken);
+        try {
+          await store.withLockedUsers([good, taken], async (held) => {
+            expect(held.locked).toEqual([good]);
+            expect(held.busy).toEqual([taken]);
+            const failed = { kind: "failed", reasonCode: "upstream_unavailable" } as const;
+            await expect(
+              held.write([
+                { sub: good, outcome: failed },
+                { sub: taken, outcome: failed },
+              ]),
+            ).rejects.toThrow(TypeError);
+            await expect(
+              held.write([
+                { sub: good, outcome: failed },
+                { sub: good, outcome: { kind: "failed", reasonCode: "a token? ya29.no" } },
+              ]),
+            ).rejects.toThrow(TypeError);
+          });
+        } finally {
+          await release();
+        }
+        expect((await store.getCredential(good))?.lastError).toBeNull();
+        expect((await store.getCredential(taken))?.lastError).toBeNull();
+      });
+
+      it("waits for a user another instance holds when asked to", async () => {
+        const sub = await aUser();
+        await store.saveCredential({ sub, refreshToken: "1//w", grantedScopes: [] });
+        const release = await holdElsewhere(sub);
+        const waiting = store.withLockedUsers(
+          [sub],
+          async (held) => (await held.read()).credential(sub)?.refreshToken,
+          { wait: true },
+        );
+        await sleep(100);
+        await release();
+        expect(await waiting).toBe("1//w");
+      });
+    });
+
     describe("audit events", () => {
       it("appends events and lists them newest first, per user", async () => {
         const sub = await aUser();
