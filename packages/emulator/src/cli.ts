@@ -37,7 +37,8 @@ export async function main(args: string[]): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const emulator = await runEmulator({
+  // Signals are handled before the banner is printed: whoever reads it may stop us at once.
+  const started = runEmulator({
     port: parsePort(values.port),
     host: values.host,
     issuer: values.issuer,
@@ -45,7 +46,7 @@ export async function main(args: string[]): Promise<void> {
     writeClientSecret: values["write-client-secret"],
   });
   const stop = () => {
-    emulator.close().then(
+    started.then((emulator) => emulator.close()).then(
       () => process.exit(0),
       (error: unknown) => {
         console.error(`Stopping failed: ${error instanceof Error ? error.message : String(error)}`);
@@ -55,6 +56,7 @@ export async function main(args: string[]): Promise<void> {
   };
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
+  await started;
 }
 
 /** A TCP port from the command line: 0 to 65535, digits only. */

@@ -33,8 +33,10 @@ export function emulatorCommand(): Command {
         writeClientSecret?: string;
       }) => {
         const { runEmulator } = await loadEmulatorPackage();
-        const emulator = await runEmulator(options);
-        stopOnSignal(() => emulator.close());
+        // Signals are handled before the banner is printed: whoever reads it may stop us at once.
+        const started = runEmulator(options);
+        stopOnSignal(async () => (await started).close());
+        await started;
       },
     );
 }
