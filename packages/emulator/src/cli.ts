@@ -46,13 +46,17 @@ export async function main(args: string[]): Promise<void> {
     writeClientSecret: values["write-client-secret"],
   });
   const stop = () => {
-    started.then((emulator) => emulator.close()).then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error(`Stopping failed: ${error instanceof Error ? error.message : String(error)}`);
-        process.exit(1);
-      },
-    );
+    started
+      .then((emulator) => emulator.close())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          console.error(
+            `Stopping failed: ${error instanceof Error ? error.message : String(error)}`,
+          );
+          process.exit(1);
+        },
+      );
   };
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
