@@ -59,32 +59,35 @@ export function cachedGoogleClients(count: number): OAuth2Client[] {
 }
 
 /**
- * A store that answers `withCredentialBatch` from memory with a valid stored token: only to fill
- * a TokenManager's cache with many users quickly. A cache hit never reaches the store.
+ * A store that answers `withLockedUsers` from memory with a valid stored token: only to fill a
+ * TokenManager's cache with many users quickly. A cache hit never reaches the store.
  */
 export function inMemoryStore(): VaultStore {
   const expiresAt = new Date(Date.now() + 3_600_000);
-  const store: Pick<VaultStore, "withCredentialBatch"> = {
-    withCredentialBatch: async (subs, fn) =>
+  const store: Pick<VaultStore, "withLockedUsers"> = {
+    withLockedUsers: async (subs, fn) =>
       fn({
         locked: subs,
         busy: [],
-        credential: (sub): Credential => ({
-          sub,
-          status: "active",
-          grantedScopes: ["openid", "email", "profile"],
-          hasRefreshToken: true,
-          kid: "bench",
-          refreshToken: "1//0bench",
-          accessToken: `ya29.a0bench${sub}${"A".repeat(180)}`,
-          accessTokenExpiresAt: expiresAt,
-          revokedReason: null,
-          lastRefreshAt: null,
-          lastError: null,
-          createdAt: expiresAt,
-          updatedAt: expiresAt,
+        read: async () => ({
+          credential: (sub): Credential => ({
+            sub,
+            status: "active",
+            grantedScopes: ["openid", "email", "profile"],
+            hasRefreshToken: true,
+            kid: "bench",
+            refreshToken: "1//0bench",
+            accessToken: `ya29.a0bench${sub}${"A".repeat(180)}`,
+            accessTokenExpiresAt: expiresAt,
+            revokedReason: null,
+            lastRefreshAt: null,
+            lastError: null,
+            createdAt: expiresAt,
+            updatedAt: expiresAt,
+          }),
         }),
-        settle: async () => false,
+        write: async () => new Set(),
+        unlock: async () => {},
       }),
   };
   return store as VaultStore;

@@ -253,7 +253,7 @@ export async function emulatorAlone(
 /**
  * What a refresh costs Steward's store without Google: all users at once, what `TokenManager`
  * does around the HTTP calls (lock a batch of users, read and open their credentials, seal and
- * group-commit a new access token for each, release the locks).
+ * write a new access token for each in one statement, release the locks).
  */
 export async function storeAlone(rig: StewardRig, subs: readonly string[]): Promise<StormResult> {
   const store = rig.core.vault.store;
@@ -271,16 +271,16 @@ export async function storeAlone(rig: StewardRig, subs: readonly string[]): Prom
   await Promise.all(
     batches.map((batch) =>
       store
-        .withCredentialBatch(batch, (locked) =>
-          Promise.all(
-            locked.locked.map(async (sub) => {
-              if (!locked.credential(sub)?.refreshToken)
-                throw new Error(`no refresh token for ${sub}`);
-              const result = { accessToken: `ya29.a0storeonly${sub}`, expiresAt };
-              await locked.settle(sub, { kind: "refreshed", result });
-            }),
-          ),
-        )
+        .withLockedUsers(batch, async (held) => {
+          const read = await held.read();
+          const outcomes = held.locked.map((sub) => {
+            if (!read.credential(sub)?.refreshToken) throw new Error(`no refresh token for ${sub}`);
+            const result = { accessToken: `ya29.a0storeonly${sub}`, expiresAt };
+            return { sub, outcome: { kind: "refreshed", result } as const };
+          });
+          await held.write(outcomes);
+          await held.unlock(held.locked);
+        })
         .catch(failed),
     ),
   );

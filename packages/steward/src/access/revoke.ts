@@ -2,7 +2,7 @@ import { isStewardError } from "../errors.js";
 import type { EventBus } from "../events/bus.js";
 import type { OAuthClient } from "../oauth/client.js";
 import { tokenRevocation } from "../oauth/grants.js";
-import type { AuditEventInput, VaultStore } from "../store/index.js";
+import type { AuditEventInput, CredentialsRead, VaultStore } from "../store/index.js";
 import type { TokenManager } from "../tokens/token-manager.js";
 
 export interface RevokeDependencies {
@@ -36,33 +36,46 @@ export async function revokeGrant(
     data: { reason: context.reason, revokedAtGoogle },
   });
   const events = [{ event: "credential.revoked" as const, payload: announcement }];
-  let outcome: { revokedAtGoogle: boolean; marked: boolean };
-  try {
-    outcome = await deps.store.withCredentialLock(sub, async (locked) => {
-      const refreshToken = locked.credential?.refreshToken;
+  const outcome = await deps.store.withLockedUsers(
+    [sub],
+    async (held) => {
+      const refreshToken = storedRefreshToken(await held.read(), sub);
       const revokedAtGoogle = refreshToken
         ? await tokenRevocation(deps.oauth, refreshToken)
         : false;
-      // False when there was no active credential: nothing changed, nothing to announce.
-      const marked = await locked.markRevoked(context.reason, "revoked", {
-        events,
-        audit: audit(revokedAtGoogle),
-      });
-      return { revokedAtGoogle, marked };
-    });
-  } catch (error) {
-    // A credential no key opens cannot be revoked at Google, but must not stop its revocation.
-    if (!isStewardError(error, "credential_corrupt")) throw error;
-    const marked = await deps.store.markRevoked(sub, context.reason, {
-      events,
-      audit: audit(false),
-    });
-    outcome = { revokedAtGoogle: false, marked };
-  }
+      // Not changed when there was no active credential: nothing to announce.
+      const changed = await held.write([
+        {
+          sub,
+          outcome: {
+            kind: "revoked",
+            reason: context.reason,
+            events,
+            audit: audit(revokedAtGoogle),
+          },
+        },
+      ]);
+      return { revokedAtGoogle, marked: changed.has(sub) };
+    },
+    { wait: true },
+  );
   deps.tokens.forget(sub);
   // A revocation that changed nothing is still recorded: someone asked for it.
   if (!outcome.marked)
     await deps.store.appendAuditEvent({ sub, ...audit(outcome.revokedAtGoogle) });
   if (outcome.marked) deps.events.emit("credential.revoked", announcement);
   return { revokedAtGoogle: outcome.revokedAtGoogle };
+}
+
+/**
+ * The refresh token stored for `sub`, if any. A credential no key opens cannot be revoked at
+ * Google, but must not stop its revocation here: it reads as none.
+ */
+function storedRefreshToken(read: CredentialsRead, sub: string): string | null | undefined {
+  try {
+    return read.credential(sub)?.refreshToken;
+  } catch (error) {
+    if (isStewardError(error, "credential_corrupt")) return undefined;
+    throw error;
+  }
 }

@@ -5,10 +5,9 @@ import { insertOutboxEvents } from "./outbox-rows.js";
 import type { VaultSchema } from "./schema.js";
 import type {
   ChangeEvent,
-  CredentialBatch,
-  CredentialBatchOptions,
   CredentialOutcome,
   LockedUsers,
+  LockOptions,
   RefreshResult,
   SealedCredential,
   SealedToken,
@@ -39,75 +38,27 @@ export interface BatchContext {
 }
 
 /**
- * Runs `fn` on one connection (`db`) holding the session-level advisory locks of `subs`.
- *
- * Four statements serve a whole batch in the common case: lock, read, write, unlock. Taking the
- * lock and reading stay two statements, as do writing and unlocking: a statement's snapshot is
- * taken before its locks, and its writes commit after its unlocks.
- */
-export async function runCredentialBatch<T>(
-  db: Kysely<VaultSchema>,
-  context: BatchContext,
-  subs: readonly string[],
-  fn: (batch: CredentialBatch<SealedToken>) => Promise<T>,
-  options: CredentialBatchOptions = {},
-): Promise<T> {
-  for (const sub of subs) checkSub(sub);
-  const asked = [...new Set(subs)];
-  const locked = options.wait
-    ? await lockWaiting(db, asked, context.lockTimeoutMs)
-    : await tryLock(db, asked);
-  const held = new Set(locked);
-  const rows = new Map<string, CredentialRow>();
-  const writer = new GroupCommit(db, context, held);
-  try {
-    if (locked.length > 0) {
-      const read = await db
-        .selectFrom("credentials")
-        .selectAll()
-        .where(sql<boolean>`sub = ANY(${locked}::text[])`)
-        .execute();
-      for (const row of read) rows.set(row.sub, row);
-    }
-    const batch: CredentialBatch<SealedToken> = {
-      locked,
-      busy: asked.filter((sub) => !held.has(sub)),
-      credential(sub: string): SealedCredential | undefined {
-        if (!held.has(sub)) throw new TypeError(`sub ${sub} is not locked in this batch`);
-        const row = rows.get(sub);
-        return row === undefined ? undefined : toSealedCredential(row);
-      },
-      settle: (sub, outcome) => writer.settle(sub, outcome),
-    };
-    return await fn(batch);
-  } finally {
-    await writer.releaseRest();
-  }
-}
-
-/**
- * Runs `fn` on one connection (`db`) with the primitives of {@link LockedUsers}: the same four
- * statements as {@link runCredentialBatch} (lock, read, write, unlock), each called by the
- * caller when it is ready. Locks still held when `fn` settles are released.
+ * Runs `fn` on one connection (`db`) with the primitives of {@link LockedUsers}: four
+ * statements serve a whole group in the common case (lock, read, write, unlock), each called by
+ * the caller when it is ready. Taking the lock and reading stay two statements, as do writing
+ * and unlocking: a statement's snapshot is taken before its locks, and its writes commit after
+ * its unlocks.
  */
 export async function runLockedUsers<T>(
   db: Kysely<VaultSchema>,
   context: BatchContext,
   subs: readonly string[],
   fn: (held: LockedUsers<SealedToken>) => Promise<T>,
-  options: CredentialBatchOptions = {},
+  options: LockOptions = {},
 ): Promise<T> {
   for (const sub of subs) checkSub(sub);
   const asked = [...new Set(subs)];
-  const locked = options.wait
-    ? await lockWaiting(db, asked, context.lockTimeoutMs)
-    : await tryLock(db, asked);
-  const held = new Set(locked);
-  const notHeld = (sub: string) => new TypeError(`sub ${sub} is not held here`);
-  try {
-    return await fn({
+  return holdLocks(db, context, asked, options, (locked, held) => {
+    const notHeld = (sub: string) => new TypeError(`sub ${sub} is not held here`);
+    const taken = new Set(locked);
+    return fn({
       locked,
-      busy: asked.filter((sub) => !held.has(sub)),
+      busy: asked.filter((sub) => !taken.has(sub)),
       async read() {
         const rows = new Map<string, CredentialRow>();
         const mine = locked.filter((sub) => held.has(sub));
@@ -141,8 +92,32 @@ export async function runLockedUsers<T>(
         if (mine.length > 0) await unlock(db, mine);
       },
     });
+  });
+}
+
+/**
+ * Runs `fn` on one connection (`db`) holding the session-level advisory locks of `subs` (all
+ * of them, waiting, with `wait`; else those no one else holds), with the subs locked and the
+ * set of those still held: `fn` may release some early by deleting them from it. The rest are
+ * released when `fn` settles, and the set is emptied, so a primitive used later refuses.
+ */
+export async function holdLocks<T>(
+  db: Kysely<VaultSchema>,
+  context: Pick<BatchContext, "lockTimeoutMs">,
+  subs: readonly string[],
+  options: LockOptions,
+  fn: (locked: readonly string[], held: Set<string>) => Promise<T>,
+): Promise<T> {
+  const locked = options.wait
+    ? await lockWaiting(db, subs, context.lockTimeoutMs)
+    : await tryLock(db, subs);
+  const held = new Set(locked);
+  try {
+    return await fn(locked, held);
   } finally {
-    if (held.size > 0) await unlock(db, [...held]);
+    const rest = [...held];
+    held.clear();
+    if (rest.length > 0) await unlock(db, rest);
   }
 }
 
@@ -161,7 +136,7 @@ async function tryLock(db: Kysely<VaultSchema>, subs: readonly string[]): Promis
  *
  * @throws StewardError `credential_busy` when a lock is not granted within `lockTimeoutMs`.
  */
-export async function lockWaiting(
+async function lockWaiting(
   db: Kysely<VaultSchema>,
   subs: readonly string[],
   lockTimeoutMs: number,
@@ -192,89 +167,12 @@ export async function lockWaiting(
 }
 
 /** Releases one lock level of each sub (a sub locked twice is listed twice). */
-export async function unlock(db: Kysely<VaultSchema>, subs: readonly string[]): Promise<void> {
+async function unlock(db: Kysely<VaultSchema>, subs: readonly string[]): Promise<void> {
   await sql`SELECT pg_advisory_unlock(${LOCK_NAMESPACE}::int, hashtext(s))
     FROM unnest(${subs}::text[]) AS s`.execute(db);
 }
 
-interface Pending {
-  readonly sub: string;
-  readonly outcome: SealedOutcome;
-  /** Told whether the write changed the user's row. */
-  readonly resolve: (changed: boolean) => void;
-  readonly reject: (error: unknown) => void;
-}
-
-/**
- * Writes settled outcomes and releases their locks. While one group is being written, later
- * outcomes queue and are written together after it.
- */
-class GroupCommit {
-  #queue: Pending[] = [];
-  #draining: Promise<void> | undefined;
-  readonly #unsettled: Set<string>;
-
-  constructor(
-    private readonly db: Kysely<VaultSchema>,
-    private readonly context: Pick<BatchContext, "queueEvents">,
-    held: ReadonlySet<string>,
-  ) {
-    this.#unsettled = new Set(held);
-  }
-
-  settle(sub: string, outcome: SealedOutcome): Promise<boolean> {
-    try {
-      checkOutcome(outcome);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    if (!this.#unsettled.delete(sub)) {
-      return Promise.reject(new TypeError(`sub ${sub} is not held by this batch (or settled)`));
-    }
-    return new Promise<boolean>((resolve, reject) => {
-      this.#queue.push({ sub, outcome, resolve, reject });
-      this.#draining ??= this.#drain();
-    });
-  }
-
-  /** Releases every lock not settled yet, once the writes under way are done. */
-  async releaseRest(): Promise<void> {
-    const rest = [...this.#unsettled];
-    await Promise.allSettled(rest.map((sub) => this.settle(sub, { kind: "unchanged" })));
-    await this.#draining;
-  }
-
-  async #drain(): Promise<void> {
-    // Let the outcomes settled in this same turn join the first group.
-    await Promise.resolve();
-    while (this.#queue.length > 0) {
-      const group = this.#queue;
-      this.#queue = [];
-      let failure: unknown;
-      let changed = new Set<string>();
-      try {
-        changed = await writeOutcomes(this.db, this.context, group);
-      } catch (error) {
-        failure = error;
-      }
-      try {
-        await unlock(
-          this.db,
-          group.map((pending) => pending.sub),
-        );
-      } catch (error) {
-        failure ??= error;
-      }
-      for (const pending of group) {
-        if (failure === undefined) pending.resolve(changed.has(pending.sub));
-        else pending.reject(failure);
-      }
-    }
-    this.#draining = undefined;
-  }
-}
-
-/** A caller's mistake, refused before it can fail the writes of others in its group. */
+/** A caller's mistake, refused before anything of its group is written. */
 export function checkOutcome(outcome: SealedOutcome): void {
   if (outcome.kind !== "unchanged") checkEvents(outcome.events);
   switch (outcome.kind) {

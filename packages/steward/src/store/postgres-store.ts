@@ -7,10 +7,8 @@ import {
   checkEvents,
   checkOutcome,
   checkSealed,
-  lockWaiting,
-  runCredentialBatch,
+  holdLocks,
   runLockedUsers,
-  unlock,
   writeOutcomes,
 } from "./credential-batch.js";
 import { databaseUnavailable, isDatabaseDown } from "./database-errors.js";
@@ -21,14 +19,11 @@ import type {
   AuditEvent,
   AuditEventInput,
   BeforeDeletion,
-  CredentialBatch,
-  CredentialBatchOptions,
   CredentialInfo,
-  CredentialLock,
-  CredentialOutcome,
   DeletionRecord,
   ListOptions,
   LockedUsers,
+  LockOptions,
   MarkRevokedOptions,
   RefreshTokenMatcher,
   SaveCredentialInput,
@@ -57,7 +52,10 @@ import {
 
 export interface PostgresStoreOptions {
   readonly logger?: VaultLogger | undefined;
-  /** How long `withCredentialLock` waits for another holder, in ms; 30,000 by default. */
+  /**
+   * How long a user's lock is waited for (`withLockedUsers` with `wait`, `saveCredential`,
+   * `recordSignIn`, `deleteUser`), in ms; 30,000 by default.
+   */
   readonly lockTimeoutMs?: number | undefined;
   /**
    * Write the events given with a change to the webhook outbox, in the change's transaction
@@ -290,53 +288,10 @@ export class PostgresStore implements SealedStore {
     return (await writeOutcomes(this.#db, this.#writeContext(), [{ sub, outcome }])).has(sub);
   }
 
-  async withCredentialLock<T>(
-    sub: string,
-    fn: (locked: CredentialLock<SealedToken>) => Promise<T>,
-  ): Promise<T> {
-    checkSub(sub);
-    return this.#locked(sub, async (db) => {
-      const row = await selectCredential(db, sub);
-      const credential = row === undefined ? undefined : toSealedCredential(row);
-      let held = true;
-      // The batch's writer, for a batch of one.
-      const write = async (outcome: CredentialOutcome<SealedToken>) => {
-        if (!held) throw new TypeError("the credential lock was already released");
-        checkOutcome(outcome);
-        return (await writeOutcomes(db, this.#writeContext(), [{ sub, outcome }])).has(sub);
-      };
-      const locked: CredentialLock<SealedToken> = {
-        credential,
-        recordRefresh: (result) => write({ kind: "refreshed", result }),
-        recordError: async (reasonCode) => {
-          await write({ kind: "failed", reasonCode });
-        },
-        markRevoked: (reason, status = "revoked", options = {}) =>
-          write({ kind: "revoked", reason, status, events: options.events, audit: options.audit }),
-      };
-      try {
-        return await fn(locked);
-      } finally {
-        held = false;
-      }
-    });
-  }
-
-  async withCredentialBatch<T>(
-    subs: readonly string[],
-    fn: (batch: CredentialBatch<SealedToken>) => Promise<T>,
-    options?: CredentialBatchOptions,
-  ): Promise<T> {
-    const context = { ...this.#writeContext(), lockTimeoutMs: this.#lockTimeoutMs };
-    return this.#db
-      .connection()
-      .execute((db) => runCredentialBatch(db, context, subs, fn, options));
-  }
-
   async withLockedUsers<T>(
     subs: readonly string[],
     fn: (held: LockedUsers<SealedToken>) => Promise<T>,
-    options?: CredentialBatchOptions,
+    options?: LockOptions,
   ): Promise<T> {
     const context = { ...this.#writeContext(), lockTimeoutMs: this.#lockTimeoutMs };
     return this.#db.connection().execute((db) => runLockedUsers(db, context, subs, fn, options));
@@ -389,19 +344,15 @@ export class PostgresStore implements SealedStore {
   }
 
   /**
-   * Runs `fn` on one connection holding the user's session-level advisory lock. Each statement
-   * `fn` runs commits on its own; the lock is released when `fn` settles, and with the session
-   * if the process dies.
+   * Runs `fn` on one connection holding the user's session-level advisory lock, the one
+   * `withLockedUsers` takes, waiting for it. Each statement `fn` runs commits on its own; the
+   * lock is released when `fn` settles, and with the session if the process dies.
    */
   async #locked<T>(sub: string, fn: (db: Kysely<VaultSchema>) => Promise<T>): Promise<T> {
-    return this.#db.connection().execute(async (db) => {
-      await lockWaiting(db, [sub], this.#lockTimeoutMs);
-      try {
-        return await fn(db);
-      } finally {
-        await unlock(db, [sub]);
-      }
-    });
+    const context = { lockTimeoutMs: this.#lockTimeoutMs };
+    return this.#db
+      .connection()
+      .execute((db) => holdLocks(db, context, [sub], { wait: true }, () => fn(db)));
   }
 }
 

@@ -158,36 +158,10 @@ export interface RefreshResult<Token = string> {
   readonly refreshedAt?: Date | undefined;
 }
 
-/**
- * A user's credential held under the cross-instance lock of {@link VaultStore.withCredentialLock}.
- * Each write commits at once (they are single statements), so a failure recorded before the
- * callback throws is kept.
- */
-export interface CredentialLock<Token = string> {
-  /** The credential as read after the lock was taken; it does not change on writes. */
-  readonly credential: CredentialOf<Token> | undefined;
-  /**
-   * Stores a fresh access token (sealed) and clears `lastError`. Does nothing and returns false
-   * when the credential is no longer active.
-   */
-  recordRefresh(result: RefreshResult<Token>): Promise<boolean>;
-  /** Records the reason code of a failed refresh (never a token or a response body). */
-  recordError(reasonCode: string): Promise<void>;
-  /**
-   * Marks an active credential revoked (or expired) and erases its tokens; with `options`, its
-   * announcement and audit event commit with it (see {@link VaultStore.markRevoked}).
-   */
-  markRevoked(
-    reason: string,
-    status?: "revoked" | "expired",
-    options?: Omit<MarkRevokedOptions, "status">,
-  ): Promise<boolean>;
-}
-
 /** The events announcing an outcome (see {@link ChangeEvent}). */
 type ChangeEvents = readonly ChangeEvent[] | undefined;
 
-/** What became of one user's credential under a {@link CredentialBatch}, written by `settle`. */
+/** What became of one held user's credential, written by {@link LockedUsers.write}. */
 export type CredentialOutcome<Token = string> =
   /** A fresh access token (sealed on the way in); clears `lastError`. Kept only while active. */
   | {
@@ -211,35 +185,6 @@ export type CredentialOutcome<Token = string> =
     }
   /** Nothing to write; only release the lock. */
   | { readonly kind: "unchanged" };
-
-/**
- * Many users' credentials held under the cross-instance lock of
- * {@link VaultStore.withCredentialBatch}, on one connection.
- */
-export interface CredentialBatch<Token = string> {
-  /** The users locked here, in the order asked. */
-  readonly locked: readonly string[];
-  /**
-   * The users another holder had locked (only when the batch does not wait): they are not
-   * held here; ask for them again, waiting.
-   */
-  readonly busy: readonly string[];
-  /**
-   * A locked user's credential as read after the lock was taken.
-   *
-   * @throws StewardError `credential_corrupt` or `key_missing` for that user alone.
-   */
-  credential(sub: string): CredentialOf<Token> | undefined;
-  /**
-   * Writes one locked user's outcome, then releases their lock. Outcomes settled while an
-   * earlier write is under way are written together, one statement for each kind of outcome
-   * (a group commit): a thousand users refreshed at once cost a handful of statements.
-   *
-   * @returns whether the write changed the stored row: false for `unchanged`, and for a
-   *   refresh of a credential no longer active (revoked or deleted meanwhile).
-   */
-  settle(sub: string, outcome: CredentialOutcome<Token>): Promise<boolean>;
-}
 
 /** A user's outcome to write with {@link LockedUsers.write}. */
 export interface UserOutcome<Token = string> {
@@ -307,11 +252,11 @@ export type BeforeDeletion<Token = string> = (
   credential: CredentialOf<Token> | undefined,
 ) => Promise<DeletionRecord>;
 
-export interface CredentialBatchOptions {
+export interface LockOptions {
   /**
    * Wait for users another holder has locked (up to the store's lock timeout) instead of
    * reporting them as `busy`. Locks are then taken in one global order, so two waiting
-   * batches cannot deadlock.
+   * holders cannot deadlock.
    */
   readonly wait?: boolean | undefined;
 }
@@ -402,13 +347,14 @@ export interface ListOptions {
  * @example
  *   await store.upsertUser({ sub, email, emailVerified: true });
  *   await store.saveCredential({ sub, refreshToken, grantedScopes });
- *   const token = await store.withCredentialLock(sub, async (locked) => {
+ *   const token = await store.withLockedUsers([sub], async (held) => {
  *     // read again after the lock: another instance may have refreshed already
- *     if (locked.credential?.accessToken && fresh(locked.credential)) return locked.credential.accessToken;
- *     const result = await refreshAtGoogle(locked.credential!.refreshToken!);
- *     await locked.recordRefresh(result);
+ *     const credential = (await held.read()).credential(sub);
+ *     if (credential?.accessToken && fresh(credential)) return credential.accessToken;
+ *     const result = await refreshAtGoogle(credential!.refreshToken!);
+ *     await held.write([{ sub, outcome: { kind: "refreshed", result } }]);
  *     return result.accessToken;
- *   });
+ *   }, { wait: true });
  */
 export interface StoreOf<Token> {
   /** Inserts or updates a user's profile; returns the stored user. */
@@ -464,36 +410,14 @@ export interface StoreOf<Token> {
    * it was no longer active (it keeps its first reason, and `options.events` are not queued).
    */
   markRevoked(sub: string, reason: string, options?: MarkRevokedOptions): Promise<boolean>;
-  /**
-   * Runs `fn` holding a lock on the user's credential that every instance sharing the database
-   * respects, with the credential read after the lock was taken. The lock holds one pooled
-   * connection until `fn` settles; write through `locked`. Inside `fn`, do not call
-   * `withCredentialLock` or `saveCredential` for the same user: they would wait for this lock.
-   *
-   * @throws StewardError `credential_busy` when the lock is not granted within the store's
-   *   lock timeout; whatever `fn` throws; the errors of {@link VaultStore.getCredential}.
-   */
-  withCredentialLock<T>(sub: string, fn: (locked: CredentialLock<Token>) => Promise<T>): Promise<T>;
-
-  /**
-   * {@link VaultStore.withCredentialLock} for many users on one connection, with a few
-   * statements for the whole batch: lock, read, then group-committed writes and releases.
-   * Each user's lock is released by `settle`, or when `fn` settles for users never settled.
-   *
-   * @throws StewardError `credential_busy` when a waiting batch is not granted a lock within
-   *   the store's lock timeout; whatever `fn` throws.
-   */
-  withCredentialBatch<T>(
-    subs: readonly string[],
-    fn: (batch: CredentialBatch<Token>) => Promise<T>,
-    options?: CredentialBatchOptions,
-  ): Promise<T>;
 
   /**
    * Locks `subs` across instances on one connection and runs `fn` with the primitives of a
-   * refresh (see {@link LockedUsers}); the locks still held when `fn` settles are released.
-   * Without `wait`, users another holder has locked are reported `busy`; with it, locks are
-   * taken in one global order, so two waiting holders cannot deadlock.
+   * refresh (see {@link LockedUsers}); the locks still held when `fn` settles are released, and
+   * the primitives refuse any use after that. Without `wait`, users another holder has locked
+   * are reported `busy`; with it, locks are taken in one global order, so two waiting holders
+   * cannot deadlock. This is the lock `saveCredential`, `recordSignIn` and `deleteUser` wait
+   * for: inside `fn`, do not call them for a held user (they would wait for `fn`).
    *
    * @throws StewardError `credential_busy` when a waiting lock is not granted within the store's
    *   lock timeout (none is kept); whatever `fn` throws.
@@ -501,7 +425,7 @@ export interface StoreOf<Token> {
   withLockedUsers<T>(
     subs: readonly string[],
     fn: (held: LockedUsers<Token>) => Promise<T>,
-    options?: CredentialBatchOptions,
+    options?: LockOptions,
   ): Promise<T>;
 
   /** Whether a security event with this `jti` was recorded. */

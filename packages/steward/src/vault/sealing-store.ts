@@ -12,13 +12,11 @@ import type {
   AuditEventInput,
   BeforeDeletion,
   Credential,
-  CredentialBatch,
-  CredentialBatchOptions,
   CredentialInfo,
-  CredentialLock,
   CredentialOutcome,
   ListOptions,
   LockedUsers,
+  LockOptions,
   MarkRevokedOptions,
   RefreshResult,
   RefreshTokenMatcher,
@@ -103,42 +101,10 @@ export class SealingStore implements VaultStore {
     return this.#adapter.markRevoked(sub, reason, options);
   }
 
-  withCredentialLock<T>(sub: string, fn: (locked: CredentialLock) => Promise<T>): Promise<T> {
-    return this.#adapter.withCredentialLock(sub, (locked) =>
-      fn({
-        credential: locked.credential === undefined ? undefined : this.#open(locked.credential),
-        recordRefresh: async (result) => locked.recordRefresh(this.#sealRefresh(sub, result)),
-        recordError: (reasonCode) => locked.recordError(reasonCode),
-        markRevoked: (reason, status, options) => locked.markRevoked(reason, status, options),
-      }),
-    );
-  }
-
-  withCredentialBatch<T>(
-    subs: readonly string[],
-    fn: (batch: CredentialBatch) => Promise<T>,
-    options?: CredentialBatchOptions,
-  ): Promise<T> {
-    return this.#adapter.withCredentialBatch(
-      subs,
-      (batch) =>
-        fn({
-          locked: batch.locked,
-          busy: batch.busy,
-          credential: (sub) => {
-            const sealed = batch.credential(sub);
-            return sealed === undefined ? undefined : this.#open(sealed);
-          },
-          settle: async (sub, outcome) => batch.settle(sub, this.#sealOutcome(sub, outcome)),
-        }),
-      options,
-    );
-  }
-
   withLockedUsers<T>(
     subs: readonly string[],
     fn: (held: LockedUsers) => Promise<T>,
-    options?: CredentialBatchOptions,
+    options?: LockOptions,
   ): Promise<T> {
     return this.#adapter.withLockedUsers(
       subs,

@@ -7,6 +7,7 @@ import { ApiAuth } from "../../src/server/plugins/api-auth.js";
 import { openDatabase } from "../../src/store/index.js";
 import { control, sdkSignIn } from "../emulator/helpers.js";
 import { waitUntil } from "../events/support/receiver.js";
+import { recordRefresh } from "../vault/support/locked-users.js";
 import { postCode, sharedEnvironment, startTestService, type TestService } from "./helpers.js";
 
 const APPDATA = "https://www.googleapis.com/auth/drive.appdata";
@@ -207,11 +208,9 @@ describe("GET /v1/users/{sub}/access-token", () => {
 
     await control(steward.google, "POST", `/emulator/users/${sub}/revoke`, {});
     steward.service.tokens.forget(sub);
-    await steward.service.vault.store.withCredentialLock(sub, async (locked) => {
-      await locked.recordRefresh({
-        accessToken: "ya29.stale",
-        expiresAt: new Date(Date.now() - 1000),
-      });
+    await recordRefresh(steward.service.vault.store, sub, {
+      accessToken: "ya29.stale",
+      expiresAt: new Date(Date.now() - 1000),
     });
     const revoked = await call(`/v1/users/${sub}/access-token`, keys.tokens);
     expect(revoked.status).toBe(409);

@@ -18,6 +18,7 @@ import {
   startTestService,
   type TestService,
 } from "../server/helpers.js";
+import { refreshed } from "../vault/support/locked-users.js";
 
 const APPDATA = "https://www.googleapis.com/auth/drive.appdata";
 const DRIVE_FILE = "https://www.googleapis.com/auth/drive.file";
@@ -229,11 +230,15 @@ describe("refreshing many users at once", () => {
       taken = resolve;
     });
     const expiresAt = new Date(Date.now() + 3_600_000);
-    const elsewhere = steward.service.vault.store.withCredentialLock(held, async (locked) => {
-      taken();
-      await holding;
-      await locked.recordRefresh({ accessToken: "ya29.from-elsewhere", expiresAt });
-    });
+    const elsewhere = steward.service.vault.store.withLockedUsers(
+      [held],
+      async (locked) => {
+        taken();
+        await holding;
+        await locked.write([refreshed(held, { accessToken: "ya29.from-elsewhere", expiresAt })]);
+      },
+      { wait: true },
+    );
     await lockTaken;
     const tokens = manager();
     const heldToken = tokens.accessToken(held);

@@ -7,6 +7,7 @@ import { generateKeyLine, Keyring, rotateCredentials } from "../../src/crypto/in
 import { openVault, type Vault } from "../../src/vault/index.js";
 import { everyRowAsText, spellings } from "../security/support.js";
 import { startEmbeddedTestServer, type TestServer } from "./support/databases.js";
+import { recordRefresh } from "./support/locked-users.js";
 import { capturedLogger } from "./support/logs.js";
 
 const k1Line = generateKeyLine("k1");
@@ -49,9 +50,10 @@ describe("secrets at rest", () => {
       if (i % 3 === 0) {
         const refreshed = accessToken();
         tokens.push(refreshed);
-        await vault.store.withCredentialLock(sub, (locked) =>
-          locked.recordRefresh({ accessToken: refreshed, expiresAt: later(3_600_000) }),
-        );
+        await recordRefresh(vault.store, sub, {
+          accessToken: refreshed,
+          expiresAt: later(3_600_000),
+        });
       }
       if (i % 5 === 0) await vault.store.markRevoked(sub, "invalid_grant");
       await vault.store.appendAuditEvent({ type: "credential.saved", sub, data: { scopes: 2 } });
@@ -109,8 +111,13 @@ describe("secrets at rest", () => {
     await expect(vault.store.getCredential(victim)).rejects.toMatchObject({
       code: "credential_corrupt",
     });
-    await expect(vault.store.withCredentialLock(victim, async () => "x")).rejects.toMatchObject({
-      code: "credential_corrupt",
+    // Read under the lock with a bystander, it fails for the victim alone.
+    await vault.store.withLockedUsers([victim, bystander], async (held) => {
+      const read = await held.read();
+      expect(() => read.credential(victim)).toThrow(
+        expect.objectContaining({ code: "credential_corrupt" }),
+      );
+      expect(read.credential(bystander)?.refreshToken).toMatch(/^1\/\//);
     });
     const entries = log.lines.slice(before).map((line) => JSON.parse(line));
     expect(entries[0]).toMatchObject({

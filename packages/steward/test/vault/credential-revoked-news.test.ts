@@ -43,7 +43,7 @@ async function listenedVault(count: number, queueEvents = false) {
   };
 }
 
-it("announces each credential a batch revokes, once, and nothing for the refreshes beside it", async () => {
+it("announces each credential a write revokes, once, and nothing for the refreshes beside it", async () => {
   const { vault, heard } = await listenedVault(4);
   const [refreshed, revoked, failed, expired] = [0, 1, 2, 3].map(seededSub) as [
     string,
@@ -51,16 +51,22 @@ it("announces each credential a batch revokes, once, and nothing for the refresh
     string,
     string,
   ];
-  await vault.store.withCredentialBatch([refreshed, revoked, failed, expired], async (batch) => {
-    // Settled in one turn: one group, one statement per kind.
-    await Promise.all([
-      batch.settle(refreshed, {
-        kind: "refreshed",
-        result: { accessToken: "ya29.fresh", expiresAt: new Date(Date.now() + 3_600_000) },
-      }),
-      batch.settle(revoked, { kind: "revoked", reason: "invalid_grant" }),
-      batch.settle(failed, { kind: "failed", reasonCode: "upstream_unavailable" }),
-      batch.settle(expired, { kind: "revoked", reason: "invalid_grant", status: "expired" }),
+  await vault.store.withLockedUsers([refreshed, revoked, failed, expired], async (held) => {
+    // One write: one statement per kind.
+    await held.write([
+      {
+        sub: refreshed,
+        outcome: {
+          kind: "refreshed",
+          result: { accessToken: "ya29.fresh", expiresAt: new Date(Date.now() + 3_600_000) },
+        },
+      },
+      { sub: revoked, outcome: { kind: "revoked", reason: "invalid_grant" } },
+      { sub: failed, outcome: { kind: "failed", reasonCode: "upstream_unavailable" } },
+      {
+        sub: expired,
+        outcome: { kind: "revoked", reason: "invalid_grant", status: "expired" },
+      },
     ]);
   });
   expect((await heard()).sort()).toEqual([revoked, expired].sort());

@@ -55,27 +55,29 @@ describe("events written with the change they announce", () => {
     expect((await vault.store.getCredential(sub))?.status).toBe("active");
   });
 
-  it("a batch's outcomes carry their events: every user's, in the group's transaction", async () => {
+  it("the outcomes of a write carry their events: every user's, in its transaction", async () => {
     const vault = await vaultWithUsers(30);
     const subs = Array.from({ length: 30 }, (_, i) => seededSub(i));
     const expiresAt = new Date(Date.now() + 3_600_000);
     // The first ten are revoked first: their refresh is then not kept, nor its event.
-    await vault.store.withCredentialBatch(subs.slice(0, 10), async (batch) => {
-      await Promise.all(
-        batch.locked.map((sub) =>
-          batch.settle(sub, { kind: "revoked", reason: "invalid_grant", events: [revoked(sub)] }),
-        ),
+    await vault.store.withLockedUsers(subs.slice(0, 10), async (held) => {
+      await held.write(
+        held.locked.map((sub) => ({
+          sub,
+          outcome: { kind: "revoked", reason: "invalid_grant", events: [revoked(sub)] },
+        })),
       );
     });
-    await vault.store.withCredentialBatch(subs, async (batch) => {
-      await Promise.all(
-        batch.locked.map((sub) =>
-          batch.settle(sub, {
+    await vault.store.withLockedUsers(subs, async (held) => {
+      await held.write(
+        held.locked.map((sub) => ({
+          sub,
+          outcome: {
             kind: "refreshed",
             result: { accessToken: `ya29.fresh-${sub}`, expiresAt },
             events: [{ event: "credential.refreshed", payload: { sub, expiresAt } }],
-          }),
-        ),
+          },
+        })),
       );
     });
     const rows = await outbox(vault);
@@ -94,19 +96,24 @@ describe("events written with the change they announce", () => {
     const before = await vault.store.getCredential(sub);
     await breakOutbox(vault);
     const expiresAt = new Date(Date.now() + 3_600_000);
-    await vault.store.withCredentialBatch([sub, other], async (batch) => {
+    await vault.store.withLockedUsers([sub, other], async (held) => {
       await expect(
-        batch.settle(sub, {
-          kind: "refreshed",
-          result: { accessToken: "ya29.never-stored", expiresAt },
-          events: [{ event: "credential.refreshed", payload: { sub, expiresAt } }],
-        }),
+        held.write([
+          {
+            sub,
+            outcome: {
+              kind: "refreshed",
+              result: { accessToken: "ya29.never-stored", expiresAt },
+              events: [{ event: "credential.refreshed", payload: { sub, expiresAt } }],
+            },
+          },
+        ]),
       ).rejects.toThrow(/outbox refused/);
     });
     expect((await vault.store.getCredential(sub))?.accessToken).toEqual(before?.accessToken);
-    // Released: another batch takes the lock at once.
-    await vault.store.withCredentialBatch([sub], async (batch) => {
-      expect(batch.locked).toEqual([sub]);
+    // Released: another holder takes the lock at once.
+    await vault.store.withLockedUsers([sub], async (held) => {
+      expect(held.locked).toEqual([sub]);
     });
   });
 

@@ -9,6 +9,7 @@ import {
 } from "../../src/crypto/index.js";
 import { openVault, type Vault } from "../../src/vault/index.js";
 import { startEmbeddedTestServer, type TestServer } from "./support/databases.js";
+import { recordRefresh } from "./support/locked-users.js";
 import { seedCredentials, seededSub, seededTokens } from "./support/seed.js";
 
 const k1Line = generateKeyLine("k1");
@@ -161,13 +162,11 @@ describe("rotateCredentials", () => {
       const touched = Array.from({ length: 60 }, (_, n) => seededSub(n * 50));
       await Promise.all(
         touched.map((sub) =>
-          vault.store.withCredentialLock(sub, (locked) =>
-            locked.recordRefresh({
-              accessToken: `ya29.during-${sub}`,
-              expiresAt: later,
-              refreshToken: `1//during-${sub}`,
-            }),
-          ),
+          recordRefresh(vault.store, sub, {
+            accessToken: `ya29.during-${sub}`,
+            expiresAt: later,
+            refreshToken: `1//during-${sub}`,
+          }),
         ),
       );
       await rotation;

@@ -4,10 +4,7 @@ import {
   type AuditEventInput,
   type BeforeDeletion,
   type ChangeEvent,
-  type CredentialBatch,
-  type CredentialBatchOptions,
   type CredentialInfo,
-  type CredentialLock,
   type CredentialOutcome,
   checkAuditEvent,
   checkEvents,
@@ -18,6 +15,7 @@ import {
   type DeletionRecord,
   type ListOptions,
   type LockedUsers,
+  type LockOptions,
   type MarkRevokedOptions,
   type RefreshTokenMatcher,
   type SaveCredentialInput,
@@ -106,7 +104,7 @@ export class MemoryStore implements SealedStore {
 
   async deleteUser(sub: string, beforeDeletion?: BeforeDeletion<SealedToken>): Promise<boolean> {
     checkSub(sub);
-    return this.#locked([sub], async () => {
+    return this.#hold([sub], { wait: true }, async () => {
       if (!this.#data.users.has(sub)) return false;
       let record: DeletionRecord = {};
       if (beforeDeletion !== undefined) record = await beforeDeletion(this.#credential(sub));
@@ -128,7 +126,7 @@ export class MemoryStore implements SealedStore {
     checkAuditEvent(audit);
     const credentialInput = { ...input.credential, sub };
     checkCredentialInput(credentialInput);
-    return this.#locked([sub], async () => {
+    return this.#hold([sub], { wait: true }, async () => {
       const user = {
         ...this.#upsert(input.profile, {
           refreshToken: input.credential.refreshToken !== undefined,
@@ -147,7 +145,7 @@ export class MemoryStore implements SealedStore {
   ): Promise<CredentialInfo | undefined> {
     checkSub(input.sub);
     checkCredentialInput(input);
-    return this.#locked([input.sub], async () => this.#writeCredential(input));
+    return this.#hold([input.sub], { wait: true }, async () => this.#writeCredential(input));
   }
 
   async getCredential(sub: string): Promise<SealedCredential | undefined> {
@@ -167,95 +165,19 @@ export class MemoryStore implements SealedStore {
     return this.#write(sub, outcome);
   }
 
-  async withCredentialLock<T>(
-    sub: string,
-    fn: (locked: CredentialLock<SealedToken>) => Promise<T>,
-  ): Promise<T> {
-    checkSub(sub);
-    return this.#locked([sub], async () => {
-      let held = true;
-      const write = async (outcome: CredentialOutcome<SealedToken>) => {
-        if (!held) throw new TypeError("the credential lock was already released");
-        checkOutcome(outcome);
-        return this.#write(sub, outcome);
-      };
-      try {
-        return await fn({
-          credential: this.#credential(sub),
-          recordRefresh: (result) => write({ kind: "refreshed", result }),
-          recordError: async (reasonCode) => {
-            await write({ kind: "failed", reasonCode });
-          },
-          markRevoked: (reason, status = "revoked", options = {}) =>
-            write({
-              kind: "revoked",
-              reason,
-              status,
-              events: options.events,
-              audit: options.audit,
-            }),
-        });
-      } finally {
-        held = false;
-      }
-    });
-  }
-
-  async withCredentialBatch<T>(
-    subs: readonly string[],
-    fn: (batch: CredentialBatch<SealedToken>) => Promise<T>,
-    options: CredentialBatchOptions = {},
-  ): Promise<T> {
-    for (const sub of subs) checkSub(sub);
-    const asked = [...new Set(subs)];
-    const owner = Symbol("batch");
-    const { locks } = this.#data;
-    if (options.wait) await locks.lockAll(asked, owner, this.#lockTimeoutMs);
-    const locked = options.wait ? asked : asked.filter((sub) => locks.tryLock(sub, owner));
-    const held = new Set(locked);
-    const unsettled = new Set(locked);
-    const read = new Map(locked.map((sub) => [sub, this.#credential(sub)]));
-    try {
-      return await fn({
-        locked,
-        busy: asked.filter((sub) => !held.has(sub)),
-        credential: (sub) => {
-          if (!held.has(sub)) throw new TypeError(`sub ${sub} is not locked in this batch`);
-          return read.get(sub);
-        },
-        settle: async (sub, outcome) => {
-          checkOutcome(outcome);
-          if (!unsettled.delete(sub))
-            throw new TypeError(`sub ${sub} is not held by this batch (or settled)`);
-          try {
-            return this.#write(sub, outcome);
-          } finally {
-            locks.unlock(sub, owner);
-          }
-        },
-      });
-    } finally {
-      for (const sub of unsettled) locks.unlock(sub, owner);
-    }
-  }
-
   async withLockedUsers<T>(
     subs: readonly string[],
     fn: (held: LockedUsers<SealedToken>) => Promise<T>,
-    options: CredentialBatchOptions = {},
+    options: LockOptions = {},
   ): Promise<T> {
     for (const sub of subs) checkSub(sub);
     const asked = [...new Set(subs)];
-    const owner = Symbol("locked users");
-    const { locks } = this.#data;
-    if (options.wait) await locks.lockAll(asked, owner, this.#lockTimeoutMs);
-    const locked = options.wait ? asked : asked.filter((sub) => locks.tryLock(sub, owner));
-    const held = new Set(locked);
-    const notHeld = (sub: string) => new TypeError(`sub ${sub} is not held here`);
-    try {
-      return await fn({
+    return this.#hold(asked, options, (locked, held, release) => {
+      const notHeld = (sub: string) => new TypeError(`sub ${sub} is not held here`);
+      const taken = new Set(locked);
+      return fn({
         locked,
-        busy: asked.filter((sub) => !held.has(sub)),
+        busy: asked.filter((sub) => !taken.has(sub)),
         read: async () => {
           const mine = locked.filter((sub) => held.has(sub));
           const read = new Map(mine.map((sub) => [sub, this.#credential(sub)]));
@@ -280,15 +202,10 @@ export class MemoryStore implements SealedStore {
         },
         unlock: async (subs) => {
           for (const sub of subs) if (!held.has(sub)) throw notHeld(sub);
-          for (const sub of new Set(subs)) {
-            held.delete(sub);
-            locks.unlock(sub, owner);
-          }
+          for (const sub of new Set(subs)) release(sub);
         },
       });
-    } finally {
-      for (const sub of held) locks.unlock(sub, owner);
-    }
+    });
   }
 
   async hasSecurityEvent(jti: string): Promise<boolean> {
@@ -373,14 +290,30 @@ export class MemoryStore implements SealedStore {
       }));
   }
 
-  /** Runs `fn` holding the users' locks, waiting for them up to the lock timeout. */
-  async #locked<T>(subs: readonly string[], fn: () => Promise<T>): Promise<T> {
-    const owner = Symbol("call");
-    await this.#data.locks.lockAll(subs, owner, this.#lockTimeoutMs);
+  /**
+   * Runs `fn` holding the users' locks (all of them, waiting up to the lock timeout, with
+   * `wait`; else those free now), with the subs locked and the set of those still held; `fn`
+   * may `release` some early. The rest are released when `fn` settles, and the set is emptied,
+   * so a primitive used later refuses.
+   */
+  async #hold<T>(
+    subs: readonly string[],
+    options: LockOptions,
+    fn: (locked: string[], held: Set<string>, release: (sub: string) => void) => Promise<T>,
+  ): Promise<T> {
+    const owner = Symbol("holder");
+    const { locks } = this.#data;
+    if (options.wait) await locks.lockAll(subs, owner, this.#lockTimeoutMs);
+    const locked = options.wait ? [...subs] : subs.filter((sub) => locks.tryLock(sub, owner));
+    const held = new Set(locked);
+    const release = (sub: string) => {
+      held.delete(sub);
+      locks.unlock(sub, owner);
+    };
     try {
-      return await fn();
+      return await fn(locked, held, release);
     } finally {
-      for (const sub of subs) this.#data.locks.unlock(sub, owner);
+      for (const sub of held) release(sub);
     }
   }
 

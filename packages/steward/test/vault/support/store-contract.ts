@@ -2,7 +2,8 @@ import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateKeyLine, Keyring } from "../../../src/crypto/index.js";
-import type { VaultStore } from "../../../src/store/index.js";
+import type { LockedUsers, VaultStore } from "../../../src/store/index.js";
+import { recordRefresh, refreshed } from "./locked-users.js";
 
 /**
  * What the contract suite needs from an implementation: stores on one fresh, shared storage,
@@ -161,22 +162,30 @@ export function describeStoreContract(name: string, harness: () => Promise<Store
         const other = await storage.open(k1);
         const seen: (string | null | undefined)[] = [];
         let deletion: Promise<boolean> | undefined;
-        await other.withCredentialLock(sub, async (locked) => {
-          deletion = store.deleteUser(sub, async (credential) => {
-            seen.push(credential?.refreshToken);
-            return {
-              audit: [{ type: "credential.revoked", actor: "admin", data: { reason: "deleted" } }],
-            };
-          });
-          await sleep(100);
-          // Still waiting: it has seen nothing, erased nothing.
-          expect(seen).toEqual([]);
-          await locked.recordRefresh({
-            accessToken: "ya29.during",
-            expiresAt: later(3_600_000),
-            refreshToken: "1//rt-during",
-          });
-        });
+        await other.withLockedUsers(
+          [sub],
+          async (held) => {
+            deletion = store.deleteUser(sub, async (credential) => {
+              seen.push(credential?.refreshToken);
+              return {
+                audit: [
+                  { type: "credential.revoked", actor: "admin", data: { reason: "deleted" } },
+                ],
+              };
+            });
+            await sleep(100);
+            // Still waiting: it has seen nothing, erased nothing.
+            expect(seen).toEqual([]);
+            await held.write([
+              refreshed(sub, {
+                accessToken: "ya29.during",
+                expiresAt: later(3_600_000),
+                refreshToken: "1//rt-during",
+              }),
+            ]);
+          },
+          { wait: true },
+        );
         expect(await deletion).toBe(true);
         expect(seen).toEqual(["1//rt-during"]);
         expect(await store.getUser(sub)).toBeUndefined();
@@ -454,170 +463,40 @@ export function describeStoreContract(name: string, harness: () => Promise<Store
       });
     });
 
-    describe("the credential lock", () => {
-      it("hands over the credential read after the lock and records a refresh", async () => {
-        const sub = await aUser();
-        await store.saveCredential({ sub, refreshToken: "1//lock", grantedScopes: ["openid"] });
-        const expiresAt = later(3_600_000);
-        const result = await store.withCredentialLock(sub, async (locked) => {
-          expect(locked.credential?.refreshToken).toBe("1//lock");
-          expect(await locked.recordRefresh({ accessToken: "ya29.fresh", expiresAt })).toBe(true);
-          return "done";
-        });
-        expect(result).toBe("done");
-        const credential = await store.getCredential(sub);
-        expect(credential).toMatchObject({
-          accessToken: "ya29.fresh",
-          refreshToken: "1//lock",
-          lastError: null,
-        });
-        expect(credential?.lastRefreshAt).toBeInstanceOf(Date);
-        expect(credential?.accessTokenExpiresAt?.getTime()).toBe(expiresAt.getTime());
-      });
-
-      it("stores a rotated refresh token and new scopes from a refresh", async () => {
-        const sub = await aUser();
-        await store.saveCredential({ sub, refreshToken: "1//before", grantedScopes: ["openid"] });
-        await store.withCredentialLock(sub, (locked) =>
-          locked.recordRefresh({
-            accessToken: "ya29.x",
-            expiresAt: later(60_000),
-            refreshToken: "1//after",
-            grantedScopes: ["openid", "email"],
-          }),
-        );
-        expect(await store.getCredential(sub)).toMatchObject({
-          refreshToken: "1//after",
-          grantedScopes: ["openid", "email"],
-        });
-      });
-
-      it("keeps an error recorded before the callback throws", async () => {
-        const sub = await aUser();
-        await store.saveCredential({ sub, refreshToken: "1//err", grantedScopes: [] });
-        await expect(
-          store.withCredentialLock(sub, async (locked) => {
-            await locked.recordError("upstream_unavailable");
-            throw new Error("Google is down");
-          }),
-        ).rejects.toThrow("Google is down");
-        expect((await store.getCredential(sub))?.lastError).toBe("upstream_unavailable");
-        await store.withCredentialLock(sub, (locked) =>
-          locked.recordRefresh({ accessToken: "ya29.ok", expiresAt: later(60_000) }),
-        );
-        expect((await store.getCredential(sub))?.lastError).toBeNull();
-      });
-
-      it("does not store a refresh for a credential revoked meanwhile", async () => {
-        const sub = await aUser();
-        await store.saveCredential({ sub, refreshToken: "1//gone", grantedScopes: [] });
-        await store.withCredentialLock(sub, async (locked) => {
-          expect(await locked.markRevoked("invalid_grant")).toBe(true);
-          expect(
-            await locked.recordRefresh({ accessToken: "ya29.late", expiresAt: later(60_000) }),
-          ).toBe(false);
-        });
-        expect(await store.getCredential(sub)).toMatchObject({
-          status: "revoked",
-          accessToken: null,
-        });
-      });
-
-      it("gives undefined for a user without credential, and refuses use after release", async () => {
-        const sub = await aUser();
-        let escaped: { recordError(code: string): Promise<void> } | undefined;
-        await store.withCredentialLock(sub, async (locked) => {
-          expect(locked.credential).toBeUndefined();
-          escaped = locked;
-        });
-        await expect(escaped?.recordError("late")).rejects.toThrow(TypeError);
-      });
-
-      it("serializes instances: the second holder sees what the first wrote", async () => {
-        const sub = await aUser();
-        await store.saveCredential({ sub, refreshToken: "1//shared", grantedScopes: [] });
-        const other = await storage.open(k1);
-        const order: string[] = [];
-        let release: () => void = () => {};
-        const held = new Promise<void>((resolve) => {
-          release = resolve;
-        });
-        const first = store.withCredentialLock(sub, async (locked) => {
-          order.push("first in");
-          await held;
-          await locked.recordRefresh({ accessToken: "ya29.by-first", expiresAt: later(60_000) });
-          order.push("first out");
-        });
-        await sleep(50);
-        const second = other.withCredentialLock(sub, async (locked) => {
-          order.push("second in");
-          return locked.credential?.accessToken;
-        });
-        await sleep(150);
-        expect(order).toEqual(["first in"]);
-        release();
-        await first;
-        expect(await second).toBe("ya29.by-first");
-        expect(order).toEqual(["first in", "first out", "second in"]);
-      });
-
-      it("does not hold one user's lock against another user", async () => {
-        const [a, b] = [await aUser(), await aUser()];
-        let release: () => void = () => {};
-        const held = new Promise<void>((resolve) => {
-          release = resolve;
-        });
-        const first = store.withCredentialLock(a, () => held);
-        const started = performance.now();
-        await store.withCredentialLock(b, async () => {});
-        expect(performance.now() - started).toBeLessThan(2_000);
-        release();
-        await first;
-      });
-
-      it("gives up with credential_busy after the lock timeout", async () => {
-        const sub = await aUser();
-        const impatient = await storage.open(k1, { lockTimeoutMs: 200 });
-        let release: () => void = () => {};
-        const held = new Promise<void>((resolve) => {
-          release = resolve;
-        });
-        const first = store.withCredentialLock(sub, () => held);
-        await sleep(50);
-        await expect(impatient.withCredentialLock(sub, async () => "never")).rejects.toMatchObject({
-          code: "credential_busy",
-        });
-        release();
-        await first;
-        // The timeout bounded only that wait: the connection works normally afterwards.
-        expect(await impatient.withCredentialLock(sub, async () => "now")).toBe("now");
-      });
-    });
-
-    describe("the batch of credential locks", () => {
-      /** A lock on `sub` held by another instance until the returned release is called. */
+    describe("the user's lock: lock, read, write, unlock", () => {
+      /** A lock on `sub` held by another instance, until `release` is called. */
       const holdElsewhere = async (sub: string) => {
         const other = await storage.open(k1);
         let release: () => void = () => {};
-        const held = new Promise<void>((resolve) => {
+        const releasing = new Promise<void>((resolve) => {
           release = resolve;
         });
-        let locked: () => void = () => {};
-        const taken = new Promise<void>((resolve) => {
-          locked = resolve;
+        let taken: (held: LockedUsers) => void = () => {};
+        const lockTaken = new Promise<LockedUsers>((resolve) => {
+          taken = resolve;
         });
-        const done = other.withCredentialLock(sub, async () => {
-          locked();
-          await held;
-        });
-        await taken;
-        return async () => {
-          release();
-          await done;
+        const done = other.withLockedUsers(
+          [sub],
+          async (held) => {
+            taken(held);
+            await releasing;
+          },
+          { wait: true },
+        );
+        return {
+          /** The other instance's primitives, to write while it holds the lock. */
+          held: await lockTaken,
+          release: async () => {
+            release();
+            await done;
+          },
         };
       };
+      /** The users of `subs` another holder has locked, as `on` finds them without waiting. */
+      const busyFor = (on: VaultStore, subs: string[]) =>
+        on.withLockedUsers(subs, async (held) => held.busy);
 
-      it("reads every user after the lock and writes each kind of outcome", async () => {
+      it("reads every user after the lock and writes each kind of outcome together", async () => {
         const [fresh, failing, dead, idle, none] = [
           await aUser(),
           await aUser(),
@@ -629,39 +508,36 @@ export function describeStoreContract(name: string, harness: () => Promise<Store
           await store.saveCredential({ sub, refreshToken: `1//${sub}`, grantedScopes: ["openid"] });
         }
         const expiresAt = later(3_600_000);
-        await store.withCredentialBatch(
-          [fresh, failing, dead, idle, none, fresh],
-          async (batch) => {
-            expect(batch.locked).toEqual([fresh, failing, dead, idle, none]);
-            expect(batch.busy).toEqual([]);
-            expect(batch.credential(fresh)?.refreshToken).toBe(`1//${fresh}`);
-            expect(batch.credential(none)).toBeUndefined();
-            expect(() => batch.credential(newSub())).toThrow(TypeError);
-            await Promise.all([
-              batch.settle(fresh, {
-                kind: "refreshed",
-                result: {
-                  accessToken: "ya29.batch",
-                  expiresAt,
-                  grantedScopes: ["openid", "email"],
-                },
-              }),
-              batch.settle(failing, { kind: "failed", reasonCode: "upstream_unavailable" }),
-              batch.settle(dead, { kind: "revoked", reason: "invalid_grant" }),
-              batch.settle(idle, { kind: "unchanged" }),
-            ]);
-            await expect(batch.settle(idle, { kind: "unchanged" })).rejects.toThrow(TypeError);
-          },
-        );
-        expect(await store.getCredential(fresh)).toMatchObject({
-          accessToken: "ya29.batch",
-          refreshToken: `1//${fresh}`,
+        await store.withLockedUsers([fresh, failing, dead, idle, none, fresh], async (held) => {
+          expect(held.locked).toEqual([fresh, failing, dead, idle, none]);
+          expect(held.busy).toEqual([]);
+          const read = await held.read();
+          expect(read.credential(fresh)?.refreshToken).toBe(`1//${fresh}`);
+          expect(read.credential(none)).toBeUndefined();
+          expect(() => read.credential(newSub())).toThrow(TypeError);
+          const changed = await held.write([
+            refreshed(fresh, {
+              accessToken: "ya29.held",
+              expiresAt,
+              refreshToken: "1//rotated",
+              grantedScopes: ["openid", "email"],
+            }),
+            { sub: failing, outcome: { kind: "failed", reasonCode: "upstream_unavailable" } },
+            { sub: dead, outcome: { kind: "revoked", reason: "invalid_grant" } },
+            { sub: idle, outcome: { kind: "unchanged" } },
+            { sub: none, outcome: { kind: "unchanged" } },
+          ]);
+          expect([...changed].sort()).toEqual([fresh, failing, dead].sort());
+        });
+        const credential = await store.getCredential(fresh);
+        expect(credential).toMatchObject({
+          accessToken: "ya29.held",
+          refreshToken: "1//rotated",
           grantedScopes: ["openid", "email"],
           lastError: null,
         });
-        expect((await store.getCredential(fresh))?.accessTokenExpiresAt?.getTime()).toBe(
-          expiresAt.getTime(),
-        );
+        expect(credential?.lastRefreshAt).toBeInstanceOf(Date);
+        expect(credential?.accessTokenExpiresAt?.getTime()).toBe(expiresAt.getTime());
         expect(await store.getCredential(failing)).toMatchObject({
           status: "active",
           lastError: "upstream_unavailable",
@@ -677,170 +553,78 @@ export function describeStoreContract(name: string, harness: () => Promise<Store
         });
       });
 
-      it("releases each user's lock at settle, and the rest when the callback ends", async () => {
+      it("keeps the locks after a write, unlocks each user when told and the rest at the end", async () => {
         const [a, b] = [await aUser(), await aUser()];
-        const other = await storage.open(k1, { lockTimeoutMs: 200 });
-        await store.withCredentialBatch([a, b], async (batch) => {
-          await batch.settle(a, { kind: "unchanged" });
-          // a is free for another instance at once; b is still held here.
-          expect(await other.withCredentialLock(a, async () => "a")).toBe("a");
-          await expect(other.withCredentialLock(b, async () => "b")).rejects.toMatchObject({
-            code: "credential_busy",
-          });
-        });
-        expect(await other.withCredentialLock(b, async () => "b")).toBe("b");
-      });
-
-      it("reports a user another instance holds as busy, and waits for it when asked to", async () => {
-        const [free, taken] = [await aUser(), await aUser()];
-        await store.saveCredential({ sub: taken, refreshToken: "1//t", grantedScopes: [] });
-        const release = await holdElsewhere(taken);
-        await store.withCredentialBatch([free, taken], async (batch) => {
-          expect(batch.locked).toEqual([free]);
-          expect(batch.busy).toEqual([taken]);
-          expect(() => batch.credential(taken)).toThrow(TypeError);
-          await expect(batch.settle(taken, { kind: "unchanged" })).rejects.toThrow(TypeError);
-        });
-        const waiting = store.withCredentialBatch(
-          [taken],
-          async (batch) => batch.credential(taken)?.refreshToken,
-          { wait: true },
-        );
-        await sleep(100);
-        await release();
-        expect(await waiting).toBe("1//t");
-      });
-
-      it("keeps none of the locks a waiting batch got when it gives up", async () => {
-        const [a, b] = [await aUser(), await aUser()];
-        const impatient = await storage.open(k1, { lockTimeoutMs: 200 });
-        const probe = await storage.open(k1, { lockTimeoutMs: 200 });
-        // Locks are taken in the order of their keys: holding each user in turn, the other one is
-        // granted before the wait for the held one times out, once.
-        for (const [held, free] of [
-          [a, b],
-          [b, a],
-        ] as const) {
-          const release = await holdElsewhere(held);
-          await expect(
-            impatient.withCredentialBatch([a, b], async () => "never", { wait: true }),
-          ).rejects.toMatchObject({ code: "credential_busy" });
-          expect(await probe.withCredentialLock(free, async () => "free")).toBe("free");
-          await release();
-        }
-      });
-
-      it("refuses a malformed outcome alone, without failing the others of its group", async () => {
-        const [good, bad] = [await aUser(), await aUser()];
-        for (const sub of [good, bad]) {
-          await store.saveCredential({ sub, refreshToken: "1//x", grantedScopes: [] });
-        }
-        await store.withCredentialBatch([good, bad], async (batch) => {
-          const results = await Promise.allSettled([
-            batch.settle(good, { kind: "failed", reasonCode: "upstream_unavailable" }),
-            batch.settle(bad, { kind: "failed", reasonCode: "a token? ya29.no" }),
-            batch.settle(bad, {
-              kind: "refreshed",
-              result: { accessToken: "", expiresAt: later(1_000) },
-            }),
-          ]);
-          expect(results.map((result) => result.status)).toEqual([
-            "fulfilled",
-            "rejected",
-            "rejected",
-          ]);
-        });
-        expect((await store.getCredential(good))?.lastError).toBe("upstream_unavailable");
-        expect((await store.getCredential(bad))?.lastError).toBeNull();
-      });
-
-      it("waits in one order, so two waiting batches over the same users do not deadlock", async () => {
-        const subs = [await aUser(), await aUser(), await aUser(), await aUser()];
-        const other = await storage.open(k1, { lockTimeoutMs: 5_000 });
-        const run = (on: VaultStore, order: string[]) =>
-          on.withCredentialBatch(order, () => sleep(50), { wait: true });
-        await Promise.all([run(store, subs), run(other, [...subs].reverse())]);
-      });
-    });
-
-    describe("the refresh primitives: lock, read, write, unlock", () => {
-      const holdElsewhere = async (sub: string) => {
+        await store.saveCredential({ sub: a, refreshToken: "1//a", grantedScopes: [] });
         const other = await storage.open(k1);
-        let release: () => void = () => {};
-        const held = new Promise<void>((resolve) => {
-          release = resolve;
+        let escaped: LockedUsers | undefined;
+        await store.withLockedUsers([a, b], async (held) => {
+          escaped = held;
+          await held.write([{ sub: a, outcome: { kind: "failed", reasonCode: "x_failed" } }]);
+          // Written, still locked: another instance finds both busy until unlock.
+          expect(await busyFor(other, [a, b])).toEqual([a, b]);
+          await held.unlock([a]);
+          expect(await busyFor(other, [a, b])).toEqual([b]);
+          await expect(held.unlock([a])).rejects.toThrow(TypeError);
+          await expect(held.write([{ sub: a, outcome: { kind: "unchanged" } }])).rejects.toThrow(
+            TypeError,
+          );
         });
-        let locked: () => void = () => {};
-        const taken = new Promise<void>((resolve) => {
-          locked = resolve;
-        });
-        const done = other.withCredentialLock(sub, async () => {
-          locked();
-          await held;
-        });
-        await taken;
-        return async () => {
-          release();
-          await done;
-        };
-      };
+        expect(await busyFor(other, [a, b])).toEqual([]);
+        // The primitives refuse any use once the callback has ended.
+        const late = escaped as LockedUsers;
+        await expect(
+          late.write([{ sub: a, outcome: { kind: "failed", reasonCode: "late" } }]),
+        ).rejects.toThrow(TypeError);
+        await expect(late.read().then((read) => read.credential(a))).rejects.toThrow(TypeError);
+        expect((await store.getCredential(a))?.lastError).toBe("x_failed");
+      });
 
-      it("reads after the lock, writes outcomes together and unlocks each user when told", async () => {
-        const [fresh, dead, none] = [await aUser(), await aUser(), await aUser()];
-        for (const sub of [fresh, dead]) {
-          await store.saveCredential({ sub, refreshToken: `1//${sub}`, grantedScopes: ["openid"] });
-        }
-        const other = await storage.open(k1, { lockTimeoutMs: 200 });
-        const expiresAt = later(3_600_000);
-        await store.withLockedUsers([fresh, dead, none, fresh], async (held) => {
-          expect(held.locked).toEqual([fresh, dead, none]);
-          expect(held.busy).toEqual([]);
-          const read = await held.read();
-          expect(read.credential(fresh)?.refreshToken).toBe(`1//${fresh}`);
-          expect(read.credential(none)).toBeUndefined();
-          expect(() => read.credential(newSub())).toThrow(TypeError);
-          const changed = await held.write([
-            {
-              sub: fresh,
-              outcome: {
-                kind: "refreshed",
-                result: { accessToken: "ya29.held", expiresAt, grantedScopes: ["openid"] },
-              },
-            },
-            { sub: dead, outcome: { kind: "revoked", reason: "invalid_grant" } },
-            { sub: none, outcome: { kind: "unchanged" } },
-          ]);
-          expect([...changed].sort()).toEqual([fresh, dead].sort());
-          // Written, still locked: another instance waits until unlock.
-          await expect(other.withCredentialLock(fresh, async () => "f")).rejects.toMatchObject({
-            code: "credential_busy",
-          });
-          await held.unlock([fresh]);
-          expect(await other.withCredentialLock(fresh, async () => "f")).toBe("f");
-          await expect(held.unlock([fresh])).rejects.toThrow(TypeError);
-          await expect(other.withCredentialLock(dead, async () => "d")).rejects.toMatchObject({
-            code: "credential_busy",
-          });
+      it("keeps an error written before the callback throws", async () => {
+        const sub = await aUser();
+        await store.saveCredential({ sub, refreshToken: "1//err", grantedScopes: [] });
+        await expect(
+          store.withLockedUsers([sub], async (held) => {
+            await held.write([
+              { sub, outcome: { kind: "failed", reasonCode: "upstream_unavailable" } },
+            ]);
+            throw new Error("Google is down");
+          }),
+        ).rejects.toThrow("Google is down");
+        expect((await store.getCredential(sub))?.lastError).toBe("upstream_unavailable");
+        expect(
+          await recordRefresh(store, sub, { accessToken: "ya29.ok", expiresAt: later(60_000) }),
+        ).toBe(true);
+        expect((await store.getCredential(sub))?.lastError).toBeNull();
+      });
+
+      it("does not keep a refresh of a credential revoked meanwhile", async () => {
+        const sub = await aUser();
+        await store.saveCredential({ sub, refreshToken: "1//gone", grantedScopes: [] });
+        await store.withLockedUsers([sub], async (held) => {
+          const revoked = { kind: "revoked", reason: "invalid_grant" } as const;
+          expect(await held.write([{ sub, outcome: revoked }])).toEqual(new Set([sub]));
+          const late = refreshed(sub, { accessToken: "ya29.late", expiresAt: later(60_000) });
+          expect(await held.write([late])).toEqual(new Set());
         });
-        // Released when the callback ends.
-        expect(await other.withCredentialLock(dead, async () => "d")).toBe("d");
-        expect(await store.getCredential(fresh)).toMatchObject({ accessToken: "ya29.held" });
-        expect(await store.getCredential(dead)).toMatchObject({
+        expect(await store.getCredential(sub)).toMatchObject({
           status: "revoked",
-          refreshToken: null,
+          accessToken: null,
         });
       });
 
-      it("writes nothing of a group holding a malformed outcome or a user not held", async () => {
+      it("reports a user another instance holds as busy, and writes nothing of a group naming it", async () => {
         const [good, taken] = [await aUser(), await aUser()];
         for (const sub of [good, taken]) {
           await store.saveCredential({ sub, refreshToken: "1//x", grantedScopes: [] });
         }
-        const release = await holdElsewhere(taken);
+        const elsewhere = await holdElsewhere(taken);
         try {
           await store.withLockedUsers([good, taken], async (held) => {
             expect(held.locked).toEqual([good]);
             expect(held.busy).toEqual([taken]);
+            const read = await held.read();
+            expect(() => read.credential(taken)).toThrow(TypeError);
             const failed = { kind: "failed", reasonCode: "upstream_unavailable" } as const;
             await expect(
               held.write([
@@ -848,6 +632,7 @@ export function describeStoreContract(name: string, harness: () => Promise<Store
                 { sub: taken, outcome: failed },
               ]),
             ).rejects.toThrow(TypeError);
+            // Nor of a group holding a malformed outcome.
             await expect(
               held.write([
                 { sub: good, outcome: failed },
@@ -856,24 +641,96 @@ export function describeStoreContract(name: string, harness: () => Promise<Store
             ).rejects.toThrow(TypeError);
           });
         } finally {
-          await release();
+          await elsewhere.release();
         }
         expect((await store.getCredential(good))?.lastError).toBeNull();
         expect((await store.getCredential(taken))?.lastError).toBeNull();
       });
 
-      it("waits for a user another instance holds when asked to", async () => {
+      it("waits for a user another instance holds when asked to, and reads what it wrote", async () => {
         const sub = await aUser();
         await store.saveCredential({ sub, refreshToken: "1//w", grantedScopes: [] });
-        const release = await holdElsewhere(sub);
+        const elsewhere = await holdElsewhere(sub);
+        const order: string[] = [];
         const waiting = store.withLockedUsers(
           [sub],
-          async (held) => (await held.read()).credential(sub)?.refreshToken,
+          async (held) => {
+            order.push("second in");
+            return (await held.read()).credential(sub)?.accessToken;
+          },
           { wait: true },
         );
         await sleep(100);
-        await release();
-        expect(await waiting).toBe("1//w");
+        expect(order).toEqual([]);
+        await elsewhere.held.write([
+          refreshed(sub, { accessToken: "ya29.by-first", expiresAt: later(60_000) }),
+        ]);
+        await elsewhere.release();
+        expect(await waiting).toBe("ya29.by-first");
+      });
+
+      it("does not hold one user's lock against another user", async () => {
+        const [a, b] = [await aUser(), await aUser()];
+        const elsewhere = await holdElsewhere(a);
+        try {
+          expect(
+            await store.withLockedUsers([b], async (held) => held.locked, { wait: true }),
+          ).toEqual([b]);
+          expect(await busyFor(store, [a, b])).toEqual([a]);
+        } finally {
+          await elsewhere.release();
+        }
+      });
+
+      it("makes saveCredential and recordSignIn wait for the lock", async () => {
+        const sub = await aUser();
+        await store.saveCredential({ sub, refreshToken: "1//before", grantedScopes: [] });
+        const elsewhere = await holdElsewhere(sub);
+        const saving = store.saveCredential({ sub, refreshToken: "1//saved", grantedScopes: [] });
+        const signingIn = store.recordSignIn({
+          profile: { sub, name: "Waited" },
+          credential: { grantedScopes: [] },
+          audit: { type: "user.signed_in", actor: "user" },
+        });
+        await sleep(100);
+        // Still waiting: nothing written.
+        expect((await store.getCredential(sub))?.refreshToken).toBe("1//before");
+        expect((await store.getUser(sub))?.name).toBeNull();
+        await elsewhere.release();
+        await Promise.all([saving, signingIn]);
+        expect((await store.getCredential(sub))?.refreshToken).toBe("1//saved");
+        expect((await store.getUser(sub))?.name).toBe("Waited");
+      });
+
+      it("gives up with credential_busy after the lock timeout, keeping none of its locks", async () => {
+        const [a, b] = [await aUser(), await aUser()];
+        const impatient = await storage.open(k1, { lockTimeoutMs: 200 });
+        const probe = await storage.open(k1);
+        // Locks are taken in the order of their keys: holding each user in turn, the other one is
+        // granted before the wait for the held one times out, once.
+        for (const [held, free] of [
+          [a, b],
+          [b, a],
+        ] as const) {
+          const elsewhere = await holdElsewhere(held);
+          await expect(
+            impatient.withLockedUsers([a, b], async () => "never", { wait: true }),
+          ).rejects.toMatchObject({ code: "credential_busy" });
+          expect(await busyFor(probe, [free])).toEqual([]);
+          await elsewhere.release();
+        }
+        // The timeout bounded only those waits: the instance works normally afterwards.
+        expect(await impatient.withLockedUsers([a, b], async () => "now", { wait: true })).toBe(
+          "now",
+        );
+      });
+
+      it("waits in one order, so two waiting holders over the same users do not deadlock", async () => {
+        const subs = [await aUser(), await aUser(), await aUser(), await aUser()];
+        const other = await storage.open(k1, { lockTimeoutMs: 5_000 });
+        const run = (on: VaultStore, order: string[]) =>
+          on.withLockedUsers(order, () => sleep(50), { wait: true });
+        await Promise.all([run(store, subs), run(other, [...subs].reverse())]);
       });
     });
 
