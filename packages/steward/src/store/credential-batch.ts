@@ -98,7 +98,7 @@ export async function runLockedUsers<T>(
 /**
  * Runs `fn` on one connection (`db`) holding the session-level advisory locks of `subs` (all
  * of them, waiting, with `wait`; else those no one else holds), with the subs locked and the
- * set of those still held: `fn` may release some early by deleting them from it. The rest are
+ * set of those still held (a sub `fn` unlocks early, it deletes from the set). The rest are
  * released when `fn` settles, and the set is emptied, so a primitive used later refuses.
  */
 export async function holdLocks<T>(

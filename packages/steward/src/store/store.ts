@@ -183,7 +183,7 @@ export type CredentialOutcome<Token = string> =
       /** Appended to the audit log in the revocation's transaction, when it changes the row. */
       readonly audit?: Omit<AuditEventInput, "sub"> | undefined;
     }
-  /** Nothing to write; only release the lock. */
+  /** Nothing to write. */
   | { readonly kind: "unchanged" };
 
 /** A user's outcome to write with {@link LockedUsers.write}. */
