@@ -88,7 +88,7 @@ it("against an emulator of its own also names the demo, which is served there to
   expect(await service.exited).toBe(0);
 }, 90_000);
 
-it("mounts no demo unless asked to: the product alone serves no page at /", async () => {
+it("steward serve mounts no demo unless asked to: the product alone serves no page at /", async () => {
   const service = await serve(true, ["--emulator-port", "0"]);
   await service.printed("Database:");
   const { stdout } = service.output();
