@@ -5,7 +5,7 @@ import { InvalidArgumentError } from "commander";
 import type { StewardApp } from "../server/apps.js";
 
 /**
- * The app `steward start` mounts when given no `--app` against an emulator: the photo demo, as
+ * The app `steward start` and `serve` mount when given no `--app` against an emulator: the photo demo, as
  * `npm start` has always served it. Loaded by name, so the product never imports it.
  */
 export const DEFAULT_APP = "@steward/photo-demo";
@@ -23,7 +23,7 @@ export async function loadApp(specifier: string): Promise<StewardApp> {
 }
 
 /**
- * `steward start`'s apps when it is given no `--app`: {@link DEFAULT_APP} when Google is an
+ * The apps of `steward start` and `serve` when given no `--app`: {@link DEFAULT_APP} when Google is an
  * emulator and the package can be resolved from `directory`, else none (a production install
  * need not carry the demo).
  *

@@ -37,16 +37,14 @@ export function serveCommand(name: "serve" | "start"): Command {
     .option("--jobs <module>", "also work the jobs a module defines (see steward worker)")
     .option(
       "--app <module>",
-      name === "start"
-        ? "mount the app a module exports on the service (a path or package; repeatable); by default the photo demo, when installed and Google is an emulator"
-        : "mount the app a module exports on the service (a path or package; repeatable)",
+      "mount the app a module exports on the service (a path or package; repeatable); by default the photo demo, when installed and Google is an emulator",
       collectApps,
     )
     .action(async (flags: ServeFlags) => {
       const config = loadConfig(process.env, flags);
       // A bad module is refused before anything starts.
       const define = flags.jobs === undefined ? undefined : await loadJobDefinitions(flags.jobs);
-      const apps = await loadApps(name, flags.app, config.google.mode !== "google");
+      const apps = await loadApps(flags.app, config.google.mode !== "google");
       const logger = pino({
         level: process.env.STEWARD_LOG_LEVEL ?? "info",
         redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
@@ -83,16 +81,15 @@ export function serveCommand(name: "serve" | "start"): Command {
 }
 
 /**
- * The `--app` modules, only those when any is given; without one, `steward start` mounts the
- * photo demo against an emulator as it always has, if it is installed.
+ * The `--app` modules, only those when any is given; without one, the photo demo against an
+ * emulator, as `steward serve` and `steward start` have always served it, if it is installed.
  */
 async function loadApps(
-  name: "serve" | "start",
   specifiers: readonly string[] | undefined,
   emulated: boolean,
 ): Promise<StewardApp[]> {
   if (specifiers !== undefined) return Promise.all(specifiers.map(loadApp));
-  return name === "start" ? defaultApps(emulated) : [];
+  return defaultApps(emulated);
 }
 
 /** Where a first-time user goes next: the mounted apps' pages (the demo) and the admin page. */

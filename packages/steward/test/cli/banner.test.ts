@@ -88,32 +88,23 @@ it("against an emulator of its own also names the demo, which is served there to
   expect(await service.exited).toBe(0);
 }, 90_000);
 
-it("steward serve mounts no demo unless asked to: the product alone serves no page at /", async () => {
-  const service = await serve(true, ["--emulator-port", "0"]);
-  await service.printed("Database:");
-  const { stdout } = service.output();
-  const base = url(stdout);
-  expect(stdout).not.toContain("Demo:");
-  expect(stdout).toContain(`\n  Admin page: ${base}/admin\n`);
-  expect((await fetch(`${base}/`)).status).toBe(404);
-  expect((await fetch(`${base}/demo/api/config`)).status).toBe(404);
-  service.child.kill("SIGTERM");
-  expect(await service.exited).toBe(0);
-}, 90_000);
-
-it("steward start without --app mounts the demo against the emulator, as npm start always has", async () => {
-  const service = await serve(true, ["--emulator-port", "0"], "start");
-  await service.printed("Database:");
-  const { stdout } = service.output();
-  const base = url(stdout);
-  expect(stdout).toContain(`\n  Demo: ${base}/\n`);
-  const config = await fetch(`${base}/demo/api/config`);
-  expect(config.status).toBe(200);
-  expect(await config.json()).toHaveProperty("clientId");
-  expect((await fetch(`${base}/`)).status).toBe(200);
-  service.child.kill("SIGTERM");
-  expect(await service.exited).toBe(0);
-}, 90_000);
+it.each(["start", "serve"])(
+  "steward %s without --app mounts the demo against the emulator, as it always has",
+  async (command) => {
+    const service = await serve(true, ["--emulator-port", "0"], command);
+    await service.printed("Database:");
+    const { stdout } = service.output();
+    const base = url(stdout);
+    expect(stdout).toContain(`\n  Demo: ${base}/\n`);
+    const config = await fetch(`${base}/demo/api/config`);
+    expect(config.status).toBe(200);
+    expect(await config.json()).toHaveProperty("clientId");
+    expect((await fetch(`${base}/`)).status).toBe(200);
+    service.child.kill("SIGTERM");
+    expect(await service.exited).toBe(0);
+  },
+  90_000,
+);
 
 it("steward start with --app mounts only the apps named", async () => {
   const service = await serve(true, ["--emulator-port", "0", "--app", helloApp], "start");
