@@ -53,16 +53,19 @@ const packageRules = packages.map(({ name, mayImport }) => ({
   },
 }));
 
-/** The product imports no package beside it, but through the door a package names. */
-const productImportsNoPackage = packages.map(({ name, importedOnlyBy }) => ({
+/** The product imports no package beside it, but through the doors a package names. */
+const productImportsNoPackage = packages.map(({ name, importedOnlyBy = [] }) => ({
   name: `product-imports-no-${name}`,
-  comment: importedOnlyBy
-    ? `Only ${importedOnlyBy} reaches packages/${name} (loaded when the configuration asks).`
-    : `The product never imports packages/${name}: it is mounted through a public seam.`,
+  comment:
+    importedOnlyBy.length > 0
+      ? `Only ${importedOnlyBy.join(" and ")} reach packages/${name} (see layers.cjs).`
+      : `The product never imports packages/${name}: it is mounted through a public seam.`,
   severity: "error",
   from: {
     path: `^${PRODUCT}/`,
-    ...(importedOnlyBy ? { pathNot: `^${PRODUCT}/${literal(importedOnlyBy)}$` } : {}),
+    ...(importedOnlyBy.length > 0
+      ? { pathNot: `^${PRODUCT}/(?:${importedOnlyBy.map(literal).join("|")})$` }
+      : {}),
   },
   to: { path: `^packages/${name}/|(^|/)node_modules/@steward/${name}/` },
 }));

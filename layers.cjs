@@ -6,7 +6,8 @@
  * A product folder (of packages/steward/src) may import
  * its own files and the folders of the layers below its own, nothing else: folders of one layer
  * do not import each other, and nothing imports upward, so the folders cannot form a cycle.
- * Entries are folders of packages/steward/src or, for `errors.ts` and `index.ts`, files at its top.
+ * Entries are folders of packages/steward/src or, for `errors.ts`, `index.ts` and `emulator.ts`,
+ * files at its top.
  */
 const layers = [
   {
@@ -42,7 +43,11 @@ const layers = [
   { name: "core", folders: ["core"], holds: "the composition every entry opens" },
   { name: "entries", folders: ["library", "server"], holds: "the library and the HTTP service" },
   { name: "cli", folders: ["cli"], holds: "the steward command" },
-  { name: "public", folders: ["index.ts"], holds: "the package's public entry" },
+  {
+    name: "public",
+    folders: ["index.ts", "emulator.ts"],
+    holds: "the package's public entries: `steward`, and `steward/emulator` (@steward/emulator)",
+  },
 ];
 
 /**
@@ -54,10 +59,15 @@ const exceptions = [];
 /**
  * The packages beside the product (packages/<name>/src) and what of the product each may import:
  * the emulator nothing, the demo only the public entry. The product imports no package, but for
- * the emulator through one door (`importedOnlyBy`), loaded in emulator mode only.
+ * the emulator through its doors (`importedOnlyBy`): the seam that loads it in emulator mode
+ * only, and the public entry `steward/emulator` that re-exports it.
  */
 const packages = [
-  { name: "emulator", mayImport: [], importedOnlyBy: "google/emulator-package.ts" },
+  {
+    name: "emulator",
+    mayImport: [],
+    importedOnlyBy: ["google/emulator-package.ts", "emulator.ts"],
+  },
   { name: "demo", mayImport: ["index.ts"] },
 ];
 

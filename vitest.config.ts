@@ -1,16 +1,19 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
+/** A workspace package's source file, by its path under packages/. */
+const source = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import.meta.url));
+
 export default defineConfig({
   resolve: {
     // The workspace packages' sources, not their builds: a test sees an edit without a rebuild,
     // and the demo imports the very product modules the tests start the service from.
-    alias: {
-      "@steward/emulator": fileURLToPath(
-        new URL("./packages/emulator/src/index.ts", import.meta.url),
-      ),
-      steward: fileURLToPath(new URL("./packages/steward/src/index.ts", import.meta.url)),
-    },
+    // Exact names: `steward` must not swallow its subpath `steward/emulator`.
+    alias: [
+      { find: /^@steward\/emulator$/, replacement: source("emulator/src/index.ts") },
+      { find: /^steward$/, replacement: source("steward/src/index.ts") },
+      { find: /^steward\/emulator$/, replacement: source("steward/src/emulator.ts") },
+    ],
   },
   test: {
     include: ["packages/*/test/**/*.test.ts"],

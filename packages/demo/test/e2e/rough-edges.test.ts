@@ -1,31 +1,17 @@
 // First-run polish of the demo, in Chromium: the emulator's consent page has a stylesheet of its
 // own; the demo says why no album shows without the read permission, replaces "Queued" once the
 // job ended, and turns the features off once the connection is revoked.
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ApiKeys } from "../../../steward/src/api-keys/api-keys.js";
-import { launchBrowser, screenshot } from "../../../steward/test/e2e/browser.js";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { screenshot } from "../../../steward/test/e2e/browser.js";
+import { firstRun } from "../../../steward/test/e2e/first-run.js";
 import { PHOTOS_READ_SCOPE } from "../../src/features.js";
 import { dullPhoto } from "../photo-fixture.js";
-import { startDemoService, type TestService } from "../support/demo-service.js";
+import { startDemoService } from "../support/demo-service.js";
 
 const EMAIL = "grace@example.com";
-let steward: TestService;
-let browser: Browser;
-let context: BrowserContext;
-let adminKey: string;
-
-beforeAll(async () => {
-  // No STEWARD_ADMIN_TOKEN: `npm start` as a new user first runs it.
-  [steward, browser] = await Promise.all([startDemoService(), launchBrowser()]);
-  context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
-  adminKey = (await new ApiKeys(steward.service.vault.database.db).create("ops", ["admin"])).key;
-}, 120_000);
-afterAll(async () => {
-  await context?.close();
-  await browser?.close();
-  await steward?.close();
-});
+// No STEWARD_ADMIN_TOKEN: `npm start` as a new user first runs it.
+const run = firstRun(() => startDemoService());
 
 /** Clicks what opens the consent popup, then consents there, unticking `untick`. */
 async function consent(page: Page, opener: string, untick: string[] = [], shot?: string) {
@@ -53,8 +39,8 @@ describe("the demo's rough edges", () => {
   it("without the read permission, says listing albums needs it (not 'No albums yet') and offers to ask again", {
     timeout: 90_000,
   }, async () => {
-    page = await context.newPage();
-    await page.goto(steward.url);
+    page = await run.context.newPage();
+    await page.goto(run.steward.url);
     await page.waitForSelector("#sign-in");
     await consent(page, "#sign-in", [PHOTOS_READ_SCOPE], "polish-consent-page");
     await page.waitForSelector("#missing:not([hidden])");
@@ -98,11 +84,11 @@ describe("the demo's rough edges", () => {
       pills.map((pill) => pill.className),
     );
     expect(onBefore).toEqual(["pill ok", "pill ok"]);
-    const users = await steward.service.vault.store.listUsers();
+    const users = await run.steward.service.vault.store.listUsers();
     const sub = users.find((user) => user.email === EMAIL)?.sub as string;
-    const revoked = await fetch(`${steward.url}/v1/users/${sub}/revoke`, {
+    const revoked = await fetch(`${run.steward.url}/v1/users/${sub}/revoke`, {
       method: "POST",
-      headers: { authorization: `Bearer ${adminKey}` },
+      headers: { authorization: `Bearer ${run.adminKey}` },
     });
     expect(revoked.status).toBe(200);
 

@@ -6,7 +6,7 @@ import { loadEmulatorPackage } from "../google/emulator-package.js";
 import type { StewardApp } from "../server/apps.js";
 import { REDACTED_PATHS } from "../server/logger.js";
 import { startService } from "../server/service.js";
-import { collectApps, loadApp } from "./app-module.js";
+import { collectApps, defaultApps, loadApp } from "./app-module.js";
 import { EMULATOR_CLIENT_FILE } from "./core.js";
 import { parsePort, stopOnSignal } from "./emulator.js";
 import { loadJobDefinitions } from "./job-definitions.js";
@@ -37,14 +37,14 @@ export function serveCommand(name: "serve" | "start"): Command {
     .option("--jobs <module>", "also work the jobs a module defines (see steward worker)")
     .option(
       "--app <module>",
-      "mount the app a module exports on the service (a path or package; repeatable)",
+      "mount the app a module exports on the service (a path or package; repeatable); by default the photo demo, when installed and Google is an emulator",
       collectApps,
     )
     .action(async (flags: ServeFlags) => {
       const config = loadConfig(process.env, flags);
       // A bad module is refused before anything starts.
       const define = flags.jobs === undefined ? undefined : await loadJobDefinitions(flags.jobs);
-      const apps = await Promise.all((flags.app ?? []).map(loadApp));
+      const apps = await loadApps(flags.app, config.google.mode !== "google");
       const logger = pino({
         level: process.env.STEWARD_LOG_LEVEL ?? "info",
         redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
@@ -78,6 +78,18 @@ export function serveCommand(name: "serve" | "start"): Command {
       lines.push(`  Database: ${service.vault.database.description}`);
       console.log(lines.join("\n"));
     });
+}
+
+/**
+ * The `--app` modules, only those when any is given; without one, the photo demo against an
+ * emulator, as `steward serve` and `steward start` have always served it, if it is installed.
+ */
+async function loadApps(
+  specifiers: readonly string[] | undefined,
+  emulated: boolean,
+): Promise<StewardApp[]> {
+  if (specifiers !== undefined) return Promise.all(specifiers.map(loadApp));
+  return defaultApps(emulated);
 }
 
 /** Where a first-time user goes next: the mounted apps' pages (the demo) and the admin page. */

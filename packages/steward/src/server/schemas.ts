@@ -78,5 +78,22 @@ export function PageLimit(byDefault: number) {
   );
 }
 
+/** The page size of a recent-first listing when its query names none. */
+const RECENT_PAGE_DEFAULT = 50;
+
+/**
+ * The query of a recent-first listing (`GET /v1/audit-events`, `GET /v1/jobs`): an optional
+ * user and a page size. Read it with {@link recentPage}.
+ */
+export const RecentQuery = Type.Object({
+  sub: Type.Optional(Sub()),
+  limit: PageLimit(RECENT_PAGE_DEFAULT),
+});
+
+/** A {@link RecentQuery} as the store's and the jobs' `list` take it: the size a number. */
+export function recentPage(query: Static<typeof RecentQuery>): { sub?: string; limit: number } {
+  return { sub: query.sub, limit: Number(query.limit ?? RECENT_PAGE_DEFAULT) };
+}
+
 /** The OpenAPI security of the internal API's routes: an API key (or the admin token). */
 export const API_KEY_BEARER = [{ apiKey: [] }];

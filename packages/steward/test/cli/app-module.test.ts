@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { collectApps, loadApp } from "../../src/cli/app-module.js";
+import { collectApps, defaultApps, loadApp } from "../../src/cli/app-module.js";
 
 let dir: string;
 beforeAll(async () => {
@@ -16,6 +16,18 @@ beforeAll(async () => {
   await writeFile(join(dir, "nothing.mjs"), "export const answer = 42;\n");
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
+
+describe("defaultApps (steward start without --app)", () => {
+  it("is the photo demo against an emulator, when it is installed", async () => {
+    const apps = await defaultApps(true);
+    expect(apps.map((app) => [app.name, app.emulatorOnly])).toEqual([["Demo", true]]);
+  });
+
+  it("is none against Google, and none where the demo is not installed", async () => {
+    expect(await defaultApps(false)).toEqual([]);
+    expect(await defaultApps(true, dir)).toEqual([]);
+  });
+});
 
 describe("loadApp", () => {
   it("takes a path's default export when it is an app", async () => {

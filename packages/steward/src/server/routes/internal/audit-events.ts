@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import type { VaultStore } from "../../../store/store.js";
 import type { ApiAuth } from "../../plugins/api-auth.js";
-import { API_KEY_BEARER, errorResponses, PageLimit, Sub } from "../../schemas.js";
+import { API_KEY_BEARER, errorResponses, RecentQuery, recentPage } from "../../schemas.js";
 
 export interface AuditEventsRouteOptions {
   apiAuth: ApiAuth;
@@ -34,10 +34,7 @@ export const auditEventsRoute: FastifyPluginAsyncTypebox<AuditEventsRouteOptions
         summary: "Recent audit events, newest first, optionally for one user (admin)",
         tags: ["internal"],
         security: API_KEY_BEARER,
-        querystring: Type.Object({
-          sub: Type.Optional(Sub()),
-          limit: PageLimit(50),
-        }),
+        querystring: RecentQuery,
         response: {
           200: Type.Object({ events: Type.Array(AuditEventView) }),
           ...errorResponses(400, 401, 403),
@@ -46,10 +43,7 @@ export const auditEventsRoute: FastifyPluginAsyncTypebox<AuditEventsRouteOptions
     },
     async (request) => {
       await options.apiAuth.require(request, "admin");
-      const events = await options.store.listAuditEvents({
-        sub: request.query.sub,
-        limit: Number(request.query.limit ?? 50),
-      });
+      const events = await options.store.listAuditEvents(recentPage(request.query));
       // Events never hold a secret (see AuditEventInput), so their data is shown as stored.
       return {
         events: events.map((event) => ({

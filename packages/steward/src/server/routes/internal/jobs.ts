@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import type { Jobs } from "../../../jobs/index.js";
 import type { ApiAuth } from "../../plugins/api-auth.js";
-import { API_KEY_BEARER, errorResponses, PageLimit, Sub } from "../../schemas.js";
+import { API_KEY_BEARER, errorResponses, RecentQuery, recentPage } from "../../schemas.js";
 
 export interface JobsRouteOptions {
   apiAuth: ApiAuth;
@@ -32,10 +32,7 @@ export const jobsRoute: FastifyPluginAsyncTypebox<JobsRouteOptions> = async (app
         summary: "Recent background jobs, newest first, optionally of one user (admin)",
         tags: ["internal"],
         security: API_KEY_BEARER,
-        querystring: Type.Object({
-          sub: Type.Optional(Sub()),
-          limit: PageLimit(50),
-        }),
+        querystring: RecentQuery,
         response: {
           200: Type.Object({ jobs: Type.Array(JobView) }),
           ...errorResponses(400, 401, 403),
@@ -44,10 +41,7 @@ export const jobsRoute: FastifyPluginAsyncTypebox<JobsRouteOptions> = async (app
     },
     async (request) => {
       await options.apiAuth.require(request, "admin");
-      const jobs = await options.jobs.list({
-        sub: request.query.sub,
-        limit: Number(request.query.limit ?? 50),
-      });
+      const jobs = await options.jobs.list(recentPage(request.query));
       return {
         jobs: jobs.map((job) => ({
           id: job.id,
