@@ -1,5 +1,5 @@
-import type { FastifyInstance, FastifyReply } from "fastify";
-import { baseUrlOf, type EmulatorContext } from "../context.js";
+import type { FastifyPluginAsync, FastifyReply } from "fastify";
+import { baseUrlOf } from "../base-url.js";
 import { sendApiError } from "../google-errors.js";
 import {
   accountSubject,
@@ -11,7 +11,12 @@ import {
   type TokenIdentifierAlg,
   tokenSubject,
 } from "../risc-events.js";
-import { type RiscEventToSend, receiverUrlProblem } from "../risc-transmitter.js";
+import {
+  type RiscEventToSend,
+  type RiscTransmitter,
+  receiverUrlProblem,
+} from "../risc-transmitter.js";
+import type { EmulatorState } from "../state.js";
 
 interface EventRequest {
   sub?: string;
@@ -24,6 +29,12 @@ interface EventRequest {
   tokenIdentifierAlg?: TokenIdentifierAlg;
 }
 
+/** The user and grant records events are about, and the transmitter that pushes them. */
+interface RiscParts {
+  readonly state: EmulatorState;
+  readonly risc: RiscTransmitter;
+}
+
 const str = { type: "string", minLength: 1, maxLength: 2048 } as const;
 
 /**
@@ -31,7 +42,7 @@ const str = { type: "string", minLength: 1, maxLength: 2048 } as const;
  * control routes that make the emulator push a security event for a user, as Google does when
  * the user's account or grant changes.
  */
-export function riscRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
+export const riscRoutes: FastifyPluginAsync<RiscParts> = async (app, parts) => {
   app.get("/.well-known/risc-configuration", (request, reply) => {
     const base = baseUrlOf(request);
     return reply.header("cache-control", "public, max-age=3600").send({
@@ -68,33 +79,33 @@ export function riscRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
       const body = request.body;
       const name = riscEventName(body.type);
       if (name === undefined) return sendApiError(reply, 400, "Unknown RISC event type.");
-      const receiverUrl = receiverFor(ctx, name, body.receiverUrl, reply);
+      const receiverUrl = receiverFor(parts, name, body.receiverUrl, reply);
       if (typeof receiverUrl !== "string") return receiverUrl;
-      const events = eventsFor(ctx, name, body, reply);
+      const events = eventsFor(parts, name, body, reply);
       if (!Array.isArray(events)) return events;
-      return reply.code(202).send({ deliveries: ctx.risc.send(events, receiverUrl) });
+      return reply.code(202).send({ deliveries: parts.risc.send(events, receiverUrl) });
     },
   );
 
-  app.get("/emulator/risc/deliveries", async () => ({ deliveries: ctx.risc.deliveries.list() }));
+  app.get("/emulator/risc/deliveries", async () => ({ deliveries: parts.risc.deliveries.list() }));
   app.get<{ Params: { id: string } }>("/emulator/risc/deliveries/:id", async (request, reply) => {
-    const delivery = ctx.risc.deliveries.get(request.params.id);
+    const delivery = parts.risc.deliveries.get(request.params.id);
     return delivery ?? sendApiError(reply, 404, "Unknown delivery.");
   });
   app.post<{ Params: { id: string } }>(
     "/emulator/risc/deliveries/:id/redeliver",
     async (request, reply) => {
-      const delivery = ctx.risc.deliveries.redeliver(request.params.id);
+      const delivery = parts.risc.deliveries.redeliver(request.params.id);
       return delivery
         ? reply.code(202).send(delivery)
         : sendApiError(reply, 404, "Unknown delivery.");
     },
   );
-}
+};
 
 /** The given receiver, or the stream's when it is enabled and asked for this event type. */
 function receiverFor(
-  ctx: EmulatorContext,
+  parts: RiscParts,
   name: RiscEventName,
   given: string | undefined,
   reply: FastifyReply,
@@ -104,7 +115,7 @@ function receiverFor(
     if (problem === undefined) return given;
     return sendApiError(reply, 400, "receiverUrl must be an https URL, or http on loopback.");
   }
-  const stream = ctx.risc.stream;
+  const stream = parts.risc.stream;
   if (stream === undefined) {
     return sendApiError(reply, 409, "No receiverUrl given and no RISC stream is configured.");
   }
@@ -126,13 +137,13 @@ function receiverFor(
  * is first done here, as at Google, which sends the event because the grant is already gone.
  */
 function eventsFor(
-  ctx: EmulatorContext,
+  parts: RiscParts,
   name: RiscEventName,
   body: EventRequest,
   reply: FastifyReply,
 ): RiscEventToSend[] | FastifyReply {
   const eventType = RISC_EVENT_TYPES[name];
-  const { state } = ctx;
+  const { state } = parts;
   if (name === "verification") {
     const audiences = [...state.clients.keys()].filter(
       (clientId) => body.clientId === undefined || clientId === body.clientId,
@@ -148,7 +159,7 @@ function eventsFor(
     .filter((grant) => body.clientId === undefined || grant.clientId === body.clientId);
 
   if (name === "token-revoked") {
-    const tokens = revokedTokens(ctx, body, grants);
+    const tokens = revokedTokens(parts, body, grants);
     if (tokens.length === 0) {
       return sendApiError(reply, 409, "The user holds no such refresh token to revoke.");
     }
@@ -174,12 +185,12 @@ function eventsFor(
 
 /** The token named, if it is the user's; else the newest live one of each grant. */
 function revokedTokens(
-  ctx: EmulatorContext,
+  parts: RiscParts,
   body: EventRequest,
-  grants: ReturnType<EmulatorContext["state"]["grantsOf"]>,
+  grants: ReturnType<EmulatorState["grantsOf"]>,
 ): Array<{ token: string; clientId: string }> {
   if (body.refreshToken !== undefined) {
-    const record = ctx.state.refreshTokenRecord(body.refreshToken);
+    const record = parts.state.refreshTokenRecord(body.refreshToken);
     const mine =
       record !== undefined &&
       record.sub === body.sub &&
