@@ -1,10 +1,10 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { baseUrlOf } from "../base-url.js";
 import { sendApiError } from "../google-errors.js";
+import type { EmulatorClient } from "../model.js";
 import { PUSH_DELIVERY_METHOD, RISC_EVENT_TYPES } from "../risc-events.js";
 import { type RiscStream, type RiscTransmitter, receiverUrlProblem } from "../risc-transmitter.js";
 import type { ServiceAccounts } from "../service-accounts.js";
-import type { EmulatorState } from "../state.js";
 
 const KNOWN_EVENT_TYPES = new Set<string>(Object.values(RISC_EVENT_TYPES));
 
@@ -14,10 +14,11 @@ const KNOWN_EVENT_TYPES = new Set<string>(Object.values(RISC_EVENT_TYPES));
  * such keys. The emulator has one project, so one stream.
  */
 export const riscManagementRoutes: FastifyPluginAsync<{
-  state: EmulatorState;
+  clients: ReadonlyMap<string, EmulatorClient>;
+  now: () => number;
   risc: RiscTransmitter;
   serviceAccounts: ServiceAccounts;
-}> = async (app, { state, risc, serviceAccounts }) => {
+}> = async (app, { clients, now, risc, serviceAccounts }) => {
   app.post<{ Body: { name?: string; riscAdmin?: boolean } | undefined }>(
     "/emulator/service-accounts",
     {
@@ -37,10 +38,7 @@ export const riscManagementRoutes: FastifyPluginAsync<{
   );
 
   const authorized = async (request: FastifyRequest, reply: FastifyReply) => {
-    const caller = await serviceAccounts.verifyManagementJwt(
-      request.headers.authorization,
-      state.now(),
-    );
+    const caller = await serviceAccounts.verifyManagementJwt(request.headers.authorization, now());
     if (caller.ok) return undefined;
     if (caller.status === 403) {
       return sendApiError(reply, 403, "The caller does not have permission");
@@ -100,7 +98,7 @@ export const riscManagementRoutes: FastifyPluginAsync<{
     if (stream.enabled && stream.eventsRequested.includes(type)) {
       const body = echoed === undefined ? {} : { state: echoed };
       risc.send(
-        [...state.clients.keys()].map((audience) => ({ eventType: type, audience, body })),
+        [...clients.keys()].map((audience) => ({ eventType: type, audience, body })),
         stream.receiverUrl,
       );
     }

@@ -1,19 +1,21 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import type { AccessTokens } from "../access-tokens.js";
 import { bearerToken } from "../api-auth.js";
 import { oauthParams } from "../form-params.js";
 import { sendOAuthError } from "../google-errors.js";
 import type { SigningKeys } from "../keys.js";
-import { SCOPE_ALIASES } from "../model.js";
-import type { EmulatorState } from "../state.js";
+import { type EmulatorUser, SCOPE_ALIASES } from "../model.js";
 
 /**
  * /tokeninfo: the claims of an ID token (`id_token`) or the facts of an access token
  * (`access_token`, or the bearer). Google writes numbers and booleans as strings here.
  */
 export const tokeninfoRoutes: FastifyPluginAsync<{
-  state: EmulatorState;
   keys: SigningKeys;
-}> = async (app, { state, keys }) => {
+  accessTokens: AccessTokens;
+  users: ReadonlyMap<string, EmulatorUser>;
+  now: () => number;
+}> = async (app, { keys, accessTokens, users, now }) => {
   const tokeninfo = async (request: FastifyRequest, reply: FastifyReply) => {
     const parsed = oauthParams(request.query, request.body);
     const params = parsed.ok ? parsed.params : {};
@@ -23,16 +25,16 @@ export const tokeninfoRoutes: FastifyPluginAsync<{
       return reply.send(stringValues({ ...claims.payload, ...claims.protectedHeader }));
     }
     const accessToken = params.access_token ?? bearerToken(request);
-    const record = accessToken ? state.liveAccessToken(accessToken) : undefined;
+    const record = accessToken ? accessTokens.live(accessToken) : undefined;
     if (record === undefined) return sendOAuthError(reply, 400, "invalid_token", "Invalid Value");
-    const user = state.users.get(record.sub);
+    const user = users.get(record.sub);
     const body: Record<string, string> = {
       azp: record.clientId,
       aud: record.clientId,
       sub: record.sub,
       scope: record.scopes.join(" "),
       exp: String(Math.floor(record.expiresAtMs / 1000)),
-      expires_in: String(Math.max(0, Math.floor((record.expiresAtMs - state.now()) / 1000))),
+      expires_in: String(Math.max(0, Math.floor((record.expiresAtMs - now()) / 1000))),
       access_type: record.refreshToken ? "offline" : "online",
     };
     if (user && record.scopes.includes(SCOPE_ALIASES.email as string)) {

@@ -1,18 +1,18 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import type { AccessTokens } from "../access-tokens.js";
 import { bearerToken } from "../api-auth.js";
 import { sendOAuthError } from "../google-errors.js";
-import { SCOPE_ALIASES } from "../model.js";
-import type { EmulatorState } from "../state.js";
+import { type EmulatorUser, SCOPE_ALIASES } from "../model.js";
 
 /** OpenID userinfo (v3 and openidconnect v1): claims allowed by the token's scopes. */
-export const userinfoRoutes: FastifyPluginAsync<{ state: EmulatorState }> = async (
-  app,
-  { state },
-) => {
+export const userinfoRoutes: FastifyPluginAsync<{
+  accessTokens: AccessTokens;
+  users: ReadonlyMap<string, EmulatorUser>;
+}> = async (app, { accessTokens, users }) => {
   const userinfo = (request: FastifyRequest, reply: FastifyReply) => {
     const token = bearerToken(request);
-    const record = token ? state.liveAccessToken(token) : undefined;
-    const user = record ? state.users.get(record.sub) : undefined;
+    const record = token ? accessTokens.live(token) : undefined;
+    const user = record ? users.get(record.sub) : undefined;
     if (record === undefined || user === undefined) {
       reply.header(
         "www-authenticate",
