@@ -104,26 +104,22 @@ export async function buildEmulatorApp(
 
   // Each plugin gets only the parts of the emulator it uses.
   const { state, keys, issuer, risc, serviceAccounts } = ctx;
+  const { clients, users, grants, codes, settings, now } = state;
+  const { accessTokens } = grants;
   await app.register(tokenRoutes, { state, keys, issuer });
-  await app.register(revokeRoutes, { grants: state.grants });
-  const { users, now } = state;
-  const { accessTokens } = state.grants;
+  await app.register(revokeRoutes, { grants });
   await app.register(tokeninfoRoutes, { keys, accessTokens, users, now });
   await app.register(userinfoRoutes, { accessTokens, users });
-  await app.register(certsRoutes, { keys, settings: state.settings, now });
+  await app.register(certsRoutes, { keys, settings, now });
   await app.register(openIdConfigurationRoutes, { issuer });
-  await app.register(consentRoutes, {
-    clients: state.clients,
-    users: state.directory,
-    codes: state.codes,
-  });
+  await app.register(consentRoutes, { clients, users: state.directory, codes });
   await app.register(controlRoutes, { state, keys, issuer, faults });
   await app.register(driveRoutes, { state, store: ctx.drive });
   await app.register(batchRoutes);
   await app.register(photosRoutes, { state, store: ctx.photos });
   await app.register(discoveryRoutes);
-  await app.register(riscRoutes, { state, risc });
-  await app.register(riscManagementRoutes, { clients: state.clients, now, risc, serviceAccounts });
+  await app.register(riscRoutes, { clients, users, grants, risc });
+  await app.register(riscManagementRoutes, { clients, now, risc, serviceAccounts });
   app.addHook("onClose", async () => risc.deliveries.close());
   return app;
 }

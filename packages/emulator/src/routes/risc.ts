@@ -1,6 +1,8 @@
 import type { FastifyPluginAsync, FastifyReply } from "fastify";
 import { baseUrlOf } from "../base-url.js";
 import { sendApiError } from "../google-errors.js";
+import type { Grants, GrantView } from "../grants.js";
+import type { EmulatorClient, EmulatorUser } from "../model.js";
 import {
   accountSubject,
   PUSH_DELIVERY_METHOD,
@@ -16,7 +18,6 @@ import {
   type RiscTransmitter,
   receiverUrlProblem,
 } from "../risc-transmitter.js";
-import type { EmulatorState } from "../state.js";
 
 interface EventRequest {
   sub?: string;
@@ -31,7 +32,9 @@ interface EventRequest {
 
 /** The user and grant records events are about, and the transmitter that pushes them. */
 interface RiscParts {
-  readonly state: EmulatorState;
+  readonly clients: ReadonlyMap<string, EmulatorClient>;
+  readonly users: ReadonlyMap<string, EmulatorUser>;
+  readonly grants: Grants;
   readonly risc: RiscTransmitter;
 }
 
@@ -143,9 +146,9 @@ function eventsFor(
   reply: FastifyReply,
 ): RiscEventToSend[] | FastifyReply {
   const eventType = RISC_EVENT_TYPES[name];
-  const { state } = parts;
+  const { clients, users } = parts;
   if (name === "verification") {
-    const audiences = [...state.clients.keys()].filter(
+    const audiences = [...clients.keys()].filter(
       (clientId) => body.clientId === undefined || clientId === body.clientId,
     );
     if (audiences.length === 0) return sendApiError(reply, 404, "Unknown clientId.");
@@ -153,8 +156,8 @@ function eventsFor(
     return audiences.map((audience) => ({ eventType, audience, body: event }));
   }
   if (body.sub === undefined) return sendApiError(reply, 400, "sub is required for this event.");
-  if (!state.users.has(body.sub)) return sendApiError(reply, 404, "Unknown user.");
-  const grants = state
+  if (!users.has(body.sub)) return sendApiError(reply, 404, "Unknown user.");
+  const grants = parts.grants
     .grantsOf(body.sub)
     .filter((grant) => body.clientId === undefined || grant.clientId === body.clientId);
 
@@ -165,7 +168,7 @@ function eventsFor(
     }
     const alg = body.tokenIdentifierAlg ?? "prefix";
     return tokens.map(({ token, clientId }) => {
-      state.revokeRefreshToken(token);
+      parts.grants.revokeRefreshToken(token);
       return { eventType, audience: clientId, body: { subject: tokenSubject(token, alg) } };
     });
   }
@@ -178,7 +181,7 @@ function eventsFor(
     ...(body.reason === undefined ? {} : { reason: body.reason }),
   };
   return grants.map(({ clientId }) => {
-    if (name === "tokens-revoked") state.revokeGrant(body.sub as string, clientId);
+    if (name === "tokens-revoked") parts.grants.revokeGrant(body.sub as string, clientId);
     return { eventType, audience: clientId, body: event };
   });
 }
@@ -187,10 +190,10 @@ function eventsFor(
 function revokedTokens(
   parts: RiscParts,
   body: EventRequest,
-  grants: ReturnType<EmulatorState["grantsOf"]>,
+  grants: GrantView[],
 ): Array<{ token: string; clientId: string }> {
   if (body.refreshToken !== undefined) {
-    const record = parts.state.refreshTokenRecord(body.refreshToken);
+    const record = parts.grants.refreshTokenRecord(body.refreshToken);
     const mine =
       record !== undefined &&
       record.sub === body.sub &&

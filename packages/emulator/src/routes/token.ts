@@ -50,7 +50,7 @@ async function token(
       `Invalid grant_type: ${grantType.slice(0, 64)}`,
     );
   }
-  const auth = authenticateClient(ctx.state, request, params);
+  const auth = authenticateClient(ctx.state.clients, request, params);
   if (!auth.ok) return sendOAuthError(reply, auth.status, auth.error, auth.description);
   return grantType === "authorization_code"
     ? authorizationCodeGrant(ctx, auth.client, params, reply, issuer)
