@@ -19,12 +19,14 @@ import { consentRoutes } from "./routes/consent.js";
 import { controlRoutes } from "./routes/control/index.js";
 import { discoveryRoutes } from "./routes/discovery.js";
 import { driveRoutes } from "./routes/drive/index.js";
+import { openIdConfigurationRoutes } from "./routes/openid-configuration.js";
 import { photosRoutes } from "./routes/photos/index.js";
 import { revokeRoutes } from "./routes/revoke.js";
 import { riscRoutes } from "./routes/risc.js";
 import { riscManagementRoutes } from "./routes/risc-management.js";
 import { tokenRoutes } from "./routes/token.js";
-import { tokeninfoRoutes, userinfoRoutes } from "./routes/tokeninfo.js";
+import { tokeninfoRoutes } from "./routes/tokeninfo.js";
+import { userinfoRoutes } from "./routes/userinfo.js";
 
 /** Paths whose errors take the OAuth shape `{"error": "...", "error_description": "..."}`. */
 const OAUTH_PATHS = new Set([
@@ -100,21 +102,25 @@ export async function buildEmulatorApp(
     reply.code(404).send(apiErrorBody(404, "Not Found", { reason: "notFound" })),
   );
 
-  tokenRoutes(app, ctx);
-  revokeRoutes(app, ctx);
-  tokeninfoRoutes(app, ctx);
-  userinfoRoutes(app, ctx);
-  certsRoutes(app, ctx);
-  consentRoutes(app, ctx);
-  const { state, keys, issuer } = ctx;
+  // Each plugin gets only the parts of the emulator it uses.
+  const { state, keys, issuer, risc, serviceAccounts } = ctx;
+  const { clients, users, grants, codes, settings, now } = state;
+  const { accessTokens } = grants;
+  await app.register(tokenRoutes, { state, keys, issuer });
+  await app.register(revokeRoutes, { grants });
+  await app.register(tokeninfoRoutes, { keys, accessTokens, users, now });
+  await app.register(userinfoRoutes, { accessTokens, users });
+  await app.register(certsRoutes, { keys, settings, now });
+  await app.register(openIdConfigurationRoutes, { issuer });
+  await app.register(consentRoutes, { clients, users: state.directory, codes });
   await app.register(controlRoutes, { state, keys, issuer, faults });
   await app.register(driveRoutes, { state, store: ctx.drive });
-  batchRoutes(app);
+  await app.register(batchRoutes);
   await app.register(photosRoutes, { state, store: ctx.photos });
-  discoveryRoutes(app);
-  riscRoutes(app, ctx);
-  riscManagementRoutes(app, ctx);
-  app.addHook("onClose", async () => ctx.risc.deliveries.close());
+  await app.register(discoveryRoutes);
+  await app.register(riscRoutes, { clients, users, grants, risc });
+  await app.register(riscManagementRoutes, { clients, now, risc, serviceAccounts });
+  app.addHook("onClose", async () => risc.deliveries.close());
   return app;
 }
 

@@ -1,7 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
 import type { FastifyRequest } from "fastify";
 import type { EmulatorClient } from "./model.js";
-import type { EmulatorState } from "./state.js";
 
 export type ClientAuthResult =
   | { ok: true; client: EmulatorClient }
@@ -12,7 +11,7 @@ export type ClientAuthResult =
  * form-encoded) or `client_id`/`client_secret` in the body (client_secret_post).
  */
 export function authenticateClient(
-  state: EmulatorState,
+  clients: ReadonlyMap<string, EmulatorClient>,
   request: FastifyRequest,
   params: Readonly<Record<string, string>>,
 ): ClientAuthResult {
@@ -22,7 +21,7 @@ export function authenticateClient(
   if (!clientId) {
     return fail(400, "invalid_request", "Could not determine client ID from request.");
   }
-  const client = state.clients.get(clientId);
+  const client = clients.get(clientId);
   if (client === undefined) return fail(401, "invalid_client", "The OAuth client was not found.");
   if (client.clientSecret !== undefined) {
     if (!secret) return fail(400, "invalid_request", "client_secret is missing.");

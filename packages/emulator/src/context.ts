@@ -1,4 +1,3 @@
-import type { FastifyRequest } from "fastify";
 import type { AppDataStore } from "./drive-store.js";
 import type { SigningKeys } from "./keys.js";
 import type { PhotosStore } from "./photos-store.js";
@@ -6,7 +5,10 @@ import type { RiscTransmitter } from "./risc-transmitter.js";
 import type { ServiceAccounts } from "./service-accounts.js";
 import type { EmulatorState } from "./state.js";
 
-/** What every emulator route needs: the state, the signing keys and the issuer it claims. */
+/**
+ * The emulator's parts, as `startEmulator` wires them: `buildEmulatorApp` hands each route plugin
+ * only the parts it uses, and persistence saves and restores them all.
+ */
 export interface EmulatorContext {
   readonly state: EmulatorState;
   readonly keys: SigningKeys;
@@ -20,9 +22,4 @@ export interface EmulatorContext {
   readonly drive: AppDataStore;
   /** The Photos Library's app-created albums and media items. */
   readonly photos: PhotosStore;
-}
-
-/** The emulator's base URL as this client reached it (127.0.0.1, localhost or [::1]). */
-export function baseUrlOf(request: FastifyRequest): string {
-  return `${request.protocol}://${request.host}`;
 }

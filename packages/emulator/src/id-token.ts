@@ -1,6 +1,13 @@
-import type { EmulatorContext } from "./context.js";
-import { accessTokenHash } from "./keys.js";
+import { accessTokenHash, type SigningKeys } from "./keys.js";
 import { type EmulatorUser, SCOPE_ALIASES } from "./model.js";
+import type { EmulatorState } from "./state.js";
+
+/** What signing an ID token takes: the clock and TTL, the keys, and the default issuer. */
+export interface IdTokenSigner {
+  readonly state: EmulatorState;
+  readonly keys: SigningKeys;
+  readonly issuer: string;
+}
 
 export interface IdTokenInput {
   /** `iss`; the context's issuer unless the OIDC profile's token endpoint minted it. */
@@ -17,10 +24,7 @@ export interface IdTokenInput {
  * Signs an ID token the way Google shapes it: email claims with the email scope, profile claims
  * with the profile scope, `at_hash` when it travels with an access token, `hd` for Workspace users.
  */
-export function signIdToken(
-  ctx: Pick<EmulatorContext, "state" | "keys" | "issuer">,
-  input: IdTokenInput,
-): string {
+export function signIdToken(ctx: IdTokenSigner, input: IdTokenInput): string {
   const { user, scopes } = input;
   const iat = Math.floor(ctx.state.now() / 1000);
   const claims: Record<string, unknown> = {
@@ -63,7 +67,7 @@ interface CachedIdToken {
 export class RefreshIdTokens {
   private readonly cache = new Map<string, CachedIdToken>();
 
-  constructor(private readonly ctx: EmulatorContext) {}
+  constructor(private readonly ctx: IdTokenSigner) {}
 
   get(issuer: string, user: EmulatorUser, clientId: string, scopes: readonly string[]): string {
     const { state, keys } = this.ctx;

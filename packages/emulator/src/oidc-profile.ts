@@ -1,5 +1,5 @@
 import type { FastifyRequest } from "fastify";
-import { baseUrlOf } from "./context.js";
+import { baseUrlOf } from "./base-url.js";
 
 /**
  * The emulator's second OpenID Connect profile, for strict OIDC clients (openid-client's

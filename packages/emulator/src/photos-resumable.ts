@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { baseUrlOf } from "./context.js";
+import { baseUrlOf } from "./base-url.js";
 import { sendApiError } from "./google-errors.js";
 import type { PhotosOwner } from "./photos-store.js";
 import { ResumableSessions } from "./resumable-sessions.js";

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { type BatchCall, parseHttpRequest, responsePart } from "../batch-http.js";
 import { apiErrorBody, sendApiError } from "../google-errors.js";
 import { boundaryOf, MAX_PARTS, type MultipartPart, parseMultipart } from "../multipart.js";
@@ -16,9 +16,10 @@ export const MAX_BATCH_CALLS = MAX_PARTS;
  * through the emulator's own routes, with the batch's Authorization when the part has none (as
  * Google does); a call that fails fails alone, inside a 200.
  */
-export function batchRoutes(app: FastifyInstance): void {
+export const batchRoutes: FastifyPluginAsync = async (app) => {
+  // `inject` on this plugin's instance still enters the whole app, so every route answers.
   app.post(DRIVE_BATCH_PATH, (request, reply) => batch(app, request, reply));
-}
+};
 
 async function batch(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
   const boundary = boundaryOf(request.headers["content-type"], "multipart/mixed");

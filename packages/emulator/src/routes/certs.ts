@@ -1,81 +1,20 @@
-import type { FastifyInstance, FastifyReply } from "fastify";
-import { baseUrlOf, type EmulatorContext } from "../context.js";
-import {
-  OIDC_PROFILE_PREFIX,
-  OIDC_PROFILE_TOKEN_PATH,
-  oidcProfileIssuer,
-} from "../oidc-profile.js";
+import type { FastifyPluginAsync, FastifyReply } from "fastify";
+import type { SigningKeys } from "../keys.js";
+import type { EmulatorSettings } from "../model.js";
 
-/** Google's signing keys (JWKS and PEM map) and its OpenID discovery document. */
-export function certsRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
+/** Google's signing keys: the JWKS and the older map of PEM certificates, cacheable as Google's. */
+export const certsRoutes: FastifyPluginAsync<{
+  keys: SigningKeys;
+  settings: Readonly<EmulatorSettings>;
+  now: () => number;
+}> = async (app, { keys, settings, now }) => {
   const cacheable = (reply: FastifyReply) => {
-    const maxAge = ctx.state.settings.jwksMaxAgeSeconds;
+    const maxAge = settings.jwksMaxAgeSeconds;
     return reply
       .header("cache-control", `public, max-age=${maxAge}, must-revalidate, no-transform`)
-      .header("expires", new Date(ctx.state.now() + maxAge * 1000).toUTCString())
+      .header("expires", new Date(now() + maxAge * 1000).toUTCString())
       .type("application/json; charset=UTF-8");
   };
-  app.get("/oauth2/v3/certs", (_request, reply) => cacheable(reply).send(ctx.keys.jwks()));
-  app.get("/oauth2/v1/certs", (_request, reply) =>
-    cacheable(reply).send(ctx.keys.pemCertificates()),
-  );
-
-  app.get("/.well-known/openid-configuration", (request, reply) =>
-    reply
-      .header("cache-control", "public, max-age=3600")
-      .send(openIdConfiguration(baseUrlOf(request), ctx.issuer, "/token")),
-  );
-  app.get(`${OIDC_PROFILE_PREFIX}/.well-known/openid-configuration`, (request, reply) =>
-    reply
-      .header("cache-control", "public, max-age=3600")
-      .send(
-        openIdConfiguration(
-          baseUrlOf(request),
-          oidcProfileIssuer(request),
-          OIDC_PROFILE_TOKEN_PATH,
-        ),
-      ),
-  );
-}
-
-/** Google's discovery document; the two profiles differ only in issuer and token endpoint. */
-function openIdConfiguration(base: string, issuer: string, tokenPath: string) {
-  return {
-    issuer,
-    authorization_endpoint: `${base}/o/oauth2/v2/auth`,
-    token_endpoint: `${base}${tokenPath}`,
-    userinfo_endpoint: `${base}/v1/userinfo`,
-    revocation_endpoint: `${base}/revoke`,
-    jwks_uri: `${base}/oauth2/v3/certs`,
-    response_types_supported: [
-      "code",
-      "token",
-      "id_token",
-      "code token",
-      "code id_token",
-      "token id_token",
-      "code token id_token",
-      "none",
-    ],
-    subject_types_supported: ["public"],
-    id_token_signing_alg_values_supported: ["RS256"],
-    scopes_supported: ["openid", "email", "profile"],
-    token_endpoint_auth_methods_supported: ["client_secret_post", "client_secret_basic"],
-    claims_supported: [
-      "aud",
-      "email",
-      "email_verified",
-      "exp",
-      "family_name",
-      "given_name",
-      "iat",
-      "iss",
-      "locale",
-      "name",
-      "picture",
-      "sub",
-    ],
-    code_challenge_methods_supported: ["plain", "S256"],
-    grant_types_supported: ["authorization_code", "refresh_token"],
-  };
-}
+  app.get("/oauth2/v3/certs", (_request, reply) => cacheable(reply).send(keys.jwks()));
+  app.get("/oauth2/v1/certs", (_request, reply) => cacheable(reply).send(keys.pemCertificates()));
+};

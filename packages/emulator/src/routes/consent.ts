@@ -1,8 +1,9 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { EmulatorContext } from "../context.js";
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import type { AuthorizationCodes } from "../authorization-codes.js";
 import { oauthParams } from "../form-params.js";
 import { type EmulatorClient, OPENID_SCOPES } from "../model.js";
 import { normalizeScopes } from "../state.js";
+import type { UserDirectory } from "../user-directory.js";
 
 /**
  * The authorization endpoint: a small consent page for the web code flow, in redirect mode
@@ -10,11 +11,18 @@ import { normalizeScopes } from "../state.js";
  * page's `origin`, as Google Identity Services' `initCodeClient` uses it). The test user may
  * untick scopes, as Google's granular consent lets them.
  */
-export function consentRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
+export const consentRoutes: FastifyPluginAsync<ConsentParts> = async (app, parts) => {
   for (const path of ["/o/oauth2/v2/auth", "/o/oauth2/auth"]) {
-    app.get(path, (request, reply) => showConsent(ctx, request, reply));
+    app.get(path, (request, reply) => showConsent(parts, request, reply));
   }
-  app.post("/o/oauth2/v2/auth/approve", (request, reply) => approve(ctx, request, reply));
+  app.post("/o/oauth2/v2/auth/approve", (request, reply) => approve(parts, request, reply));
+};
+
+/** The clients that may ask, the accounts that sign in, and the codes minted for them. */
+interface ConsentParts {
+  readonly clients: ReadonlyMap<string, EmulatorClient>;
+  readonly users: UserDirectory;
+  readonly codes: AuthorizationCodes;
 }
 
 interface AuthorizationRequest {
@@ -30,12 +38,12 @@ type Validated =
   | { ok: true; request: AuthorizationRequest }
   | { ok: false; status: number; error: string; description: string };
 
-function validate(ctx: EmulatorContext, raw: unknown): Validated {
+function validate(clients: ConsentParts["clients"], raw: unknown): Validated {
   const parsed = oauthParams(raw, undefined);
   if (!parsed.ok)
     return fail(400, "invalid_request", `Parameter ${parsed.duplicated} is duplicated.`);
   const { params } = parsed;
-  const client = ctx.state.clients.get(params.client_id ?? "");
+  const client = clients.get(params.client_id ?? "");
   if (client === undefined) return fail(401, "invalid_client", "The OAuth client was not found.");
   if (params.response_type !== "code") {
     return fail(400, "unsupported_response_type", "Only response_type=code is served here.");
@@ -99,12 +107,12 @@ const CONSENT_STYLE = [
   "button#allow{background:var(--blue);border-color:var(--blue);color:#fff}",
 ].join("\n");
 
-function showConsent(ctx: EmulatorContext, request: FastifyRequest, reply: FastifyReply) {
-  const result = validate(ctx, request.query);
+function showConsent(parts: ConsentParts, request: FastifyRequest, reply: FastifyReply) {
+  const result = validate(parts.clients, request.query);
   if (!result.ok) return errorPage(reply, result);
   const { scopes, params, client } = result.request;
   const hint =
-    params.login_hint ?? [...ctx.state.users.values()][0]?.email ?? "test.user@example.com";
+    params.login_hint ?? [...parts.users.bySub.values()][0]?.email ?? "test.user@example.com";
   const hidden = Object.entries(params)
     .map(([name, value]) => `<input type="hidden" name="${esc(name)}" value="${esc(value)}">`)
     .join("\n");
@@ -131,19 +139,19 @@ ${boxes}
 </form></main></body></html>`);
 }
 
-function approve(ctx: EmulatorContext, request: FastifyRequest, reply: FastifyReply) {
+function approve(parts: ConsentParts, request: FastifyRequest, reply: FastifyReply) {
   const body = (request.body ?? {}) as Record<string, unknown>;
   const { email, decision, granted, ...authParams } = body;
-  const result = validate(ctx, authParams);
+  const result = validate(parts.clients, authParams);
   if (!result.ok) return errorPage(reply, result);
   const auth = result.request;
   const state = auth.params.state;
   if (decision !== "allow" || typeof email !== "string" || email === "") {
     return deliver(reply, auth, { error: "access_denied", ...(state ? { state } : {}) });
   }
-  const user = ctx.state.findUser(email) ?? ctx.state.createUser({ email });
+  const user = parts.users.find(email) ?? parts.users.create({ email });
   const ticked = Array.isArray(granted) ? granted : typeof granted === "string" ? [granted] : [];
-  const { code, scopes } = ctx.state.mintCode({
+  const { code, scopes } = parts.codes.mint({
     clientId: auth.client.clientId,
     sub: user.sub,
     requestedScopes: auth.scopes,

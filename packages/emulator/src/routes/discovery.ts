@@ -1,6 +1,6 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { queryParam } from "../api-params.js";
-import { baseUrlOf } from "../context.js";
+import { baseUrlOf } from "../base-url.js";
 import { driveV3Discovery } from "../discovery/drive-v3.js";
 import { photosLibraryV1Discovery } from "../discovery/photoslibrary-v1.js";
 import { sendApiError } from "../google-errors.js";
@@ -17,7 +17,7 @@ const DOCUMENTS: Readonly<Record<string, (rootUrl: string) => unknown>> = {
  * `/discovery/v1/apis/{api}/{version}/rest`, and the per-host form `/$discovery/rest?version=`,
  * where one port serves every host, so `v3` means Drive and `v1` Photos Library.
  */
-export function discoveryRoutes(app: FastifyInstance): void {
+export const discoveryRoutes: FastifyPluginAsync = async (app) => {
   app.get<{ Params: { api: string; version: string } }>(
     "/discovery/v1/apis/:api/:version/rest",
     (request, reply) =>
@@ -28,7 +28,7 @@ export function discoveryRoutes(app: FastifyInstance): void {
     const api = version === "v3" ? "drive/v3" : version === "v1" ? "photoslibrary/v1" : "";
     return sendDocument(request, reply, api);
   });
-}
+};
 
 function sendDocument(request: FastifyRequest, reply: FastifyReply, key: string) {
   const document = Object.hasOwn(DOCUMENTS, key) ? DOCUMENTS[key] : undefined;

@@ -1,8 +1,10 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { baseUrlOf, type EmulatorContext } from "../context.js";
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import { baseUrlOf } from "../base-url.js";
 import { sendApiError } from "../google-errors.js";
+import type { EmulatorClient } from "../model.js";
 import { PUSH_DELIVERY_METHOD, RISC_EVENT_TYPES } from "../risc-events.js";
-import { type RiscStream, receiverUrlProblem } from "../risc-transmitter.js";
+import { type RiscStream, type RiscTransmitter, receiverUrlProblem } from "../risc-transmitter.js";
+import type { ServiceAccounts } from "../service-accounts.js";
 
 const KNOWN_EVENT_TYPES = new Set<string>(Object.values(RISC_EVENT_TYPES));
 
@@ -11,7 +13,12 @@ const KNOWN_EVENT_TYPES = new Set<string>(Object.values(RISC_EVENT_TYPES));
  * Google does with a JWT signed by a service-account key, plus the control route that issues
  * such keys. The emulator has one project, so one stream.
  */
-export function riscManagementRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
+export const riscManagementRoutes: FastifyPluginAsync<{
+  clients: ReadonlyMap<string, EmulatorClient>;
+  now: () => number;
+  risc: RiscTransmitter;
+  serviceAccounts: ServiceAccounts;
+}> = async (app, { clients, now, risc, serviceAccounts }) => {
   app.post<{ Body: { name?: string; riscAdmin?: boolean } | undefined }>(
     "/emulator/service-accounts",
     {
@@ -27,14 +34,11 @@ export function riscManagementRoutes(app: FastifyInstance, ctx: EmulatorContext)
       },
     },
     async (request, reply) =>
-      reply.code(201).send(ctx.serviceAccounts.issue(baseUrlOf(request), request.body ?? {})),
+      reply.code(201).send(serviceAccounts.issue(baseUrlOf(request), request.body ?? {})),
   );
 
   const authorized = async (request: FastifyRequest, reply: FastifyReply) => {
-    const caller = await ctx.serviceAccounts.verifyManagementJwt(
-      request.headers.authorization,
-      ctx.state.now(),
-    );
+    const caller = await serviceAccounts.verifyManagementJwt(request.headers.authorization, now());
     if (caller.ok) return undefined;
     if (caller.status === 403) {
       return sendApiError(reply, 403, "The caller does not have permission");
@@ -52,20 +56,20 @@ export function riscManagementRoutes(app: FastifyInstance, ctx: EmulatorContext)
   app.post("/v1beta/stream::update", { preHandler: authorized }, async (request, reply) => {
     const parsed = parseStreamUpdate(request.body);
     if ("status" in parsed) return sendApiError(reply, parsed.status, parsed.message);
-    ctx.risc.stream = { ...parsed, enabled: ctx.risc.stream?.enabled ?? true };
-    return streamJson(ctx.risc.stream);
+    risc.stream = { ...parsed, enabled: risc.stream?.enabled ?? true };
+    return streamJson(risc.stream);
   });
 
   app.get("/v1beta/stream", { preHandler: authorized }, async (_request, reply) =>
-    ctx.risc.stream ? streamJson(ctx.risc.stream) : noStream(reply),
+    risc.stream ? streamJson(risc.stream) : noStream(reply),
   );
 
   app.get("/v1beta/stream/status", { preHandler: authorized }, async (_request, reply) =>
-    ctx.risc.stream ? statusJson(ctx.risc.stream) : noStream(reply),
+    risc.stream ? statusJson(risc.stream) : noStream(reply),
   );
 
   app.post("/v1beta/stream/status::update", { preHandler: authorized }, async (request, reply) => {
-    const stream = ctx.risc.stream;
+    const stream = risc.stream;
     if (stream === undefined) return noStream(reply);
     const status = field(request.body, "status");
     if (status === undefined) {
@@ -83,24 +87,24 @@ export function riscManagementRoutes(app: FastifyInstance, ctx: EmulatorContext)
   });
 
   app.post("/v1beta/stream::verify", { preHandler: authorized }, async (request, reply) => {
-    const stream = ctx.risc.stream;
+    const stream = risc.stream;
     if (stream === undefined) return noStream(reply);
-    const state = field(request.body, "state");
-    if (state !== undefined && (typeof state !== "string" || state.length > 2048)) {
+    const echoed = field(request.body, "state");
+    if (echoed !== undefined && (typeof echoed !== "string" || echoed.length > 2048)) {
       return sendApiError(reply, 400, "state must be a string.");
     }
     // As at Google: only to an enabled stream that subscribed to verification events.
     const type = RISC_EVENT_TYPES.verification;
     if (stream.enabled && stream.eventsRequested.includes(type)) {
-      const body = state === undefined ? {} : { state };
-      ctx.risc.send(
-        [...ctx.state.clients.keys()].map((audience) => ({ eventType: type, audience, body })),
+      const body = echoed === undefined ? {} : { state: echoed };
+      risc.send(
+        [...clients.keys()].map((audience) => ({ eventType: type, audience, body })),
         stream.receiverUrl,
       );
     }
     return {};
   });
-}
+};
 
 type StreamUpdate = Omit<RiscStream, "enabled"> | { status: 400 | 403; message: string };
 

@@ -1,6 +1,8 @@
-import type { FastifyInstance, FastifyReply } from "fastify";
-import { baseUrlOf, type EmulatorContext } from "../context.js";
+import type { FastifyPluginAsync, FastifyReply } from "fastify";
+import { baseUrlOf } from "../base-url.js";
 import { sendApiError } from "../google-errors.js";
+import type { Grants, GrantView } from "../grants.js";
+import type { EmulatorClient, EmulatorUser } from "../model.js";
 import {
   accountSubject,
   PUSH_DELIVERY_METHOD,
@@ -11,7 +13,11 @@ import {
   type TokenIdentifierAlg,
   tokenSubject,
 } from "../risc-events.js";
-import { type RiscEventToSend, receiverUrlProblem } from "../risc-transmitter.js";
+import {
+  type RiscEventToSend,
+  type RiscTransmitter,
+  receiverUrlProblem,
+} from "../risc-transmitter.js";
 
 interface EventRequest {
   sub?: string;
@@ -24,6 +30,14 @@ interface EventRequest {
   tokenIdentifierAlg?: TokenIdentifierAlg;
 }
 
+/** The user and grant records events are about, and the transmitter that pushes them. */
+interface RiscParts {
+  readonly clients: ReadonlyMap<string, EmulatorClient>;
+  readonly users: ReadonlyMap<string, EmulatorUser>;
+  readonly grants: Grants;
+  readonly risc: RiscTransmitter;
+}
+
 const str = { type: "string", minLength: 1, maxLength: 2048 } as const;
 
 /**
@@ -31,7 +45,7 @@ const str = { type: "string", minLength: 1, maxLength: 2048 } as const;
  * control routes that make the emulator push a security event for a user, as Google does when
  * the user's account or grant changes.
  */
-export function riscRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
+export const riscRoutes: FastifyPluginAsync<RiscParts> = async (app, parts) => {
   app.get("/.well-known/risc-configuration", (request, reply) => {
     const base = baseUrlOf(request);
     return reply.header("cache-control", "public, max-age=3600").send({
@@ -68,33 +82,33 @@ export function riscRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
       const body = request.body;
       const name = riscEventName(body.type);
       if (name === undefined) return sendApiError(reply, 400, "Unknown RISC event type.");
-      const receiverUrl = receiverFor(ctx, name, body.receiverUrl, reply);
+      const receiverUrl = receiverFor(parts, name, body.receiverUrl, reply);
       if (typeof receiverUrl !== "string") return receiverUrl;
-      const events = eventsFor(ctx, name, body, reply);
+      const events = eventsFor(parts, name, body, reply);
       if (!Array.isArray(events)) return events;
-      return reply.code(202).send({ deliveries: ctx.risc.send(events, receiverUrl) });
+      return reply.code(202).send({ deliveries: parts.risc.send(events, receiverUrl) });
     },
   );
 
-  app.get("/emulator/risc/deliveries", async () => ({ deliveries: ctx.risc.deliveries.list() }));
+  app.get("/emulator/risc/deliveries", async () => ({ deliveries: parts.risc.deliveries.list() }));
   app.get<{ Params: { id: string } }>("/emulator/risc/deliveries/:id", async (request, reply) => {
-    const delivery = ctx.risc.deliveries.get(request.params.id);
+    const delivery = parts.risc.deliveries.get(request.params.id);
     return delivery ?? sendApiError(reply, 404, "Unknown delivery.");
   });
   app.post<{ Params: { id: string } }>(
     "/emulator/risc/deliveries/:id/redeliver",
     async (request, reply) => {
-      const delivery = ctx.risc.deliveries.redeliver(request.params.id);
+      const delivery = parts.risc.deliveries.redeliver(request.params.id);
       return delivery
         ? reply.code(202).send(delivery)
         : sendApiError(reply, 404, "Unknown delivery.");
     },
   );
-}
+};
 
 /** The given receiver, or the stream's when it is enabled and asked for this event type. */
 function receiverFor(
-  ctx: EmulatorContext,
+  parts: RiscParts,
   name: RiscEventName,
   given: string | undefined,
   reply: FastifyReply,
@@ -104,7 +118,7 @@ function receiverFor(
     if (problem === undefined) return given;
     return sendApiError(reply, 400, "receiverUrl must be an https URL, or http on loopback.");
   }
-  const stream = ctx.risc.stream;
+  const stream = parts.risc.stream;
   if (stream === undefined) {
     return sendApiError(reply, 409, "No receiverUrl given and no RISC stream is configured.");
   }
@@ -126,15 +140,15 @@ function receiverFor(
  * is first done here, as at Google, which sends the event because the grant is already gone.
  */
 function eventsFor(
-  ctx: EmulatorContext,
+  parts: RiscParts,
   name: RiscEventName,
   body: EventRequest,
   reply: FastifyReply,
 ): RiscEventToSend[] | FastifyReply {
   const eventType = RISC_EVENT_TYPES[name];
-  const { state } = ctx;
+  const { clients, users } = parts;
   if (name === "verification") {
-    const audiences = [...state.clients.keys()].filter(
+    const audiences = [...clients.keys()].filter(
       (clientId) => body.clientId === undefined || clientId === body.clientId,
     );
     if (audiences.length === 0) return sendApiError(reply, 404, "Unknown clientId.");
@@ -142,19 +156,19 @@ function eventsFor(
     return audiences.map((audience) => ({ eventType, audience, body: event }));
   }
   if (body.sub === undefined) return sendApiError(reply, 400, "sub is required for this event.");
-  if (!state.users.has(body.sub)) return sendApiError(reply, 404, "Unknown user.");
-  const grants = state
+  if (!users.has(body.sub)) return sendApiError(reply, 404, "Unknown user.");
+  const grants = parts.grants
     .grantsOf(body.sub)
     .filter((grant) => body.clientId === undefined || grant.clientId === body.clientId);
 
   if (name === "token-revoked") {
-    const tokens = revokedTokens(ctx, body, grants);
+    const tokens = revokedTokens(parts, body, grants);
     if (tokens.length === 0) {
       return sendApiError(reply, 409, "The user holds no such refresh token to revoke.");
     }
     const alg = body.tokenIdentifierAlg ?? "prefix";
     return tokens.map(({ token, clientId }) => {
-      state.revokeRefreshToken(token);
+      parts.grants.revokeRefreshToken(token);
       return { eventType, audience: clientId, body: { subject: tokenSubject(token, alg) } };
     });
   }
@@ -167,19 +181,19 @@ function eventsFor(
     ...(body.reason === undefined ? {} : { reason: body.reason }),
   };
   return grants.map(({ clientId }) => {
-    if (name === "tokens-revoked") state.revokeGrant(body.sub as string, clientId);
+    if (name === "tokens-revoked") parts.grants.revokeGrant(body.sub as string, clientId);
     return { eventType, audience: clientId, body: event };
   });
 }
 
 /** The token named, if it is the user's; else the newest live one of each grant. */
 function revokedTokens(
-  ctx: EmulatorContext,
+  parts: RiscParts,
   body: EventRequest,
-  grants: ReturnType<EmulatorContext["state"]["grantsOf"]>,
+  grants: GrantView[],
 ): Array<{ token: string; clientId: string }> {
   if (body.refreshToken !== undefined) {
-    const record = ctx.state.refreshTokenRecord(body.refreshToken);
+    const record = parts.grants.refreshTokenRecord(body.refreshToken);
     const mine =
       record !== undefined &&
       record.sub === body.sub &&

@@ -1,9 +1,8 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { authenticateClient } from "../client-auth.js";
-import type { EmulatorContext } from "../context.js";
 import { oauthParams } from "../form-params.js";
 import { sendOAuthError } from "../google-errors.js";
-import { RefreshIdTokens, signIdToken } from "../id-token.js";
+import { type IdTokenSigner, RefreshIdTokens, signIdToken } from "../id-token.js";
 import type { EmulatorClient } from "../model.js";
 import { OIDC_PROFILE_TOKEN_PATH, oidcProfileIssuer } from "../oidc-profile.js";
 import { CODE_SHAPE, hasOpenIdScope, normalizeScopes, pkceMatches } from "../state.js";
@@ -13,7 +12,8 @@ export const TOKEN_PATHS = ["/token", "/oauth2/v4/token", "/o/oauth2/token"] as 
 
 type Params = Readonly<Record<string, string>>;
 
-export function tokenRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
+/** The token endpoint: code exchange and refresh, ID tokens signed with the keys. */
+export const tokenRoutes: FastifyPluginAsync<IdTokenSigner> = async (app, ctx) => {
   const refreshIdTokens = new RefreshIdTokens(ctx);
   for (const path of TOKEN_PATHS) {
     app.post(path, (request, reply) => token(ctx, refreshIdTokens, request, reply, ctx.issuer));
@@ -22,10 +22,10 @@ export function tokenRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
   app.post(OIDC_PROFILE_TOKEN_PATH, (request, reply) =>
     token(ctx, refreshIdTokens, request, reply, oidcProfileIssuer(request)),
   );
-}
+};
 
 async function token(
-  ctx: EmulatorContext,
+  ctx: IdTokenSigner,
   refreshIdTokens: RefreshIdTokens,
   request: FastifyRequest,
   reply: FastifyReply,
@@ -50,7 +50,7 @@ async function token(
       `Invalid grant_type: ${grantType.slice(0, 64)}`,
     );
   }
-  const auth = authenticateClient(ctx.state, request, params);
+  const auth = authenticateClient(ctx.state.clients, request, params);
   if (!auth.ok) return sendOAuthError(reply, auth.status, auth.error, auth.description);
   return grantType === "authorization_code"
     ? authorizationCodeGrant(ctx, auth.client, params, reply, issuer)
@@ -58,7 +58,7 @@ async function token(
 }
 
 async function authorizationCodeGrant(
-  ctx: EmulatorContext,
+  ctx: IdTokenSigner,
   client: EmulatorClient,
   params: Params,
   reply: FastifyReply,
@@ -120,7 +120,7 @@ async function authorizationCodeGrant(
 }
 
 async function refreshTokenGrant(
-  ctx: EmulatorContext,
+  ctx: IdTokenSigner,
   refreshIdTokens: RefreshIdTokens,
   client: EmulatorClient,
   params: Params,

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from "fastify";
-import type { EmulatorContext } from "../../context.js";
 import type { Faults } from "../../faults.js";
+import type { IdTokenSigner } from "../../id-token.js";
 import { clientsRoutes } from "./clients.js";
 import { clockRoutes } from "./clock.js";
 import { faultsRoutes } from "./faults.js";
@@ -13,9 +13,10 @@ import { usersRoutes } from "./users.js";
 import { usersBulkRoute } from "./users-bulk.js";
 
 /** The control API for tests and demos (JSON; a test tool, so it shows secrets). */
-export const controlRoutes: FastifyPluginAsync<
-  Pick<EmulatorContext, "state" | "keys" | "issuer"> & { faults: Faults }
-> = async (app, { state, keys, issuer, faults }) => {
+export const controlRoutes: FastifyPluginAsync<IdTokenSigner & { faults: Faults }> = async (
+  app,
+  { state, keys, issuer, faults },
+) => {
   await app.register(clientsRoutes, { state });
   await app.register(usersRoutes, { state });
   await app.register(usersBulkRoute, { state });

@@ -1,7 +1,6 @@
 import type { FastifyPluginAsync } from "fastify";
-import type { EmulatorContext } from "../../context.js";
 import { sendApiError } from "../../google-errors.js";
-import { signIdToken } from "../../id-token.js";
+import { type IdTokenSigner, signIdToken } from "../../id-token.js";
 import { normalizeScopes } from "../../state.js";
 import { scopeList, str } from "./schemas.js";
 
@@ -9,9 +8,7 @@ import { scopeList, str } from "./schemas.js";
  * `POST /emulator/sign-in`: what a native sign-in SDK hands the app (a server auth code and an
  * ID token) without a browser.
  */
-export const signInRoute: FastifyPluginAsync<
-  Pick<EmulatorContext, "state" | "keys" | "issuer">
-> = async (app, ctx) => {
+export const signInRoute: FastifyPluginAsync<IdTokenSigner> = async (app, ctx) => {
   const { state } = ctx;
   app.post<{
     Body: {

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { queryParam } from "../../api-params.js";
-import { baseUrlOf } from "../../context.js";
+import { baseUrlOf } from "../../base-url.js";
 import { sendDriveError } from "../../drive-errors.js";
 import type { FileMetadata } from "../../drive-resource.js";
 import type { DriveFile } from "../../drive-store.js";

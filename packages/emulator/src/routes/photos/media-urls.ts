@@ -1,5 +1,5 @@
 import type { FastifyRequest } from "fastify";
-import { baseUrlOf } from "../../context.js";
+import { baseUrlOf } from "../../base-url.js";
 import type { MediaUrlSigner } from "../../media-url.js";
 import type { MediaItem } from "../../photos-store.js";
 
