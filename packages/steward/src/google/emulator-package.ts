@@ -39,11 +39,21 @@ export async function startEmulatorPackage(options: LocalGoogleOptions): Promise
   try {
     return await emulator.startEmulator(options);
   } catch (error) {
-    if (emulator.isEmulatorError(error)) {
-      throw new StewardError(error.code, { message: error.message, cause: error });
-    }
-    throw error;
+    throw asStewardError(emulator, error);
   }
+}
+
+/**
+ * The emulator's own start-up error (`port_in_use`, `emulator_state_corrupt`) as the
+ * StewardError of the same code; any other error as it is.
+ */
+export function asStewardError(
+  emulator: Pick<EmulatorPackage, "isEmulatorError">,
+  error: unknown,
+): unknown {
+  return emulator.isEmulatorError(error)
+    ? new StewardError(error.code, { message: error.message, cause: error })
+    : error;
 }
 
 /** Node's "cannot find the package" error, for this package itself (not one it imports). */
